@@ -1,0 +1,80 @@
+import type { Knex } from 'knex';
+import { forUpdate, insertId } from '../db/knex';
+
+type Q = Knex | Knex.Transaction;
+
+export interface AccountRow {
+  id: number;
+  name: string;
+  document: string | null;
+  seat_limit: number;
+  owner_contact_id: number | null;
+  active_count: number;
+  pending_count: number;
+  deactivated_count: number;
+}
+
+/** A user's place in one account: the row that decides access on every request. */
+export interface Membership {
+  account_id: number;
+  account_name: string;
+  owner_contact_id: number | null;
+  contact_id: number;
+  contact_name: string;
+  status: string;
+  profile: string;
+}
+
+const accountColumns = ['id', 'name', 'document', 'seat_limit', 'owner_contact_id', 'active_count', 'pending_count', 'deactivated_count'];
+
+export class AccountRepository {
+  constructor(private readonly db: Knex) {}
+
+  async any(q: Q = this.db): Promise<boolean> {
+    return (await q('accounts').select('id').first()) !== undefined;
+  }
+
+  findById(id: number, q: Q = this.db): Promise<AccountRow | undefined> {
+    return q('accounts').select(accountColumns).where({ id }).first();
+  }
+
+  /** Locks the account row until the transaction ends (seat checks, counters, ownership). */
+  lock(trx: Knex.Transaction, id: number): Promise<AccountRow | undefined> {
+    return forUpdate(trx, trx('accounts').select(accountColumns).where({ id }).first());
+  }
+
+  async create(q: Q, data: { name: string; document: string | null; seatLimit?: number }): Promise<number> {
+    const now = new Date();
+    return insertId(q, 'accounts', { name: data.name, document: data.document, seat_limit: data.seatLimit ?? 99, created_at: now, updated_at: now });
+  }
+
+  async update(q: Q, id: number, data: Partial<Omit<AccountRow, 'id'>>): Promise<void> {
+    await q('accounts').where({ id }).update({ ...data, updated_at: new Date() });
+  }
+
+  /** Moves the per-status counters by the given deltas, in the caller's transaction. */
+  async adjustCounters(trx: Knex.Transaction, id: number, delta: Partial<Record<'active' | 'pending' | 'deactivated', number>>): Promise<void> {
+    const update: Record<string, Knex.Raw> = {};
+    for (const [status, n] of Object.entries(delta)) {
+      if (n) update[`${status}_count`] = trx.raw('?? + ?', [`${status}_count`, n]);
+    }
+    if (Object.keys(update).length) await trx('accounts').where({ id }).update(update);
+  }
+
+  private memberships(q: Q) {
+    return q('contacts as c')
+      .join('accounts as a', 'a.id', 'c.account_id')
+      .select(
+        'a.id as account_id', 'a.name as account_name', 'a.owner_contact_id',
+        'c.id as contact_id', 'c.name as contact_name', 'c.status', 'c.profile',
+      );
+  }
+
+  activeMembershipsOfUser(userId: number, q: Q = this.db): Promise<Membership[]> {
+    return this.memberships(q).where({ 'c.user_id': userId, 'c.status': 'active' }).orderBy('a.name');
+  }
+
+  membership(accountId: number, userId: number, q: Q = this.db): Promise<Membership | undefined> {
+    return this.memberships(q).where({ 'c.account_id': accountId, 'c.user_id': userId }).first();
+  }
+}

@@ -1,0 +1,27 @@
+import { Router } from 'express';
+import type { Knex } from 'knex';
+import { requireLogin } from '../http/guards';
+import { AccountRepository } from './accounts.repository';
+
+/** The account picker and each account's home page. */
+export function accountRoutes(db: Knex) {
+  const router = Router();
+  const accounts = new AccountRepository(db);
+
+  router.get('/accounts', requireLogin, async (req, res) => {
+    const memberships = await accounts.activeMembershipsOfUser(req.user!.id);
+    if (memberships.length === 1) return res.redirect(`/accounts/${memberships[0]!.account_id}`);
+    await res.renderPage('accounts/picker', { title: req.t('accounts.pickerTitle'), memberships });
+  });
+
+  return router;
+}
+
+/** Mounted after the account context: `/accounts/:accountId`. */
+export function accountHomeRoutes() {
+  const router = Router({ mergeParams: true });
+  router.get('/', async (req, res) => {
+    await res.renderPage('accounts/home', { title: req.ctx!.account.name });
+  });
+  return router;
+}

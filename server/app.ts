@@ -1,0 +1,85 @@
+import path from 'node:path';
+import express, { Router } from 'express';
+import type { i18n } from 'i18next';
+import type { Knex } from 'knex';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { accountHomeRoutes, accountRoutes } from './accounts/accounts.routes';
+import { authRoutes } from './auth/auth.routes';
+import { healthRoutes } from './health/health.routes';
+import { errorHandler, notFoundHandler } from './http/errors';
+import { accountContext, requireLogin } from './http/guards';
+import { viewLocals } from './http/locals';
+import { createPassport } from './http/passport';
+import { csrf, securityHeaders } from './http/security';
+import { sessionMiddleware } from './http/session';
+import { meRoutes } from './me/me.routes';
+import type { Registry } from './plugins/registry';
+import { createServices } from './services';
+import { setupRoutes } from './setup/setup.routes';
+import './http/types';
+
+export interface AppDeps {
+  config: Config;
+  db: Knex;
+  registry: Registry;
+  i18n: i18n;
+  logger: Logger;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Builds the express app; no listening and no globals, so tests build as many as they need. */
+export function createApp(deps: AppDeps) {
+  const { config, db, registry, logger } = deps;
+  const services = createServices(deps);
+  const app = express();
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(ROOT, 'views'));
+  if (config.env === 'production') app.enable('view cache');
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/public/') === true },
+    }),
+  );
+  app.use(securityHeaders(config));
+  app.use('/public', express.static(path.join(ROOT, 'public'), { maxAge: config.env === 'production' ? '1d' : 0 }));
+  app.get('/public/vendor/htmx.min.js', (_req, res) => res.sendFile(path.join(ROOT, 'node_modules/htmx.org/dist/htmx.min.js')));
+  app.use(healthRoutes(db));
+
+  app.use(express.urlencoded({ extended: false, limit: '200kb' }));
+  const { middleware: session } = sessionMiddleware(config, db);
+  app.use(session);
+  const passport = createPassport(db, services.auth);
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(viewLocals(deps.i18n, registry));
+  app.use(csrf.csrfSynchronisedProtection);
+
+  app.use(setupRoutes(services.setup));
+  app.use(authRoutes(passport, services.setup));
+  app.use(meRoutes(services.me));
+  app.use(accountRoutes(db));
+
+  const account = Router({ mergeParams: true });
+  account.use(requireLogin, accountContext(db, registry));
+  account.use('/', accountHomeRoutes());
+  app.use('/accounts/:accountId', account);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger, config.env === 'development'));
+  return app;
+}

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { forUpdate } from '../db/knex';
+import { AuditRepository } from './audit.repository';
+
+/** Who did it and from where; built from the request by server/http/request-meta.ts. */
+export interface Actor {
+  userId: number | null;
+  contactId: number | null;
+  name: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
+}
+
+export interface AuditEvent {
+  accountId: number | null;
+  action: string;
+  target?: { type: string; id: number | string };
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Every state change writes one event in the same transaction as the change. Events of an account
+ * form a hash chain (each hash covers the previous one), so a removed or edited event shows.
+ */
+export class AuditService {
+  private readonly repo = new AuditRepository();
+
+  async record(trx: Knex.Transaction, actor: Actor, event: AuditEvent): Promise<void> {
+    // The account row lock serializes writers of one chain (SQLite has one writer anyway).
+    if (event.accountId !== null) await forUpdate(trx, trx('accounts').select('id').where({ id: event.accountId }));
+    const prevHash = await this.repo.lastHash(trx, event.accountId);
+    const row = {
+      account_id: event.accountId,
+      actor_user_id: actor.userId,
+      actor_contact_id: actor.contactId,
+      actor_name: actor.name,
+      action: event.action,
+      target_type: event.target?.type ?? null,
+      target_id: event.target ? String(event.target.id) : null,
+      details: event.details ? JSON.stringify(event.details) : null,
+      ip: actor.ip ?? null,
+      user_agent: actor.userAgent?.slice(0, 255) ?? null,
+      request_id: actor.requestId ?? null,
+      created_at: new Date(),
+      prev_hash: prevHash,
+    };
+    const hash = createHash('sha256').update(JSON.stringify({ ...row, created_at: row.created_at.toISOString() })).digest('hex');
+    await this.repo.insert(trx, { ...row, hash });
+  }
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Raised at start-up: one line per bad variable, so an operator fixes them all in one go. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
+  PORT: z.coerce.number({ message: 'must be a port number' }).int().min(0).max(65535, 'must be a port number (0-65535)').default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('data'),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^(mysql|mariadb):\/\/[^/]+\/[^/?]+/.test(v) || /^sqlite:/.test(v), {
+      message: 'must be mysql://user:pass@host:3306/database or sqlite:path/to/file.sqlite',
+    })
+    .optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_IDLE_MINUTES: z.coerce.number({ message: 'must be a number of minutes' }).int().min(1, 'must be at least 1').default(30),
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOGIN_MAX_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+  LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),
+  LOGIN_BLOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  PORTAL_PLUGINS: z.string().default(''),
+  PORTAL_DISABLED_PLUGINS: z.string().default(''),
+});
+
+export type DatabaseConfig =
+  | { client: 'sqlite'; filename: string }
+  | { client: 'mysql'; url: string; database: string };
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  sessionSecret: string;
+  sessionIdleMs: number;
+  trustProxy: boolean;
+  logLevel: string;
+  loginLimits: { perEmail: number; perIp: number; blockSeconds: number };
+  extraPlugins: string[];
+  disabledPlugins: string[];
+}
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** Reads and validates the environment. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) {
+    throw new ConfigError(['SESSION_SECRET: required when NODE_ENV=production (at least 32 random characters)']);
+  }
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    database: databaseConfig(e.DATABASE_URL, dataDir),
+    sessionSecret: e.SESSION_SECRET ?? developmentSecret(dataDir),
+    sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    loginLimits: {
+      perEmail: e.LOGIN_MAX_ATTEMPTS_PER_EMAIL,
+      perIp: e.LOGIN_MAX_ATTEMPTS_PER_IP,
+      blockSeconds: e.LOGIN_BLOCK_MINUTES * 60,
+    },
+    extraPlugins: list(e.PORTAL_PLUGINS),
+    disabledPlugins: list(e.PORTAL_DISABLED_PLUGINS),
+  };
+}
+
+function databaseConfig(url: string | undefined, dataDir: string): DatabaseConfig {
+  if (!url) return { client: 'sqlite', filename: path.join(dataDir, 'portal.sqlite') };
+  if (url.startsWith('sqlite:')) return { client: 'sqlite', filename: path.resolve(url.slice('sqlite:'.length)) };
+  const database = decodeURIComponent(new URL(url).pathname.slice(1));
+  return { client: 'mysql', url: url.replace(/^mariadb:/, 'mysql:'), database };
+}
+
+/** Development only: a secret generated once and kept under data/, so restarts keep sessions. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

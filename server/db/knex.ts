@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { DatabaseConfig } from '../config';
+
+export type Db = Knex;
+
+/** One knex instance per process; SQLite is the embedded default, MySQL/MariaDB the production one. */
+export function createDb(config: DatabaseConfig): Db {
+  if (config.client === 'sqlite') {
+    mkdirSync(path.dirname(config.filename), { recursive: true });
+    return knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: config.filename },
+      useNullAsDefault: true,
+      // One connection: SQLite serializes writers anyway, and a single connection makes a
+      // transaction an exclusive section, which is what the seat check relies on.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, c: unknown) => void) {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('synchronous = NORMAL');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  return knexFactory({
+    client: 'mysql2',
+    connection: {
+      uri: config.url,
+      charset: 'utf8mb4',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      dateStrings: false,
+    } as Knex.MySql2ConnectionConfig,
+    pool: { min: 0, max: 10 },
+    acquireConnectionTimeout: 10_000,
+  });
+}
+
+export const isMysql = (db: Knex | Knex.Transaction) => db.client.config.client === 'mysql2';
+
+/** Locks a row until the transaction ends. SQLite needs no lock: it has one writer at a time. */
+export function forUpdate<T extends Knex.QueryBuilder>(db: Knex | Knex.Transaction, query: T): T {
+  return (isMysql(db) ? query.forUpdate() : query) as T;
+}
+
+/** Both drivers hand back dates differently (Date on MySQL, epoch ms on SQLite). */
+export function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  if (typeof value === 'number') return new Date(value);
+  const s = String(value);
+  return new Date(/^\d+$/.test(s) ? Number(s) : s.includes('T') || s.endsWith('Z') ? s : `${s.replace(' ', 'T')}Z`);
+}
+
+export async function pingDb(db: Db): Promise<boolean> {
+  try {
+    await db.raw('select 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Both MySQL and SQLite answer an insert with the new auto-increment id. */
+export async function insertId(q: Knex | Knex.Transaction, table: string, row: Record<string, unknown>): Promise<number> {
+  const [id] = await q(table).insert(row);
+  return Number(id);
+}

@@ -1,0 +1,58 @@
+/**
+ * Typed domain errors. Services throw them; server/http/errors.ts maps each to a status and a
+ * translated message in one place. `messageKey` is an i18n key; `fields` holds per-field keys.
+ */
+export class DomainError extends Error {
+  readonly status: number = 400;
+  constructor(
+    readonly messageKey: string,
+    readonly params: Record<string, unknown> = {},
+  ) {
+    super(messageKey);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFound extends DomainError {
+  override readonly status = 404;
+  constructor(messageKey = 'errors.notFound.message') {
+    super(messageKey);
+  }
+}
+
+export class Forbidden extends DomainError {
+  override readonly status = 403;
+  constructor(messageKey = 'errors.forbidden.message') {
+    super(messageKey);
+  }
+}
+
+export type FieldErrors = Record<string, { key: string; params?: Record<string, unknown> }>;
+
+export class ValidationFailed extends DomainError {
+  override readonly status = 422;
+  constructor(
+    readonly fields: FieldErrors,
+    messageKey = 'errors.validation',
+  ) {
+    super(messageKey);
+  }
+}
+
+export class Conflict extends DomainError {
+  override readonly status = 409;
+}
+
+export class SeatLimitReached extends DomainError {
+  override readonly status = 409;
+  constructor() {
+    super('contacts.errors.seatLimit');
+  }
+}
+
+export class TooManyAttempts extends DomainError {
+  override readonly status = 429;
+  constructor(readonly retryAfterSeconds: number) {
+    super('auth.errors.tooManyAttempts', { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) });
+  }
+}

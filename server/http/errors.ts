@@ -1,0 +1,54 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { DomainError, NotFound, TooManyAttempts } from '../errors';
+import { csrf } from './security';
+
+export function notFoundHandler(_req: Request, _res: Response, next: NextFunction) {
+  next(new NotFound());
+}
+
+const isCsrfError = (err: unknown) => err === csrf.invalidCsrfTokenError || (err as { code?: string })?.code === 'EBADCSRFTOKEN';
+
+/**
+ * The one place where errors become responses: domain errors get their status and translated
+ * message; anything else is a 500 whose stack is logged, and shown only in development.
+ */
+export function errorHandler(logger: Logger, showStack: boolean) {
+  return async (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
+    const t = req.t ?? ((k: string) => k);
+    let status = 500;
+    let message = t('errors.server.message');
+    if (isCsrfError(err)) {
+      status = 403;
+      message = t('errors.csrf');
+    } else if (err instanceof DomainError) {
+      status = err.status;
+      message = t(err.messageKey, err.params);
+      if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));
+    } else if (typeof (err as { status?: unknown })?.status === 'number' && (err as { status: number }).status < 500) {
+      status = (err as { status: number }).status; // e.g. body-parser's 413
+      message = String((err as Error).message);
+    } else {
+      (req.log ?? logger).error({ err }, 'unhandled error');
+    }
+    const title = status === 404 ? t('errors.notFound.title') : status === 403 ? t('errors.forbidden.title') : status >= 500 ? t('errors.server.title') : message;
+
+    if (req.get('hx-request') === 'true') {
+      // Not swapped: public/js/portal.js shows the message in the page's live region.
+      res.status(status).set('HX-Reswap', 'none').type('text').send(message);
+      return;
+    }
+    if (!req.accepts('html') || typeof res.renderPage !== 'function') {
+      res.status(status).json({ error: message });
+      return;
+    }
+    const stack = showStack && status === 500 && err instanceof Error ? err.stack : null;
+    try {
+      await res.renderPage('errors/error', { title, message, stack }, status);
+    } catch (renderErr) {
+      logger.error({ err: renderErr }, 'error page failed to render');
+      res.status(status).type('text').send(message);
+    }
+  };
+}

@@ -1,0 +1,52 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Knex } from 'knex';
+import { AccountRepository } from '../accounts/accounts.repository';
+import { Forbidden, NotFound } from '../errors';
+import { can, effectivePermissions } from '../permissions/policy';
+import type { Registry } from '../plugins/registry';
+
+export function requireLogin(req: Request, res: Response, next: NextFunction) {
+  if (req.isAuthenticated()) return next();
+  if (req.method === 'GET' && req.accepts('html')) {
+    if (req.session) req.session.returnTo = req.originalUrl;
+    if (req.get('hx-request') === 'true') {
+      res.set('HX-Redirect', '/login').status(401).end();
+      return;
+    }
+    return res.redirect('/login');
+  }
+  res.status(401).type('text').send('Unauthorized');
+}
+
+/**
+ * Loads the account from `:accountId` and the signed-in user's contact in it on every request, so
+ * a deactivation or a permission change applies on the contact's next request. An account the user
+ * is not an active member of answers 404, never revealing that it exists.
+ */
+export function accountContext(db: Knex, registry: Registry) {
+  const accounts = new AccountRepository(db);
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const accountId = Number(req.params.accountId);
+    if (!Number.isSafeInteger(accountId) || accountId <= 0 || !req.user) throw new NotFound();
+    const m = await accounts.membership(accountId, req.user.id);
+    if (!m || m.status !== 'active') throw new NotFound();
+    const isOwner = m.owner_contact_id === m.contact_id;
+    const permissions = effectivePermissions(registry, { profile: m.profile, isOwner });
+    req.ctx = {
+      account: { id: m.account_id, name: m.account_name, ownerContactId: m.owner_contact_id },
+      contact: { id: m.contact_id, name: m.contact_name, profile: m.profile },
+      isOwner,
+      permissions,
+      can: (key) => can(permissions, key),
+    };
+    next();
+  };
+}
+
+/** The one route guard: 403 unless the current contact holds `key` in this account. */
+export function requirePermission(key: string) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.ctx?.can(key)) throw new Forbidden();
+    next();
+  };
+}

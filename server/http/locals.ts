@@ -1,0 +1,60 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { i18n } from 'i18next';
+import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale } from '../i18n';
+import type { Registry } from '../plugins/registry';
+import type { FlashMessage } from './types';
+import { csrf } from './security';
+
+/** The user's own setting first, then the browser's Accept-Language, then pt-BR. */
+export function pickLocale(req: Request): Locale {
+  if (isLocale(req.user?.locale)) return req.user.locale;
+  const accepted = req.acceptsLanguages([...LOCALES]);
+  if (accepted && isLocale(accepted)) return accepted;
+  // `acceptsLanguages` matches tags exactly; a plain "pt" or "es-AR" still means our catalog.
+  const primary = (req.get('accept-language') ?? '').split(',').map((s) => s.split(';')[0]!.trim().slice(0, 2).toLowerCase());
+  for (const tag of primary) {
+    const match = LOCALES.find((l) => l.slice(0, 2).toLowerCase() === tag);
+    if (match) return match;
+  }
+  return DEFAULT_LOCALE;
+}
+
+export function flash(req: Request, message: FlashMessage): void {
+  if (!req.session) return;
+  (req.session.flash ??= []).push(message);
+}
+
+/** Sets t(), the locale and what every view needs; adds res.renderPage (view inside the layout). */
+export function viewLocals(i18nInstance: i18n, registry: Registry) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const locale = pickLocale(req);
+    req.locale = locale;
+    req.t = i18nInstance.getFixedT(locale);
+    res.locals.t = req.t;
+    res.locals.locale = locale;
+    res.locals.currentUser = req.user ?? null;
+    res.locals.isHtmx = req.get('hx-request') === 'true';
+    res.locals.csrfToken = req.session ? csrf.generateToken(req) : '';
+    res.locals.flash = [] as FlashMessage[];
+    res.locals.formatDate = (d: Date | null) =>
+      d ? new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone: 'America/Sao_Paulo' }).format(d) : '';
+    if (req.session?.flash?.length && req.method === 'GET') {
+      res.locals.flash = req.session.flash;
+      delete req.session.flash;
+    }
+    res.renderPage = (view, locals = {}, status = 200) =>
+      new Promise<void>((resolve, reject) => {
+        const ctx = req.ctx;
+        const menu = ctx ? registry.menu.filter((m) => ctx.can(m.requires)) : [];
+        res.render(view, locals, (err, body) => {
+          if (err) return reject(err);
+          res.render('layout', { ...locals, body, ctx: ctx ?? null, menu }, (err2, html) => {
+            if (err2) return reject(err2);
+            res.status(status).type('html').send(html);
+            resolve();
+          });
+        });
+      });
+    next();
+  };
+}

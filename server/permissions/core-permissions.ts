@@ -1,0 +1,24 @@
+import type { PluginManifest } from '../plugins/contract';
+
+/**
+ * Core's own flags, declared the same way a plugin declares its flags, so the editor, the menu and
+ * the guards treat them alike.
+ */
+export const corePermissions: PluginManifest = {
+  id: 'core',
+  name: 'permissions.core.name',
+  permissions: [
+    { key: 'contacts.manage', label: 'permissions.core.contactsManage', group: 'permissions.core.group' },
+    { key: 'contacts.import', label: 'permissions.core.contactsImport', group: 'permissions.core.group' },
+    { key: 'audit.view', label: 'permissions.core.auditView', group: 'permissions.core.group' },
+    { key: 'account.settings', label: 'permissions.core.accountSettings', group: 'permissions.core.group' },
+    { key: 'documents.download', label: 'permissions.core.documentsDownload', group: 'permissions.core.group' },
+  ],
+  profiles: {
+    administrator: ['contacts.manage', 'contacts.import', 'audit.view', 'account.settings', 'documents.download'],
+    member: ['documents.download'],
+    observer_download: ['documents.download'],
+    observer: [],
+  },
+  menu: [{ label: 'menu.contacts', path: '/contacts', requires: 'contacts.manage' }],
+};

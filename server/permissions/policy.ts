@@ -1,0 +1,25 @@
+import type { Registry } from '../plugins/registry';
+
+export interface PermissionSubject {
+  profile: string;
+  isOwner: boolean;
+  /** Flags granted one by one or through groups (issue: permission plugins). */
+  extraFlags?: Iterable<string>;
+}
+
+/**
+ * The effective set, computed once per request: the primary administrator holds everything;
+ * everyone else holds their profile's flags plus explicit and group grants. Grants of a plugin
+ * that is switched off are not in `registry.keys`, so they are kept in the database but ignored.
+ */
+export function effectivePermissions(registry: Registry, subject: PermissionSubject): ReadonlySet<string> {
+  if (subject.isOwner) return registry.keys;
+  const flags = new Set(registry.flagsOfProfile(subject.profile));
+  for (const key of subject.extraFlags ?? []) if (registry.keys.has(key)) flags.add(key);
+  return flags;
+}
+
+/** The one decision every guard, menu and view asks. */
+export function can(flags: ReadonlySet<string> | undefined, key: string): boolean {
+  return flags !== undefined && flags.has(key);
+}

@@ -1,0 +1,61 @@
+import type { Knex } from 'knex';
+import type { MigrationSet } from '../db/migrations';
+import type { Catalogs } from '../i18n';
+import {
+  BUILT_IN_PROFILES,
+  type HookEvents,
+  type HookName,
+  type MenuEntry,
+  type PermissionDefinition,
+  type PluginManifest,
+  type ProfileId,
+} from './contract';
+
+export interface RegisteredPermission extends PermissionDefinition {
+  plugin: string;
+}
+
+/**
+ * Everything the plugins declared, frozen at start-up: the flags, what each built-in profile
+ * receives, the menu, the hooks. Nothing registers after the server listens.
+ */
+export class Registry {
+  readonly permissions: RegisteredPermission[];
+  readonly keys: ReadonlySet<string>;
+  readonly menu: (MenuEntry & { plugin: string })[];
+  private readonly profileFlags: Map<ProfileId, ReadonlySet<string>>;
+
+  constructor(readonly plugins: PluginManifest[]) {
+    this.permissions = plugins.flatMap((p) => p.permissions.map((perm) => ({ ...perm, plugin: p.id })));
+    this.keys = new Set(this.permissions.map((p) => p.key));
+    this.menu = plugins.flatMap((p) => (p.menu ?? []).map((m) => ({ ...m, plugin: p.id })));
+    this.profileFlags = new Map(
+      BUILT_IN_PROFILES.map((profile) => [profile, new Set(plugins.flatMap((p) => p.profiles?.[profile] ?? []))]),
+    );
+    // The administrator profile holds every flag, whatever a plugin forgot to declare.
+    this.profileFlags.set('administrator', this.keys);
+    Object.freeze(this);
+  }
+
+  flagsOfProfile(profile: string): ReadonlySet<string> {
+    return this.profileFlags.get(profile as ProfileId) ?? new Set();
+  }
+
+  get catalogs(): Catalogs[] {
+    return this.plugins.flatMap((p) => (p.locales ? [p.locales] : []));
+  }
+
+  migrationSets(): MigrationSet[] {
+    return this.plugins
+      .filter((p) => p.migrations)
+      .map((p) => ({ owner: p.id, directory: p.migrations!, tableName: `knex_migrations_${p.id.replace(/[^a-z0-9]/g, '_')}` }));
+  }
+
+  /** Awaited inside the caller's transaction: a hook that throws rolls the whole change back. */
+  async runHook<N extends HookName>(name: N, event: HookEvents[N], trx: Knex.Transaction): Promise<void> {
+    for (const plugin of this.plugins) {
+      const hook = plugin.hooks?.[name] as ((e: HookEvents[N], t: Knex.Transaction) => Promise<void> | void) | undefined;
+      if (hook) await hook(event, trx);
+    }
+  }
+}

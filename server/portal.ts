@@ -1,0 +1,23 @@
+import pino, { type Logger } from 'pino';
+import { createApp } from './app';
+import type { Config } from './config';
+import { createDb } from './db/knex';
+import { coreMigrations, migrateLatest } from './db/migrations';
+import { createI18n } from './i18n';
+import { loadRegistry } from './plugins/loader';
+
+/** Everything a running portal needs: config → plugins → db → migrations → i18n → app. */
+export async function createPortal(config: Config, options: { logger?: Logger; builtInPluginsDir?: string } = {}) {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const registry = await loadRegistry({ builtInDir: options.builtInPluginsDir, extra: config.extraPlugins, disabled: config.disabledPlugins });
+  const db = createDb(config.database);
+  try {
+    await migrateLatest(db, [coreMigrations, ...registry.migrationSets()]);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const i18n = await createI18n(registry.catalogs);
+  const app = createApp({ config, db, registry, i18n, logger });
+  return { app, db, registry, logger, close: () => db.destroy() };
+}

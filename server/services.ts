@@ -1,0 +1,19 @@
+import type { AppDeps } from './app';
+import { AuditService } from './audit/audit.service';
+import { AuthService } from './auth/auth.service';
+import { LoginLimiter } from './auth/login-limiter';
+import { MeService } from './me/me.service';
+import { SetupService } from './setup/setup.service';
+
+/** Wires the services once per app; routes receive only the services they use. */
+export function createServices({ config, db }: AppDeps) {
+  const audit = new AuditService();
+  const limiter = new LoginLimiter(db, config.loginLimits, config.database.client === 'mysql' ? config.database.database : null);
+  return {
+    audit,
+    auth: new AuthService(db, limiter),
+    setup: new SetupService(db, audit),
+    me: new MeService(db, audit),
+  };
+}
+export type Services = ReturnType<typeof createServices>;

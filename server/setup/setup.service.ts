@@ -1,0 +1,60 @@
+import type { Knex } from 'knex';
+import { cnpj } from 'cpf-cnpj-validator';
+import { z } from 'zod';
+import { AccountRepository } from '../accounts/accounts.repository';
+import type { Actor, AuditService } from '../audit/audit.service';
+import { ContactRepository } from '../contacts/contacts.repository';
+import { NotFound } from '../errors';
+import { hashPassword, MIN_PASSWORD_LENGTH } from '../users/passwords';
+import { UserRepository } from '../users/users.repository';
+import { email, optionalText, parseInput, text } from '../validation';
+
+export const setupSchema = z
+  .object({
+    companyName: text(150),
+    cnpj: optionalText(20).refine((v) => v === undefined || cnpj.isValid(v), 'validation.cnpj'),
+    name: text(150),
+    email,
+    password: z.string({ message: 'validation.required' }).min(MIN_PASSWORD_LENGTH, 'validation.passwordTooShort').max(200, 'validation.tooLong'),
+    passwordConfirmation: z.string({ message: 'validation.required' }),
+  })
+  .refine((v) => v.password === v.passwordConfirmation, { path: ['passwordConfirmation'], message: 'validation.passwordMismatch' });
+
+/** First run: the first account and its primary administrator, possible only on an empty database. */
+export class SetupService {
+  private readonly accounts: AccountRepository;
+  private readonly users: UserRepository;
+  private readonly contacts: ContactRepository;
+
+  constructor(private readonly db: Knex, private readonly audit: AuditService) {
+    this.accounts = new AccountRepository(db);
+    this.users = new UserRepository(db);
+    this.contacts = new ContactRepository();
+  }
+
+  isNeeded(): Promise<boolean> {
+    return this.accounts.any().then((any) => !any);
+  }
+
+  async createFirstAccount(input: unknown, meta: Omit<Actor, 'userId' | 'contactId' | 'name'>): Promise<{ accountId: number; userId: number }> {
+    const data = parseInput(setupSchema, input);
+    const passwordHash = await hashPassword(data.password);
+    return this.db.transaction(async (trx) => {
+      if (await this.accounts.any(trx)) throw new NotFound();
+      const existing = await this.users.findByEmail(data.email, trx);
+      const userId = existing?.id ?? (await this.users.create(trx, { email: data.email, name: data.name, passwordHash }));
+      if (existing) await this.users.update(trx, userId, { password_hash: passwordHash, name: data.name });
+      const accountId = await this.accounts.create(trx, { name: data.companyName, document: data.cnpj ? cnpj.strip(data.cnpj).toUpperCase() : null });
+      const contactId = await this.contacts.insert(trx, {
+        account_id: accountId, user_id: userId, status: 'active', profile: 'administrator', name: data.name,
+        email: data.email, country: 'BR',
+      });
+      await this.accounts.update(trx, accountId, { owner_contact_id: contactId, active_count: 1 });
+      await this.audit.record(trx, { ...meta, userId, contactId, name: data.name }, {
+        accountId, action: 'account.created', target: { type: 'account', id: accountId },
+        details: { after: { name: data.companyName, document: data.cnpj ?? null, owner: data.email } },
+      });
+      return { accountId, userId };
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import type { Knex } from 'knex';
+import { insertId } from '../db/knex';
+
+export interface UserRow {
+  id: number;
+  email: string;
+  password_hash: string | null;
+  name: string;
+  locale: string | null;
+}
+
+type Q = Knex | Knex.Transaction;
+const columns = ['id', 'email', 'password_hash', 'name', 'locale'];
+
+export class UserRepository {
+  constructor(private readonly db: Knex) {}
+
+  findById(id: number, q: Q = this.db): Promise<UserRow | undefined> {
+    return q('users').select(columns).where({ id }).first();
+  }
+
+  findByEmail(email: string, q: Q = this.db): Promise<UserRow | undefined> {
+    return q('users').select(columns).where({ email: email.trim().toLowerCase() }).first();
+  }
+
+  async create(q: Q, data: { email: string; name: string; passwordHash: string | null; locale?: string | null }): Promise<number> {
+    const now = new Date();
+    return insertId(q, 'users', {
+      email: data.email.trim().toLowerCase(), name: data.name, password_hash: data.passwordHash,
+      locale: data.locale ?? null, created_at: now, updated_at: now,
+    });
+  }
+
+  async update(q: Q, id: number, data: Partial<{ name: string; locale: string | null; password_hash: string }>): Promise<void> {
+    await q('users').where({ id }).update({ ...data, updated_at: new Date() });
+  }
+}
