@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { AccountRepository } from '../../server/accounts/accounts.repository';
+import { ContactRepository, type ContactStatus } from '../../server/contacts/contacts.repository';
+import { hashPassword } from '../../server/users/passwords';
+import { UserRepository } from '../../server/users/users.repository';
+
+export const PASSWORD = 'correct horse battery';
+let hash: Promise<string> | undefined;
+const passwordHash = () => (hash ??= hashPassword(PASSWORD));
+
+export const uniqueEmail = (prefix = 'user') => `${prefix}.${randomBytes(5).toString('hex')}@example.test`;
+
+export interface AccountFixture {
+  accountId: number;
+  admin: { userId: number; contactId: number; email: string; name: string };
+}
+
+/** An account with its primary administrator (who can log in with PASSWORD). */
+export async function createAccount(db: Knex, options: { name?: string; seatLimit?: number } = {}): Promise<AccountFixture> {
+  const accounts = new AccountRepository(db);
+  const email = uniqueEmail('owner');
+  const name = 'Ana Administradora';
+  const passwordHashValue = await passwordHash();
+  return db.transaction(async (trx) => {
+    const accountId = await accounts.create(trx, { name: options.name ?? `Empresa ${randomBytes(3).toString('hex')}`, document: null, seatLimit: options.seatLimit });
+    const userId = await new UserRepository(db).create(trx, { email, name, passwordHash: passwordHashValue });
+    const contactId = await new ContactRepository().insert(trx, { account_id: accountId, user_id: userId, status: 'active', profile: 'administrator', name, email, country: 'BR' });
+    await accounts.update(trx, accountId, { owner_contact_id: contactId, active_count: 1 });
+    return { accountId, admin: { userId, contactId, email, name } };
+  });
+}
+
+/** A contact who can log in, in the given account, with the given profile and status. */
+export async function addMember(
+  db: Knex,
+  accountId: number,
+  options: { profile?: string; status?: ContactStatus; name?: string; email?: string } = {},
+): Promise<{ userId: number; contactId: number; email: string; name: string }> {
+  const email = options.email ?? uniqueEmail('member');
+  const name = options.name ?? 'Bruno Membro';
+  const status = options.status ?? 'active';
+  const passwordHashValue = await passwordHash();
+  return db.transaction(async (trx) => {
+    const users = new UserRepository(db);
+    const userId = (await users.findByEmail(email, trx))?.id ?? (await users.create(trx, { email, name, passwordHash: passwordHashValue }));
+    const contactId = await new ContactRepository().insert(trx, { account_id: accountId, user_id: userId, status, profile: options.profile ?? 'member', name, email, country: 'BR' });
+    await new AccountRepository(db).adjustCounters(trx, accountId, { [status]: 1 });
+    return { userId, contactId, email, name };
+  });
+}

@@ -1,0 +1,76 @@
+import type { Express } from 'express';
+import type { Knex } from 'knex';
+import pino from 'pino';
+import supertest from 'supertest';
+import { loadConfig, type Config } from '../../server/config';
+import { createPortal } from '../../server/portal';
+import type { Registry } from '../../server/plugins/registry';
+import { freshDatabaseUrl } from './databases';
+
+export interface TestPortal {
+  app: Express;
+  db: Knex;
+  config: Config;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+const portals: TestPortal[] = [];
+let shared: Promise<TestPortal> | undefined;
+
+export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    SESSION_SECRET: 'test-secret-that-is-long-enough-0123456789',
+    DATA_DIR: 'data/test',
+    ...extra,
+  };
+}
+
+/** A portal on its own fresh database (for tests that need an empty one, like setup). */
+export async function startPortal(env: Record<string, string> = {}, options: { builtInPluginsDir?: string } = {}): Promise<TestPortal> {
+  const config = loadConfig(testEnv({ DATABASE_URL: env.DATABASE_URL ?? (await freshDatabaseUrl()), ...env }));
+  const portal = await createPortal(config, { logger: pino({ level: 'silent' }), ...options });
+  const p: TestPortal = { app: portal.app as Express, db: portal.db, config, registry: portal.registry, close: portal.close };
+  portals.push(p);
+  return p;
+}
+
+/** The run's shared portal: one database per run; tests isolate themselves by making their own accounts. */
+export function sharedPortal(): Promise<TestPortal> {
+  shared ??= startPortal();
+  return shared;
+}
+
+export async function closePortals(): Promise<void> {
+  while (portals.length) await portals.pop()!.close();
+  shared = undefined;
+}
+
+export type Agent = ReturnType<typeof supertest.agent>;
+
+export function agent(portal: TestPortal): Agent {
+  return supertest.agent(portal.app);
+}
+
+/** The CSRF token a page hands its forms. */
+export async function csrfFrom(a: Agent, path = '/login'): Promise<string> {
+  const res = await a.get(path);
+  const match = /name="_csrf" value="([^"]+)"/.exec(res.text) ?? /"x-csrf-token": "([^"]+)"/.exec(res.text);
+  if (!match) throw new Error(`no CSRF token on ${path} (status ${res.status})`);
+  return match[1]!;
+}
+
+export async function login(a: Agent, email: string, password: string) {
+  const token = await csrfFrom(a, '/login');
+  return a.post('/login').type('form').send({ _csrf: token, email, password });
+}
+
+/** A logged-in agent plus a CSRF token valid for its session. */
+export async function loggedIn(portal: TestPortal, email: string, password: string): Promise<{ agent: Agent; csrf: string }> {
+  const a = agent(portal);
+  const res = await login(a, email, password);
+  if (res.status !== 303) throw new Error(`login as ${email} failed: ${res.status}`);
+  return { agent: a, csrf: await csrfFrom(a, '/me') };
+}
