@@ -15,6 +15,8 @@ import { viewLocals } from './http/locals';
 import { createPassport } from './http/passport';
 import { csrf, securityHeaders } from './http/security';
 import { sessionMiddleware } from './http/session';
+import { contactFormatters } from './contacts/format';
+import { contactRoutes } from './contacts/contacts.routes';
 import { meRoutes } from './me/me.routes';
 import type { Registry } from './plugins/registry';
 import { createServices } from './services';
@@ -42,6 +44,7 @@ export function createApp(deps: AppDeps) {
   app.set('view engine', 'ejs');
   app.set('views', path.join(ROOT, 'views'));
   if (config.env === 'production') app.enable('view cache');
+  Object.assign(app.locals, contactFormatters);
 
   app.use(
     pinoHttp({
@@ -76,6 +79,7 @@ export function createApp(deps: AppDeps) {
 
   const account = Router({ mergeParams: true });
   account.use(requireLogin, accountContext(db, registry));
+  account.use('/contacts', contactRoutes(services.contacts));
   account.use('/', accountHomeRoutes());
   app.use('/accounts/:accountId', account);
 

@@ -61,14 +61,14 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 /** Reads and validates the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Checked alongside the schema so a missing secret is reported together with every other problem.
+  if (env.NODE_ENV === 'production' && env.SESSION_SECRET === undefined) {
+    problems.push('SESSION_SECRET: required when NODE_ENV=production (at least 32 random characters)');
   }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
-  if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) {
-    throw new ConfigError(['SESSION_SECRET: required when NODE_ENV=production (at least 32 random characters)']);
-  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,

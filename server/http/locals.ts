@@ -46,9 +46,11 @@ export function viewLocals(i18nInstance: i18n, registry: Registry) {
       new Promise<void>((resolve, reject) => {
         const ctx = req.ctx;
         const menu = ctx ? registry.menu.filter((m) => ctx.can(m.requires)) : [];
-        res.render(view, locals, (err, body) => {
+        // The page and the layout both see the account context and the menu.
+        const shared = { ...locals, ctx: ctx ?? null, menu };
+        res.render(view, shared, (err, body) => {
           if (err) return reject(err);
-          res.render('layout', { ...locals, body, ctx: ctx ?? null, menu }, (err2, html) => {
+          res.render('layout', { ...shared, body }, (err2, html) => {
             if (err2) return reject(err2);
             res.status(status).type('html').send(html);
             resolve();

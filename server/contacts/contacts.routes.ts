@@ -1,0 +1,132 @@
+import { Router, type Request, type Response } from 'express';
+import { Conflict, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
+import { requirePermission } from '../http/guards';
+import { flash } from '../http/locals';
+import { actorFrom } from '../http/request-meta';
+import { CONTACT_FIELDS, formValues, valuesOf, type ContactFormValues } from './contact-form';
+import type { Caller, ContactService } from './contacts.service';
+import { countries, documentTypes } from './identity';
+
+const contactId = (req: Request) => {
+  const id = Number(req.params.contactId);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
+  return id;
+};
+
+const callerOf = (req: Request): Caller => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, actor: actorFrom(req) });
+const base = (req: Request) => `/accounts/${req.ctx!.account.id}/contacts`;
+const isFragmentRequest = (req: Request, target: string) =>
+  req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
+
+/** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
+export function contactRoutes(contacts: ContactService) {
+  const router = Router({ mergeParams: true });
+  router.use(requirePermission('contacts.manage'));
+
+  const formPage = (req: Request, res: Response, mode: 'add' | 'edit', values: ContactFormValues, errors: FieldErrors, status = 200, extra: Record<string, unknown> = {}) =>
+    res.renderPage('contacts/form', {
+      title: req.t(mode === 'add' ? 'contacts.add.title' : 'contacts.edit.title'),
+      mode, values, errors, base: base(req), countries: countries(req.locale), documentTypes, saved: false, ...extra,
+    }, status);
+
+  router.get('/', async (req, res) => {
+    const list = await contacts.list(req.ctx!.account.id, req.query);
+    const locals = { title: req.t('contacts.list.title'), list, base: base(req) };
+    if (isFragmentRequest(req, 'contacts-results')) return res.render('contacts/_results', locals);
+    await res.renderPage('contacts/list', locals);
+  });
+
+  router.get('/new', async (req, res) => {
+    const saved = Number(req.query.saved) || null;
+    await formPage(req, res, 'add', formValues(), {}, 200, { saved, savedId: saved });
+  });
+
+  router.post('/', async (req, res) => {
+    const values = formValues(req.body);
+    let id: number;
+    try {
+      id = await contacts.add(callerOf(req), values);
+    } catch (err) {
+      if (err instanceof ValidationFailed) return formPage(req, res, 'add', values, err.fields, 422);
+      if (err instanceof SeatLimitReached) return formPage(req, res, 'add', values, { _form: { key: err.messageKey } }, 409);
+      throw err;
+    }
+    res.redirect(303, `${base(req)}/new?saved=${id}`);
+  });
+
+  // Inline validation as the user leaves a field: answers that one field, with or without its error.
+  router.post('/validate', async (req, res) => {
+    const field = String(req.get('hx-trigger-name') ?? req.body.field ?? '');
+    if (!(CONTACT_FIELDS as readonly string[]).includes(field)) throw new NotFound();
+    const values = formValues(req.body);
+    const mode = req.body.mode === 'edit' ? 'edit' : 'add';
+    const editing = mode === 'edit' ? Number(req.body.contactId) || undefined : undefined;
+    const errors = await contacts.validate(req.ctx!.account.id, values, { confirmEmail: mode === 'add', contactId: editing });
+    res.render('contacts/_field', { field, values, errors, mode, base: base(req), countries: countries(req.locale), documentTypes, inline: true });
+  });
+
+  // Re-renders the form when the country changes (CPF for Brazil, another document elsewhere).
+  router.post('/form', async (req, res) => {
+    const mode = req.body.mode === 'edit' ? 'edit' : 'add';
+    res.render('contacts/_form', { mode, values: formValues(req.body), errors: {}, base: base(req), countries: countries(req.locale), documentTypes, contactId: Number(req.body.contactId) || null });
+  });
+
+  router.get('/:contactId', async (req, res) => {
+    const data = await contacts.get(req.ctx!.account.id, contactId(req));
+    await res.renderPage('contacts/show', { title: data.contact.name, ...data, base: base(req) });
+  });
+
+  router.get('/:contactId/edit', async (req, res) => {
+    const id = contactId(req);
+    const { contact } = await contacts.get(req.ctx!.account.id, id);
+    await formPage(req, res, 'edit', valuesOf(contact), {}, 200, { contactId: id, saved: req.query.saved === '1' });
+  });
+
+  router.post('/:contactId/edit', async (req, res) => {
+    const id = contactId(req);
+    const values = formValues(req.body);
+    try {
+      await contacts.update(callerOf(req), id, values);
+    } catch (err) {
+      if (err instanceof ValidationFailed) return formPage(req, res, 'edit', values, err.fields, 422, { contactId: id });
+      throw err;
+    }
+    res.redirect(303, `${base(req)}/${id}/edit?saved=1`);
+  });
+
+  // Refusals (yourself, the primary administrator, no free seat) come back as a message on the page.
+  const statusAction = (action: 'deactivate' | 'reactivate', successKey: string) =>
+    router.post(`/:contactId/${action}`, async (req, res) => {
+      const id = contactId(req);
+      try {
+        await contacts[action](callerOf(req), id);
+        flash(req, { type: 'success', key: successKey });
+      } catch (err) {
+        if (!(err instanceof Conflict || err instanceof SeatLimitReached)) throw err;
+        flash(req, { type: 'error', key: err.messageKey });
+      }
+      res.redirect(303, req.body.returnTo === 'list' ? base(req) : `${base(req)}/${id}`);
+    });
+  statusAction('deactivate', 'contacts.deactivated');
+  statusAction('reactivate', 'contacts.reactivated');
+
+  router.get('/:contactId/delete', async (req, res) => {
+    const data = await contacts.get(req.ctx!.account.id, contactId(req));
+    await res.renderPage('contacts/delete', { title: req.t('contacts.delete.title'), ...data, base: base(req) });
+  });
+
+  router.post('/:contactId/delete', async (req, res) => {
+    const id = contactId(req);
+    try {
+      await contacts.remove(callerOf(req), id, req.body);
+    } catch (err) {
+      if (!(err instanceof Conflict)) throw err;
+      flash(req, { type: 'error', key: err.messageKey });
+      return res.redirect(303, `${base(req)}/${id}`);
+    }
+    flash(req, { type: 'success', key: 'common.removed' });
+    res.redirect(303, base(req));
+  });
+
+  return router;
+}

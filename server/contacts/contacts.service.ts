@@ -1,0 +1,218 @@
+import type { Knex } from 'knex';
+import { AccountRepository, type AccountRow } from '../accounts/accounts.repository';
+import type { Actor, AuditService } from '../audit/audit.service';
+import { AuditRepository } from '../audit/audit.repository';
+import { toDate } from '../db/knex';
+import { Conflict, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
+import type { Registry } from '../plugins/registry';
+import { UserRepository } from '../users/users.repository';
+import { parseContactForm, type ContactFormValues } from './contact-form';
+import { CONTACT_STATUSES, ContactRepository, type ContactFields, type ContactRow, type ContactStatus } from './contacts.repository';
+import { parseSearch } from './search-terms';
+
+export const PAGE_SIZE = 25;
+
+/** The administrator acting, inside one account. */
+export interface Caller {
+  accountId: number;
+  contactId: number;
+  actor: Actor;
+}
+
+export interface ListParams {
+  status?: unknown;
+  q?: unknown;
+  sort?: unknown;
+  page?: unknown;
+}
+
+const seatsInUse = (a: AccountRow) => a.active_count + a.pending_count;
+const auditedFields = ['name', 'email', 'country', 'document_type', 'document_number', 'area_code', 'phone', 'consulting_authorized'] as const;
+
+function changes(before: ContactRow, after: ContactFields) {
+  const b: Record<string, unknown> = {};
+  const a: Record<string, unknown> = {};
+  for (const f of auditedFields) {
+    if (after[f] === undefined) continue;
+    if (String(before[f] ?? '') !== String(after[f] ?? '') && !(f === 'consulting_authorized' && Boolean(before[f]) === Boolean(after[f]))) {
+      b[f] = before[f];
+      a[f] = after[f];
+    }
+  }
+  return { before: b, after: a };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * Contact administration: the rules, the transactions, the audit events and the plugin hooks.
+ * Seat checks and status counters run under the account row's lock.
+ */
+export class ContactService {
+  private readonly contacts = new ContactRepository();
+  private readonly accounts: AccountRepository;
+  private readonly users: UserRepository;
+  private readonly auditLog = new AuditRepository();
+
+  constructor(private readonly db: Knex, private readonly registry: Registry, private readonly audit: AuditService) {
+    this.accounts = new AccountRepository(db);
+    this.users = new UserRepository(db);
+  }
+
+  async list(accountId: number, params: ListParams) {
+    const status = CONTACT_STATUSES.includes(params.status as ContactStatus) ? (params.status as ContactStatus) : 'active';
+    const sort = params.sort === 'created' ? 'created' : 'name';
+    const page = Math.min(Math.max(1, Number.parseInt(String(params.page ?? '1'), 10) || 1), 10_000);
+    const q = typeof params.q === 'string' ? params.q.trim().slice(0, 200) : '';
+    const [account, rows] = await Promise.all([
+      this.accounts.findById(accountId),
+      this.contacts.list(this.db, { accountId, status, terms: parseSearch(q), sort, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }),
+    ]);
+    if (!account) throw new NotFound();
+    return {
+      status, sort, page, q,
+      rows: rows.slice(0, PAGE_SIZE).map((r) => ({ ...r, created_at: toDate(r.created_at) })),
+      hasNext: rows.length > PAGE_SIZE,
+      counts: { active: account.active_count, pending: account.pending_count, deactivated: account.deactivated_count },
+      seats: { used: seatsInUse(account), limit: account.seat_limit },
+      ownerContactId: account.owner_contact_id,
+    };
+  }
+
+  async get(accountId: number, id: number) {
+    const contact = await this.contacts.find(this.db, accountId, id);
+    if (!contact) throw new NotFound();
+    const [creatorName, history, account] = await Promise.all([
+      this.contacts.creatorName(this.db, accountId, contact.created_by_contact_id),
+      this.auditLog.listForTarget(this.db, accountId, 'contact', String(id), 20),
+      this.accounts.findById(accountId),
+    ]);
+    return {
+      contact: { ...contact, created_at: toDate(contact.created_at), updated_at: toDate(contact.updated_at), deactivated_at: toDate(contact.deactivated_at) },
+      isOwner: account?.owner_contact_id === id,
+      creatorName,
+      history: history.map((h) => ({ ...h, created_at: toDate(h.created_at) })),
+    };
+  }
+
+  /** Validates without writing: the form's inline checks as the user leaves a field. */
+  async validate(accountId: number, values: ContactFormValues, options: { confirmEmail: boolean; contactId?: number }): Promise<FieldErrors> {
+    try {
+      const data = parseContactForm(values, options);
+      await this.assertUnique(this.db, accountId, data, options.contactId);
+      return {};
+    } catch (err) {
+      if (err instanceof ValidationFailed) return err.fields;
+      throw err;
+    }
+  }
+
+  async add(caller: Caller, values: ContactFormValues): Promise<number> {
+    const data = parseContactForm(values, { confirmEmail: true });
+    return this.write(async (trx) => {
+      const account = await this.lockAccount(trx, caller.accountId);
+      if (seatsInUse(account) >= account.seat_limit) throw new SeatLimitReached();
+      await this.assertUnique(trx, caller.accountId, data);
+      // A person who already has a login (in another account) is linked at once.
+      const user = await this.users.findByEmail(data.email, trx);
+      const id = await this.contacts.insert(trx, {
+        ...data, account_id: caller.accountId, user_id: user?.id ?? null, status: 'active', profile: 'member', created_by_contact_id: caller.contactId,
+      });
+      await this.accounts.adjustCounters(trx, caller.accountId, { active: 1 });
+      await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.created', target: { type: 'contact', id }, details: { after: { ...data, status: 'active', profile: 'member' } } });
+      return id;
+    });
+  }
+
+  async update(caller: Caller, id: number, values: ContactFormValues): Promise<void> {
+    const data = parseContactForm(values, { confirmEmail: false });
+    await this.write(async (trx) => {
+      await this.lockAccount(trx, caller.accountId);
+      const before = await this.contacts.lock(trx, caller.accountId, id);
+      if (!before) throw new NotFound();
+      await this.assertUnique(trx, caller.accountId, data, id);
+      await this.contacts.update(trx, caller.accountId, id, data);
+      const diff = changes(before, data);
+      if (Object.keys(diff.after).length) {
+        await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.updated', target: { type: 'contact', id }, details: diff });
+      }
+    });
+  }
+
+  async deactivate(caller: Caller, id: number): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const account = await this.lockAccount(trx, caller.accountId);
+      const contact = await this.contacts.lock(trx, caller.accountId, id);
+      if (!contact) throw new NotFound();
+      this.assertNotSelfOrOwner(caller, account, id, 'deactivate');
+      if (contact.status === 'deactivated') throw new Conflict('contacts.errors.alreadyDeactivated');
+      await this.contacts.update(trx, caller.accountId, id, { status: 'deactivated', deactivated_at: new Date() });
+      await this.accounts.adjustCounters(trx, caller.accountId, { [contact.status]: -1, deactivated: 1 });
+      await this.registry.runHook('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId }, trx);
+      await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.deactivated', target: { type: 'contact', id }, details: { before: { status: contact.status }, after: { status: 'deactivated' } } });
+    });
+  }
+
+  async reactivate(caller: Caller, id: number): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const account = await this.lockAccount(trx, caller.accountId);
+      const contact = await this.contacts.lock(trx, caller.accountId, id);
+      if (!contact) throw new NotFound();
+      if (contact.status !== 'deactivated') throw new Conflict('contacts.errors.notDeactivated');
+      if (seatsInUse(account) >= account.seat_limit) throw new SeatLimitReached();
+      await this.contacts.update(trx, caller.accountId, id, { status: 'active', deactivated_at: null });
+      await this.accounts.adjustCounters(trx, caller.accountId, { deactivated: -1, active: 1 });
+      await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.reactivated', target: { type: 'contact', id }, details: { before: { status: 'deactivated' }, after: { status: 'active' } } });
+    });
+  }
+
+  /** Plugins see `contact.deleting` inside the transaction; a hook that throws keeps the contact. */
+  async remove(caller: Caller, id: number, input: Record<string, unknown> = {}): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const account = await this.lockAccount(trx, caller.accountId);
+      const contact = await this.contacts.lock(trx, caller.accountId, id);
+      if (!contact) throw new NotFound();
+      this.assertNotSelfOrOwner(caller, account, id, 'delete');
+      await this.registry.runHook('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input }, trx);
+      await this.contacts.delete(trx, caller.accountId, id);
+      await this.accounts.adjustCounters(trx, caller.accountId, { [contact.status]: -1 });
+      const { created_at: _c, updated_at: _u, deactivated_at: _d, ...snapshot } = contact;
+      await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.deleted', target: { type: 'contact', id }, details: { before: snapshot } });
+    });
+  }
+
+  private async lockAccount(trx: Knex.Transaction, accountId: number): Promise<AccountRow> {
+    const account = await this.accounts.lock(trx, accountId);
+    if (!account) throw new NotFound();
+    return account;
+  }
+
+  private assertNotSelfOrOwner(caller: Caller, account: AccountRow, id: number, what: 'delete' | 'deactivate') {
+    if (id === caller.contactId) throw new Conflict(`contacts.errors.${what}Self`);
+    if (id === account.owner_contact_id) throw new Conflict(`contacts.errors.${what}Owner`);
+  }
+
+  private async assertUnique(q: Knex | Knex.Transaction, accountId: number, data: ContactFields, exceptId?: number) {
+    const errors: FieldErrors = {};
+    const byEmail = await this.contacts.findIdByEmail(q, accountId, data.email);
+    if (byEmail && byEmail !== exceptId) errors.email = { key: 'contacts.validation.emailTaken' };
+    if (data.document_type && data.document_number) {
+      const byDoc = await this.contacts.findIdByDocument(q, accountId, data.document_type, data.document_number);
+      if (byDoc && byDoc !== exceptId) errors.document = { key: data.document_type === 'cpf' ? 'contacts.validation.cpfTaken' : 'contacts.validation.documentTaken' };
+    }
+    if (Object.keys(errors).length) throw new ValidationFailed(errors);
+  }
+
+  /** Two admins racing for the same e-mail: the unique index decides, the loser gets the field error. */
+  private async write<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(work);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ValidationFailed({ email: { key: 'contacts.validation.emailOrDocumentTaken' } });
+      throw err;
+    }
+  }
+}
