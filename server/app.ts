@@ -18,9 +18,11 @@ import { sessionMiddleware } from './http/session';
 import { contactFormatters } from './contacts/format';
 import { contactRoutes } from './contacts/contacts.routes';
 import { meRoutes } from './me/me.routes';
+import { groupRoutes, permissionRoutes } from './permissions/permissions.routes';
 import type { Registry } from './plugins/registry';
 import { createServices } from './services';
 import { setupRoutes } from './setup/setup.routes';
+import { pluginRoutes } from './plugins/mount';
 import './http/types';
 
 export interface AppDeps {
@@ -45,6 +47,8 @@ export function createApp(deps: AppDeps) {
   app.set('views', path.join(ROOT, 'views'));
   if (config.env === 'production') app.enable('view cache');
   Object.assign(app.locals, contactFormatters);
+  const labels = new Map(registry.permissions.map((p) => [p.key, p.label]));
+  app.locals.permissionLabel = (key: string) => labels.get(key) ?? key;
 
   app.use(
     pinoHttp({
@@ -78,8 +82,11 @@ export function createApp(deps: AppDeps) {
   app.use(accountRoutes(db));
 
   const account = Router({ mergeParams: true });
-  account.use(requireLogin, accountContext(db, registry));
+  account.use(requireLogin, accountContext(db, registry, services.permissions));
+  account.use('/contacts/:contactId/permissions', permissionRoutes(services.permissions));
   account.use('/contacts', contactRoutes(services.contacts));
+  account.use('/groups', groupRoutes(services.groups, services.permissions));
+  account.use(pluginRoutes(registry, { db, audit: services.audit, permissions: services.permissions }));
   account.use('/', accountHomeRoutes());
   app.use('/accounts/:accountId', account);
 

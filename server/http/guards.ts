@@ -23,7 +23,7 @@ export function requireLogin(req: Request, res: Response, next: NextFunction) {
  * a deactivation or a permission change applies on the contact's next request. An account the user
  * is not an active member of answers 404, never revealing that it exists.
  */
-export function accountContext(db: Knex, registry: Registry) {
+export function accountContext(db: Knex, registry: Registry, grants: { extraFlags(contactId: number): Promise<string[]> }) {
   const accounts = new AccountRepository(db);
   return async (req: Request, _res: Response, next: NextFunction) => {
     const accountId = Number(req.params.accountId);
@@ -31,7 +31,8 @@ export function accountContext(db: Knex, registry: Registry) {
     const m = await accounts.membership(accountId, req.user.id);
     if (!m || m.status !== 'active') throw new NotFound();
     const isOwner = m.owner_contact_id === m.contact_id;
-    const permissions = effectivePermissions(registry, { profile: m.profile, isOwner });
+    const extraFlags = isOwner ? [] : await grants.extraFlags(m.contact_id);
+    const permissions = effectivePermissions(registry, { profile: m.profile, isOwner, extraFlags });
     req.ctx = {
       account: { id: m.account_id, name: m.account_name, ownerContactId: m.owner_contact_id },
       contact: { id: m.contact_id, name: m.contact_name, profile: m.profile },

@@ -20,5 +20,8 @@ export const corePermissions: PluginManifest = {
     observer_download: ['documents.download'],
     observer: [],
   },
-  menu: [{ label: 'menu.contacts', path: '/contacts', requires: 'contacts.manage' }],
+  menu: [
+    { label: 'menu.contacts', path: '/contacts', requires: 'contacts.manage' },
+    { label: 'menu.groups', path: '/groups', requires: 'contacts.manage' },
+  ],
 };

@@ -3,7 +3,7 @@
  * flags, which built-in profiles receive them, its menu entries, routes, migrations, views,
  * locales and hooks; the loader validates the declaration before the server listens.
  */
-import type { Request, Response, NextFunction } from 'express';
+import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { Catalogs } from '../i18n';
 
@@ -21,7 +21,7 @@ export interface PermissionDefinition {
 
 export interface MenuEntry {
   label: string;
-  /** Path below the account: `/p/<plugin>/…` for a plugin, `/contacts` for core. */
+  /** A plugin's path is below its mount (`/` is `/accounts/:a/p/<id>`); core's is below the account. */
   path: string;
   requires: string;
 }
@@ -35,19 +35,29 @@ export type HookName = keyof HookEvents;
 export type Hook<N extends HookName> = (event: HookEvents[N], trx: Knex.Transaction) => Promise<void> | void;
 export type Hooks = { [N in HookName]?: Hook<N> };
 
-/** What a plugin's routes are handed: the request's account context and a guard. */
-export interface PluginRouteContext {
+/**
+ * What a plugin's route handlers are handed. `req.ctx` holds the account, the contact and `can()`;
+ * the guard for the route's declared flag has already run.
+ */
+export interface PluginContext {
   db: Knex;
-  /** Express middleware that answers 403 unless the current contact holds `key`. */
-  requirePermission(key: string): (req: Request, res: Response, next: NextFunction) => void;
+  /** Renders `<plugin views>/<view>.ejs` inside the portal layout. */
+  render(res: Response, view: string, locals?: Record<string, unknown>, status?: number): Promise<void>;
+  /** Writes an audit event for the current account, signed by the current contact, in `trx`. */
+  audit(trx: Knex.Transaction, req: Request, event: { action: string; target?: { type: string; id: number | string }; details?: Record<string, unknown> }): Promise<void>;
+  /** Answers the portal's 404 page (an id of another account, a missing record). */
+  notFound(): never;
+  /** Active contacts of the current account who hold `key`. */
+  holders(req: Request, key: string): Promise<{ id: number; name: string; email: string }[]>;
 }
 
 export interface RouteDeclaration {
   method: 'get' | 'post';
   /** Below `/accounts/:accountId/p/<plugin id>`. */
   path: string;
+  /** The flag the route needs; the guard, the route matrix test and the menu all read it. */
   requires: string;
-  handler: (req: Request, res: Response, next: NextFunction) => unknown;
+  handler: (req: Request, res: Response, ctx: PluginContext) => unknown;
 }
 
 export interface PluginManifest {
@@ -63,6 +73,8 @@ export interface PluginManifest {
   views?: string;
   locales?: Catalogs;
   hooks?: Hooks;
+  /** Demo data for one account, called by `npm run seed:demo` inside its transaction. */
+  seedDemo?: (trx: Knex.Transaction, account: { id: number; index: number }) => Promise<void>;
 }
 
 export function definePlugin(manifest: PluginManifest): PluginManifest {

@@ -19,21 +19,24 @@ export class PluginError extends Error {
 
 const id = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'id must be lower-case letters, digits or "-" (2-31 characters)');
 const i18nKey = z.string().min(1, 'missing label');
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'must be a function');
+const HOOK_NAMES = ['contact.deleting', 'contact.deactivated', 'owner.transferred'] as const;
 const manifestSchema = z.object({
   id,
   name: i18nKey,
   permissions: z.array(
     z.object({ key: z.string().min(1), label: i18nKey, description: z.string().optional(), group: z.string().optional() }),
   ),
-  profiles: z.record(z.enum(BUILT_IN_PROFILES as [string, ...string[]]), z.array(z.string())).optional(),
+  profiles: z.partialRecord(z.enum(BUILT_IN_PROFILES as [string, ...string[]], { message: `unknown profile (known: ${BUILT_IN_PROFILES.join(', ')})` }), z.array(z.string())).optional(),
   menu: z.array(z.object({ label: i18nKey, path: z.string().startsWith('/'), requires: z.string() })).optional(),
   routes: z
-    .array(z.object({ method: z.enum(['get', 'post']), path: z.string().startsWith('/'), requires: z.string(), handler: z.function() }))
+    .array(z.object({ method: z.enum(['get', 'post']), path: z.string().startsWith('/'), requires: z.string(), handler: fn }))
     .optional(),
   migrations: z.string().optional(),
   views: z.string().optional(),
   locales: z.record(z.string(), z.any()).optional(),
-  hooks: z.record(z.string(), z.function()).optional(),
+  hooks: z.partialRecord(z.enum(HOOK_NAMES, { message: `unknown hook (known: ${HOOK_NAMES.join(', ')})` }), fn).optional(),
+  seedDemo: fn.optional(),
 });
 
 async function importManifest(entry: string): Promise<PluginManifest> {

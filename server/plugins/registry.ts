@@ -28,7 +28,7 @@ export class Registry {
   constructor(readonly plugins: PluginManifest[]) {
     this.permissions = plugins.flatMap((p) => p.permissions.map((perm) => ({ ...perm, plugin: p.id })));
     this.keys = new Set(this.permissions.map((p) => p.key));
-    this.menu = plugins.flatMap((p) => (p.menu ?? []).map((m) => ({ ...m, plugin: p.id })));
+    this.menu = plugins.flatMap((p) => (p.menu ?? []).map((m) => ({ ...m, path: p.id === 'core' ? m.path : mountPath(p.id, m.path), plugin: p.id })));
     this.profileFlags = new Map(
       BUILT_IN_PROFILES.map((profile) => [profile, new Set(plugins.flatMap((p) => p.profiles?.[profile] ?? []))]),
     );
@@ -58,4 +58,9 @@ export class Registry {
       if (hook) await hook(event, trx);
     }
   }
+}
+
+/** Where a plugin's routes live below the account. */
+export function mountPath(pluginId: string, path: string): string {
+  return `/p/${pluginId}${path === '/' ? '' : path}`;
 }

@@ -8,7 +8,7 @@ export default {
     required: 'Required field', loading: 'Loading…', close: 'Close',
   },
   layout: { menu: 'Main menu', myProfile: 'My profile', logout: 'Sign out', switchAccount: 'Switch company', home: 'Home' },
-  menu: { home: 'Home', contacts: 'System users', settings: 'Account settings' },
+  menu: { groups: 'Permission groups', home: 'Home', contacts: 'System users', settings: 'Account settings' },
   auth: {
     title: 'Sign in to the portal', email: 'E-mail', password: 'Password', submit: 'Sign in',
     errors: {
@@ -100,15 +100,33 @@ export default {
   },
   profiles: { administrator: 'Administrator', member: 'Member', observer_download: 'Observer (may download documents)', observer: 'Observer (may not download documents)', custom: 'Custom' },
   permissions: {
+    editor: {
+      title: 'Access permissions', backToContact: 'Back to the user', profile: 'Profile',
+      profileHint: 'With a built-in profile the permissions are the profile\'s; choose "Custom" to tick them one by one.',
+      groups: 'Groups', noGroups: 'This company has no groups yet.', noFlags: 'no permissions', save: 'Save changes',
+      count: '{{on}} of {{total}}', notHeld: 'you do not hold this permission',
+      ownerHoldsAll: 'The primary administrator always holds every permission.',
+    },
+    sources: { profile: 'Profile', explicit: 'Granted', group: 'Group {{name}}' },
+    errors: {
+      profile: 'Choose a valid profile.', unknownFlag: 'Unknown permission: {{keys}}.', group: 'Invalid group.',
+      owner: 'The primary administrator\'s permissions cannot be changed.',
+      cannotGrant: 'You cannot grant a permission you do not hold.', groupNameTaken: 'A group with this name already exists.',
+    },
     core: {
       name: 'Portal', group: 'Account administration', contactsManage: 'Manage users', contactsImport: 'Import users',
       auditView: 'View audit trail', accountSettings: 'Account settings', documentsDownload: 'Download documents',
     },
   },
+  groups: {
+    title: 'Permission groups', intro: 'A group grants permissions to all of its members.', new: 'New group', edit: 'Edit group',
+    empty: 'No groups yet.', name: 'Name', description: 'Description', flags: 'Permissions', members: 'Members', back: 'Back to Groups',
+  },
   audit: {
     actions: {
       'account.created': 'Company created', 'contact.created': 'User added', 'contact.updated': 'Profile changed',
       'contact.deactivated': 'User deactivated', 'contact.reactivated': 'User reactivated', 'contact.deleted': 'User removed',
+      'contact.permissions_changed': 'Permissions changed', 'group.created': 'Group created', 'group.updated': 'Group changed', 'group.deleted': 'Group removed',
       'account.seats_changed': 'Licence limit changed',
     },
   },

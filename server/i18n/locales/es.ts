@@ -8,7 +8,7 @@ export default {
     required: 'Campo obligatorio', loading: 'Cargando…', close: 'Cerrar',
   },
   layout: { menu: 'Menú principal', myProfile: 'Mi perfil', logout: 'Salir', switchAccount: 'Cambiar de empresa', home: 'Inicio' },
-  menu: { home: 'Inicio', contacts: 'Usuarios del sistema', settings: 'Configuración de la cuenta' },
+  menu: { groups: 'Grupos de permisos', home: 'Inicio', contacts: 'Usuarios del sistema', settings: 'Configuración de la cuenta' },
   auth: {
     title: 'Ingresar al portal', email: 'Correo electrónico', password: 'Contraseña', submit: 'Ingresar',
     errors: {
@@ -100,15 +100,33 @@ export default {
   },
   profiles: { administrator: 'Administrador', member: 'Miembro', observer_download: 'Observador (puede descargar documentos)', observer: 'Observador (no puede descargar documentos)', custom: 'Personalizado' },
   permissions: {
+    editor: {
+      title: 'Permisos de acceso', backToContact: 'Volver al usuario', profile: 'Perfil',
+      profileHint: 'Con un perfil predefinido los permisos son los del perfil; elija "Personalizado" para marcarlos uno a uno.',
+      groups: 'Grupos', noGroups: 'Esta empresa todavía no tiene grupos.', noFlags: 'sin permisos', save: 'Guardar cambios',
+      count: '{{on}} de {{total}}', notHeld: 'usted no tiene este permiso',
+      ownerHoldsAll: 'El administrador principal tiene todos los permisos, siempre.',
+    },
+    sources: { profile: 'Perfil', explicit: 'Concedido', group: 'Grupo {{name}}' },
+    errors: {
+      profile: 'Elija un perfil válido.', unknownFlag: 'Permiso desconocido: {{keys}}.', group: 'Grupo inválido.',
+      owner: 'Los permisos del administrador principal no pueden modificarse.',
+      cannotGrant: 'No puede conceder un permiso que no tiene.', groupNameTaken: 'Ya existe un grupo con este nombre.',
+    },
     core: {
       name: 'Portal', group: 'Administración de la cuenta', contactsManage: 'Administrar usuarios', contactsImport: 'Importar usuarios',
       auditView: 'Ver registro de auditoría', accountSettings: 'Configuración de la cuenta', documentsDownload: 'Descargar documentos',
     },
   },
+  groups: {
+    title: 'Grupos de permisos', intro: 'Un grupo concede permisos a todos sus miembros.', new: 'Nuevo grupo', edit: 'Editar grupo',
+    empty: 'Ningún grupo registrado.', name: 'Nombre', description: 'Descripción', flags: 'Permisos', members: 'Miembros', back: 'Volver a Grupos',
+  },
   audit: {
     actions: {
       'account.created': 'Empresa creada', 'contact.created': 'Usuario registrado', 'contact.updated': 'Perfil modificado',
       'contact.deactivated': 'Usuario desactivado', 'contact.reactivated': 'Usuario reactivado', 'contact.deleted': 'Usuario eliminado',
+      'contact.permissions_changed': 'Permisos modificados', 'group.created': 'Grupo creado', 'group.updated': 'Grupo modificado', 'group.deleted': 'Grupo eliminado',
       'account.seats_changed': 'Límite de licencias modificado',
     },
   },

@@ -6,7 +6,7 @@ export default {
     required: 'Campo obrigatório', loading: 'Carregando…', close: 'Fechar',
   },
   layout: { menu: 'Menu principal', myProfile: 'Meu perfil', logout: 'Sair', switchAccount: 'Trocar de empresa', home: 'Início' },
-  menu: { home: 'Início', contacts: 'Usuários do Sistema', settings: 'Configurações da conta' },
+  menu: { groups: 'Grupos de permissões', home: 'Início', contacts: 'Usuários do Sistema', settings: 'Configurações da conta' },
   auth: {
     title: 'Entrar no portal', email: 'E-mail', password: 'Senha', submit: 'Entrar',
     errors: {
@@ -98,15 +98,33 @@ export default {
   },
   profiles: { administrator: 'Administrador', member: 'Membro', observer_download: 'Observador (pode baixar documentos)', observer: 'Observador (não pode baixar documentos)', custom: 'Personalizado' },
   permissions: {
+    editor: {
+      title: 'Permissões de Acesso', backToContact: 'Voltar ao usuário', profile: 'Perfil',
+      profileHint: 'Com um perfil pronto as permissões são as do perfil; escolha "Personalizado" para marcar uma a uma.',
+      groups: 'Grupos', noGroups: 'Esta empresa ainda não tem grupos.', noFlags: 'sem permissões', save: 'Salvar alterações',
+      count: '{{on}} de {{total}}', notHeld: 'você não possui esta permissão',
+      ownerHoldsAll: 'O administrador principal possui todas as permissões, sempre.',
+    },
+    sources: { profile: 'Perfil', explicit: 'Concedida', group: 'Grupo {{name}}' },
+    errors: {
+      profile: 'Escolha um perfil válido.', unknownFlag: 'Permissão desconhecida: {{keys}}.', group: 'Grupo inválido.',
+      owner: 'As permissões do administrador principal não podem ser alteradas.',
+      cannotGrant: 'Você não pode conceder uma permissão que não possui.', groupNameTaken: 'Já existe um grupo com este nome.',
+    },
     core: {
       name: 'Portal', group: 'Administração da conta', contactsManage: 'Administrar usuários', contactsImport: 'Importar usuários',
       auditView: 'Ver trilha de auditoria', accountSettings: 'Configurações da conta', documentsDownload: 'Baixar documentos',
     },
   },
+  groups: {
+    title: 'Grupos de permissões', intro: 'Um grupo concede permissões a todos os seus membros.', new: 'Novo grupo', edit: 'Editar grupo',
+    empty: 'Nenhum grupo cadastrado.', name: 'Nome', description: 'Descrição', flags: 'Permissões', members: 'Membros', back: 'Voltar para Grupos',
+  },
   audit: {
     actions: {
       'account.created': 'Empresa criada', 'contact.created': 'Usuário cadastrado', 'contact.updated': 'Perfil alterado',
       'contact.deactivated': 'Usuário desativado', 'contact.reactivated': 'Usuário reativado', 'contact.deleted': 'Usuário removido',
+      'contact.permissions_changed': 'Permissões alteradas', 'group.created': 'Grupo criado', 'group.updated': 'Grupo alterado', 'group.deleted': 'Grupo removido',
       'account.seats_changed': 'Limite de licenças alterado',
     },
   },

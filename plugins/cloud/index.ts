@@ -1,0 +1,86 @@
+import path from 'node:path';
+import type { Request, Response } from 'express';
+import { definePlugin, type PluginContext } from '../../server/plugins/contract';
+
+const environmentsOf = (ctx: PluginContext, accountId: number) =>
+  ctx.db('cloud_environments').where({ account_id: accountId }).orderBy('name');
+
+async function listPage(req: Request, res: Response, ctx: PluginContext) {
+  const environments = await environmentsOf(ctx, req.ctx!.account.id);
+  await ctx.render(res, 'environments', {
+    title: req.t('plugins.cloud.title'),
+    environments,
+    canAdminister: req.ctx!.can('cloud.it-admin'),
+    restarted: typeof req.query.restarted === 'string' ? req.query.restarted : null,
+  });
+}
+
+/** An IT administrator's action: asks for a restart of one environment of this account. */
+async function restart(req: Request, res: Response, ctx: PluginContext) {
+  const id = Number(req.params.environmentId);
+  const accountId = req.ctx!.account.id;
+  const name = await ctx.db.transaction(async (trx) => {
+    const env = await trx('cloud_environments').where({ id: Number.isSafeInteger(id) ? id : 0, account_id: accountId }).first();
+    if (!env) return null;
+    await trx('cloud_environments').where({ id: env.id }).update({ state: 'restarting', restarted_at: new Date() });
+    await ctx.audit(trx, req, { action: 'cloud.environment_restarted', target: { type: 'cloud_environment', id: env.id }, details: { before: { state: env.state }, after: { state: 'restarting' } } });
+    return env.name as string;
+  });
+  if (name === null) ctx.notFound();
+  res.redirect(303, `/accounts/${accountId}/p/cloud?restarted=${encodeURIComponent(name)}`);
+}
+
+/** Cloud control center: the account's cloud environments; IT administrators may act on them. */
+export default definePlugin({
+  id: 'cloud',
+  name: 'plugins.cloud.name',
+  permissions: [
+    { key: 'cloud.control-center', label: 'plugins.cloud.controlCenter', description: 'plugins.cloud.controlCenterHelp' },
+    { key: 'cloud.it-admin', label: 'plugins.cloud.itAdmin', description: 'plugins.cloud.itAdminHelp' },
+  ],
+  profiles: { administrator: ['cloud.control-center', 'cloud.it-admin'], member: ['cloud.control-center'] },
+  menu: [{ label: 'plugins.cloud.menu', path: '/', requires: 'cloud.control-center' }],
+  routes: [
+    { method: 'get', path: '/', requires: 'cloud.control-center', handler: listPage },
+    { method: 'post', path: '/environments/:environmentId/restart', requires: 'cloud.it-admin', handler: restart },
+  ],
+  migrations: path.join(import.meta.dirname, 'migrations'),
+  views: path.join(import.meta.dirname, 'views'),
+  async seedDemo(trx, account) {
+    if (await trx('cloud_environments').where({ account_id: account.id }).first()) return;
+    await trx('cloud_environments').insert([
+      { account_id: account.id, name: 'Produção', product: 'Protheus', region: 'São Paulo', state: 'running' },
+      { account_id: account.id, name: 'Homologação', product: 'Protheus', region: 'São Paulo', state: 'running' },
+      { account_id: account.id, name: 'BI', product: 'Fluig', region: 'Rio de Janeiro', state: 'stopped' },
+    ]);
+  },
+  locales: {
+    'pt-BR': { plugins: { cloud: {
+      name: 'Cloud',
+      controlCenter: 'Centro de Controle Cloud', controlCenterHelp: 'Vê os ambientes cloud da empresa.',
+      itAdmin: 'Administradores de TI', itAdminHelp: 'Executa ações administrativas nos ambientes.',
+      menu: 'Centro de Controle Cloud', title: 'Centro de Controle Cloud', environment: 'Ambiente', product: 'Produto',
+      region: 'Região', state: 'Situação', restart: 'Reiniciar', empty: 'Nenhum ambiente cloud contratado.',
+      restarted: 'Reinício solicitado para o ambiente {{name}}.',
+      states: { running: 'Em execução', restarting: 'Reiniciando', stopped: 'Parado' },
+    } } },
+    es: { plugins: { cloud: {
+      name: 'Cloud',
+      controlCenter: 'Centro de Control Cloud', controlCenterHelp: 'Ve los entornos cloud de la empresa.',
+      itAdmin: 'Administradores de TI', itAdminHelp: 'Ejecuta acciones administrativas en los entornos.',
+      menu: 'Centro de Control Cloud', title: 'Centro de Control Cloud', environment: 'Entorno', product: 'Producto',
+      region: 'Región', state: 'Estado', restart: 'Reiniciar', empty: 'Ningún entorno cloud contratado.',
+      restarted: 'Reinicio solicitado para el entorno {{name}}.',
+      states: { running: 'En ejecución', restarting: 'Reiniciando', stopped: 'Detenido' },
+    } } },
+    en: { plugins: { cloud: {
+      name: 'Cloud',
+      controlCenter: 'Cloud Control Center', controlCenterHelp: 'Sees the company\'s cloud environments.',
+      itAdmin: 'IT administrators', itAdminHelp: 'Runs administrative actions on the environments.',
+      menu: 'Cloud Control Center', title: 'Cloud Control Center', environment: 'Environment', product: 'Product',
+      region: 'Region', state: 'State', restart: 'Restart', empty: 'No cloud environments purchased.',
+      restarted: 'Restart requested for environment {{name}}.',
+      states: { running: 'Running', restarting: 'Restarting', stopped: 'Stopped' },
+    } } },
+  },
+});

@@ -1,0 +1,69 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { AuditService } from '../audit/audit.service';
+import { Forbidden, NotFound, ValidationFailed } from '../errors';
+import type { Registry } from '../plugins/registry';
+import { optionalText, parseInput, text } from '../validation';
+import type { Editor } from './permissions.service';
+import { PermissionRepository } from './permissions.repository';
+
+const groupSchema = z.object({ name: text(100), description: optionalText(255) });
+const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
+
+/** Groups grant flags to their members; an editor can only put in a group flags they hold. */
+export class GroupService {
+  private readonly repo = new PermissionRepository();
+
+  constructor(private readonly db: Knex, private readonly registry: Registry, private readonly audit: AuditService) {}
+
+  async list(accountId: number) {
+    const [groups, flags, counts] = await Promise.all([
+      this.repo.groupsOfAccount(this.db, accountId),
+      this.repo.groupFlags(this.db, accountId),
+      this.repo.memberCounts(this.db, accountId),
+    ]);
+    return groups.map((g) => ({ ...g, flags: (flags.get(g.id) ?? []).filter((k) => this.registry.keys.has(k)), members: counts.get(g.id) ?? 0 }));
+  }
+
+  async get(accountId: number, id: number) {
+    const group = await this.repo.findGroup(this.db, accountId, id);
+    if (!group) throw new NotFound();
+    const flags = (await this.repo.groupFlags(this.db, accountId)).get(id) ?? [];
+    return { ...group, flags };
+  }
+
+  async save(editor: Editor, id: number | null, input: Record<string, unknown>): Promise<number> {
+    const data = parseInput(groupSchema, input);
+    const requested = [...new Set(asArray(input.flags))];
+    const unknown = requested.filter((k) => !this.registry.keys.has(k));
+    if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
+    return this.db.transaction(async (trx) => {
+      const existing = id === null ? undefined : await this.repo.findGroup(trx, editor.accountId, id);
+      if (id !== null && !existing) throw new NotFound();
+      const sameName = await this.repo.groupIdByName(trx, editor.accountId, data.name);
+      if (sameName && sameName !== id) throw new ValidationFailed({ name: { key: 'permissions.errors.groupNameTaken' } });
+      const oldFlags = id === null ? [] : ((await this.repo.groupFlags(trx, editor.accountId)).get(id) ?? []);
+      const added = requested.filter((k) => !oldFlags.includes(k));
+      if (added.some((k) => !editor.flags.has(k))) throw new Forbidden('permissions.errors.cannotGrant');
+      const kept = oldFlags.filter((k) => !this.registry.keys.has(k)); // switched-off plugins keep their grants
+      const groupId = id ?? (await this.repo.createGroup(trx, editor.accountId, data.name, data.description ?? null));
+      if (id !== null) await this.repo.updateGroup(trx, editor.accountId, id, data.name, data.description ?? null);
+      await this.repo.setGroupFlags(trx, groupId, [...requested, ...kept]);
+      await this.audit.record(trx, editor.actor, {
+        accountId: editor.accountId, action: id === null ? 'group.created' : 'group.updated', target: { type: 'group', id: groupId },
+        details: { before: existing ? { name: existing.name, flags: oldFlags } : undefined, after: { name: data.name, flags: requested }, added, removed: oldFlags.filter((k) => !requested.includes(k)) },
+      });
+      return groupId;
+    });
+  }
+
+  async remove(editor: Editor, id: number): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const group = await this.repo.findGroup(trx, editor.accountId, id);
+      if (!group) throw new NotFound();
+      const flags = (await this.repo.groupFlags(trx, editor.accountId)).get(id) ?? [];
+      await this.repo.deleteGroup(trx, editor.accountId, id);
+      await this.audit.record(trx, editor.actor, { accountId: editor.accountId, action: 'group.deleted', target: { type: 'group', id }, details: { before: { name: group.name, flags } } });
+    });
+  }
+}

@@ -1,0 +1,131 @@
+import type { Knex } from 'knex';
+import { AccountRepository } from '../accounts/accounts.repository';
+import type { Actor, AuditService } from '../audit/audit.service';
+import { ContactRepository } from '../contacts/contacts.repository';
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { BUILT_IN_PROFILES } from '../plugins/contract';
+import type { Registry, RegisteredPermission } from '../plugins/registry';
+import { effectivePermissions } from './policy';
+import { PermissionRepository } from './permissions.repository';
+
+export const PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+export interface Editor {
+  accountId: number;
+  contactId: number;
+  /** The editor's own effective flags: nobody grants what they do not hold. */
+  flags: ReadonlySet<string>;
+  actor: Actor;
+}
+
+/** Where a flag of a contact comes from, for the editor. */
+export interface FlagSource {
+  profile: boolean;
+  explicit: boolean;
+  groups: string[];
+}
+
+const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
+const sorted = (s: Iterable<string>) => [...s].sort();
+
+/**
+ * Profiles, explicit grants and groups: the "Permissões de Acesso" editor's rules. The effective set
+ * is profile ∪ explicit ∪ groups (server/permissions/policy.ts decides from it on every request).
+ */
+export class PermissionService {
+  private readonly repo = new PermissionRepository();
+  private readonly contacts = new ContactRepository();
+  private readonly accounts: AccountRepository;
+
+  constructor(private readonly db: Knex, private readonly registry: Registry, private readonly audit: AuditService) {
+    this.accounts = new AccountRepository(db);
+  }
+
+  /** Explicit and group grants of a contact, for the per-request effective set. */
+  extraFlags(contactId: number): Promise<string[]> {
+    return this.repo.extraFlags(this.db, contactId);
+  }
+
+  /** The registry's flags grouped by module (plugin), in declaration order. */
+  modules(): { plugin: string; name: string; flags: RegisteredPermission[] }[] {
+    return this.registry.plugins
+      .filter((p) => p.permissions.length)
+      .map((p) => ({ plugin: p.id, name: p.name, flags: this.registry.permissions.filter((perm) => perm.plugin === p.id) }));
+  }
+
+  profileFlags(profile: string): ReadonlySet<string> {
+    return profile === 'custom' ? new Set() : this.registry.flagsOfProfile(profile);
+  }
+
+  async editorData(accountId: number, contactId: number) {
+    const contact = await this.contacts.find(this.db, accountId, contactId);
+    if (!contact) throw new NotFound();
+    const [account, explicit, memberOf, groups, groupFlags] = await Promise.all([
+      this.accounts.findById(accountId),
+      this.repo.explicitOf(this.db, contactId),
+      this.repo.groupIdsOfContact(this.db, contactId),
+      this.repo.groupsOfAccount(this.db, accountId),
+      this.repo.groupFlags(this.db, accountId),
+    ]);
+    const isOwner = account?.owner_contact_id === contactId;
+    const profileSet = this.profileFlags(contact.profile);
+    const sources = new Map<string, FlagSource>();
+    for (const perm of this.registry.permissions) {
+      sources.set(perm.key, {
+        profile: isOwner || profileSet.has(perm.key),
+        explicit: explicit.includes(perm.key),
+        groups: groups.filter((g) => memberOf.includes(g.id) && (groupFlags.get(g.id) ?? []).includes(perm.key)).map((g) => g.name),
+      });
+    }
+    return { contact, isOwner, explicit: new Set(explicit), memberOf: new Set(memberOf), groups, groupFlags, sources, modules: this.modules() };
+  }
+
+  /**
+   * Saves profile, explicit flags (only for Personalizado) and groups. Refused when the result
+   * would give the contact a flag the editor does not hold. Grants of switched-off plugins stay.
+   */
+  async save(editor: Editor, contactId: number, input: Record<string, unknown>): Promise<{ added: string[]; removed: string[] }> {
+    const profile = String(input.profile ?? '');
+    if (!(PROFILES as readonly string[]).includes(profile)) throw new ValidationFailed({ profile: { key: 'permissions.errors.profile' } });
+    const requested = asArray(input.flags);
+    const unknown = requested.filter((k) => !this.registry.keys.has(k));
+    if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
+    const groupIds = asArray(input.groups).map(Number);
+
+    return this.db.transaction(async (trx) => {
+      const account = await this.accounts.lock(trx, editor.accountId);
+      const contact = await this.contacts.lock(trx, editor.accountId, contactId);
+      if (!account || !contact) throw new NotFound();
+      if (account.owner_contact_id === contactId) throw new Conflict('permissions.errors.owner');
+      const accountGroups = await this.repo.groupsOfAccount(trx, editor.accountId);
+      if (groupIds.some((id) => !accountGroups.some((g) => g.id === id))) throw new ValidationFailed({ groups: { key: 'permissions.errors.group' } });
+
+      const before = effectivePermissions(this.registry, { profile: contact.profile, isOwner: false, extraFlags: await this.repo.extraFlags(trx, contactId) });
+      const oldExplicit = await this.repo.explicitOf(trx, contactId);
+      const kept = oldExplicit.filter((k) => !this.registry.keys.has(k)); // switched-off plugins
+      const explicit = profile === 'custom' ? [...new Set(requested)] : [];
+      await this.repo.setExplicit(trx, contactId, [...explicit, ...kept]);
+      await this.repo.setContactGroups(trx, contactId, [...new Set(groupIds)]);
+      await this.contacts.update(trx, editor.accountId, contactId, { profile });
+      const after = effectivePermissions(this.registry, { profile, isOwner: false, extraFlags: await this.repo.extraFlags(trx, contactId) });
+
+      const added = sorted([...after].filter((k) => !before.has(k)));
+      const removed = sorted([...before].filter((k) => !after.has(k)));
+      const beyond = added.filter((k) => !editor.flags.has(k));
+      if (beyond.length) throw new Forbidden('permissions.errors.cannotGrant');
+      await this.audit.record(trx, editor.actor, {
+        accountId: editor.accountId, action: 'contact.permissions_changed', target: { type: 'contact', id: contactId },
+        details: { before: { profile: contact.profile }, after: { profile, groups: groupIds }, added, removed },
+      });
+      return { added, removed };
+    });
+  }
+
+  /** Active contacts of the account who hold `key` (owner, profile, explicit or group), e.g. a plugin's managers. */
+  async holders(accountId: number, key: string): Promise<{ id: number; name: string; email: string }[]> {
+    const account = await this.accounts.findById(accountId);
+    const profiles = PROFILES.filter((p) => this.profileFlags(p).has(key));
+    return this.repo.activeContactsHolding(this.db, accountId, key, profiles, account?.owner_contact_id ?? null);
+  }
+}

@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { Router } from 'express';
+import type { AuditService } from '../audit/audit.service';
+import type { Knex } from 'knex';
+import { NotFound } from '../errors';
+import { requirePermission } from '../http/guards';
+import { actorFrom } from '../http/request-meta';
+import type { PermissionService } from '../permissions/permissions.service';
+import type { PluginContext } from './contract';
+import { mountPath, type Registry } from './registry';
+
+/**
+ * Mounts every plugin route below the account router, each behind the guard of the flag it
+ * declared: the same declaration drives the guard, the menu and the route matrix test.
+ */
+export function pluginRoutes(registry: Registry, deps: { db: Knex; audit: AuditService; permissions: PermissionService }) {
+  const router = Router({ mergeParams: true });
+  for (const plugin of registry.plugins) {
+    const views = plugin.views;
+    const ctx: PluginContext = {
+      db: deps.db,
+      render: (res, view, locals = {}, status = 200) => {
+        if (!views) throw new Error(`plugin ${plugin.id} declares no views folder`);
+        return res.renderPage(path.join(views, view), locals, status);
+      },
+      audit: (trx, req, event) => deps.audit.record(trx, actorFrom(req), { accountId: req.ctx!.account.id, ...event }),
+      notFound: () => {
+        throw new NotFound();
+      },
+      holders: (req, key) => deps.permissions.holders(req.ctx!.account.id, key),
+    };
+    for (const route of plugin.routes ?? []) {
+      router[route.method](mountPath(plugin.id, route.path), requirePermission(route.requires), async (req, res) => {
+        await route.handler(req, res, ctx);
+      });
+    }
+  }
+  return router;
+}
