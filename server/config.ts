@@ -60,7 +60,9 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 /** Reads and validates the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  // `PORT=` (set but empty) means "not set", not port 0.
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = schema.safeParse(given);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   // Checked alongside the schema so a missing secret is reported together with every other problem.
   if (env.NODE_ENV === 'production' && env.SESSION_SECRET === undefined) {

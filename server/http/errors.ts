@@ -1,7 +1,15 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, NotFound, TooManyAttempts } from '../errors';
+import { coreCatalogs, DEFAULT_LOCALE, type Catalog } from '../i18n';
 import { csrf } from './security';
+
+/** For errors raised before the i18n middleware ran (e.g. the session store is down): pt-BR text. */
+function fallbackT(key: string): string {
+  let node: Catalog | string | undefined = coreCatalogs[DEFAULT_LOCALE];
+  for (const part of key.split('.')) node = typeof node === 'object' ? node[part] : undefined;
+  return typeof node === 'string' ? node : key;
+}
 
 export function notFoundHandler(_req: Request, _res: Response, next: NextFunction) {
   next(new NotFound());
@@ -16,7 +24,7 @@ const isCsrfError = (err: unknown) => err === csrf.invalidCsrfTokenError || (err
 export function errorHandler(logger: Logger, showStack: boolean) {
   return async (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
-    const t = req.t ?? ((k: string) => k);
+    const t = req.t ?? fallbackT;
     let status = 500;
     let message = t('errors.server.message');
     if (isCsrfError(err)) {
@@ -39,8 +47,12 @@ export function errorHandler(logger: Logger, showStack: boolean) {
       res.status(status).set('HX-Reswap', 'none').type('text').send(message);
       return;
     }
-    if (!req.accepts('html') || typeof res.renderPage !== 'function') {
+    if (!req.accepts('html')) {
       res.status(status).json({ error: message });
+      return;
+    }
+    if (typeof res.renderPage !== 'function') {
+      res.status(status).type('text').send(message);
       return;
     }
     const stack = showStack && status === 500 && err instanceof Error ? err.stack : null;

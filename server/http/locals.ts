@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { i18n } from 'i18next';
 import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale } from '../i18n';
+import { formatDateTime } from '../i18n/format';
 import type { Registry } from '../plugins/registry';
 import type { FlashMessage } from './types';
 import { csrf } from './security';
@@ -36,8 +37,7 @@ export function viewLocals(i18nInstance: i18n, registry: Registry) {
     res.locals.isHtmx = req.get('hx-request') === 'true';
     res.locals.csrfToken = req.session ? csrf.generateToken(req) : '';
     res.locals.flash = [] as FlashMessage[];
-    res.locals.formatDate = (d: Date | null) =>
-      d ? new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone: 'America/Sao_Paulo' }).format(d) : '';
+    res.locals.formatDate = (d: Date | null) => formatDateTime(d, locale);
     if (req.session?.flash?.length && req.method === 'GET') {
       res.locals.flash = req.session.flash;
       delete req.session.flash;

@@ -1,14 +1,38 @@
-import session from 'express-session';
+import session, { type SessionData } from 'express-session';
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
+
+/**
+ * connect-session-knex hands a database error to the callback and also rethrows it, and its
+ * touch() never calls back on an error. express-session listens only to the callbacks, so a
+ * database hiccup became an unhandled rejection (which ends the Node process) or a request that
+ * never got an answer. Here the error always goes to the callback and the promise never rejects.
+ */
+class SessionStore extends ConnectSessionKnexStore {
+  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void) {
+    return super.get(sid, callback).catch(() => null);
+  }
+
+  override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void) {
+    return super.set(sid, sess, callback).catch(() => undefined);
+  }
+
+  override touch(sid: string, sess: SessionData, callback?: (err?: unknown) => void) {
+    return super.touch(sid, sess, callback).catch((err: unknown) => callback?.(err));
+  }
+
+  override destroy(sid: string, callback?: (err?: unknown) => void) {
+    return super.destroy(sid, callback).catch(() => 0);
+  }
+}
 
 /**
  * Sessions live in the database (table `sessions`) so any number of app processes share them.
  * `rolling` renews the cookie on every request: the configured time is an idle timeout.
  */
 export function sessionMiddleware(config: Config, db: Knex) {
-  const store = new ConnectSessionKnexStore({
+  const store = new SessionStore({
     knex: db,
     tableName: 'sessions',
     createTable: false,

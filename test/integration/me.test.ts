@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { createAccount, PASSWORD } from '../support/fixtures';
+import { agent, loggedIn, login, sharedPortal, type TestPortal } from '../support/portal';
+
+const NEW_PASSWORD = 'uma nova senha bem longa';
+
+const userName = (html: string) => /class="user-name">([^<]*)</.exec(html)?.[1];
+const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1];
+function fieldValue(html: string, name: string): string | undefined {
+  const input = new RegExp(`<input[^>]*\\bname="${name}"[^>]*>`).exec(html)?.[0];
+  return input ? /\bvalue="([^"]*)"/.exec(input)?.[1] : undefined;
+}
+
+describe('Meu perfil (/me)', () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await sharedPortal();
+  });
+
+  const auditOf = (userId: number, action: string) =>
+    portal.db('audit_events').where({ actor_user_id: userId, action }).select('account_id', 'target_type', 'target_id', 'details');
+
+  it('needs a login', async () => {
+    const res = await agent(portal).get('/me');
+    expect(res.status).to.equal(302);
+    expect(res.headers.location).to.equal('/login');
+  });
+
+  it('shows the pt-BR page with the name and the e-mail', async () => {
+    const { admin } = await createAccount(portal.db);
+    const { agent: a } = await loggedIn(portal, admin.email, PASSWORD);
+    const res = await a.get('/me');
+    expect(res.status).to.equal(200);
+    expect(res.text).to.contain('<html lang="pt-BR">');
+    expect(res.text).to.match(/<h1[^>]*>Meu perfil<\/h1>/);
+    expect(fieldValue(res.text, 'name')).to.equal(admin.name);
+    expect(res.text).to.contain(`value="${admin.email}"`);
+  });
+
+  it('changes the name: shown in the layout at once, and an audit event is written', async () => {
+    const { admin } = await createAccount(portal.db);
+    const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+    const res = await a.post('/me').type('form').send({ _csrf: csrf, name: '  Ana Renomeada ', locale: '' });
+    expect(res.status).to.equal(303);
+    expect(res.headers.location).to.equal('/me');
+    const page = await a.get('/me');
+    expect(page.text).to.contain('Registro salvo com sucesso!');
+    expect(userName(page.text)).to.equal('Ana Renomeada');
+    expect(fieldValue(page.text, 'name')).to.equal('Ana Renomeada');
+
+    const events = await auditOf(admin.userId, 'user.profile_updated');
+    expect(events).to.have.length(1);
+    expect(events[0]).to.include({ account_id: null, target_type: 'user', target_id: String(admin.userId) });
+    const details = JSON.parse(events[0].details);
+    expect(details.before.name).to.equal(admin.name);
+    expect(details.after.name).to.equal('Ana Renomeada');
+  });
+
+  it('a blank name is refused inline with 422 and nothing changes', async () => {
+    const { admin } = await createAccount(portal.db);
+    const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+    const res = await a.post('/me').type('form').send({ _csrf: csrf, name: '   ', locale: '' });
+    expect(res.status).to.equal(422);
+    expect(fieldError(res.text, 'name')).to.equal('Campo obrigatório.');
+    expect((await portal.db('users').where({ id: admin.userId }).first('name')).name).to.equal(admin.name);
+    expect(await auditOf(admin.userId, 'user.profile_updated')).to.have.length(0);
+  });
+
+  it('an unknown language is refused with 422', async () => {
+    const { admin } = await createAccount(portal.db);
+    const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+    const res = await a.post('/me').type('form').send({ _csrf: csrf, name: admin.name, locale: 'fr' });
+    expect(res.status).to.equal(422);
+    expect(res.text).to.contain('Idioma inválido.');
+    expect((await portal.db('users').where({ id: admin.userId }).first('locale')).locale).to.equal(null);
+  });
+
+  it('the language setting "en" makes pages English, whatever the browser asks for', async () => {
+    const { admin, accountId } = await createAccount(portal.db);
+    const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+    const res = await a.post('/me').type('form').send({ _csrf: csrf, name: admin.name, locale: 'en' });
+    expect(res.status).to.equal(303);
+    const me = await a.get('/me').set('Accept-Language', 'es');
+    expect(me.text).to.contain('<html lang="en">');
+    expect(me.text).to.match(/<h1[^>]*>My profile<\/h1>/);
+    expect(me.text).to.match(/<option value="en"\s+selected/);
+    const home = await a.get(`/accounts/${accountId}`);
+    expect(home.text).to.match(/<button [^>]*>Sign out<\/button>/);
+    expect(home.text).not.to.contain('Meu perfil');
+
+    // Back to automatic: the browser's language again.
+    await a.post('/me').type('form').send({ _csrf: csrf, name: admin.name, locale: '' });
+    const auto = await a.get('/me').set('Accept-Language', 'es');
+    expect(auto.text).to.match(/<h1[^>]*>Mi perfil<\/h1>/);
+  });
+
+  it('without a setting, Accept-Language es gives Spanish, and an unknown language gives pt-BR', async () => {
+    const { admin } = await createAccount(portal.db);
+    const { agent: a } = await loggedIn(portal, admin.email, PASSWORD);
+    const es = await a.get('/me').set('Accept-Language', 'es-AR,es;q=0.9,en;q=0.5');
+    expect(es.text).to.contain('<html lang="es">');
+    expect(es.text).to.match(/<h1[^>]*>Mi perfil<\/h1>/);
+    const fr = await a.get('/me').set('Accept-Language', 'fr-FR,fr;q=0.9');
+    expect(fr.text).to.match(/<h1[^>]*>Meu perfil<\/h1>/);
+    const anonymous = await agent(portal).get('/login').set('Accept-Language', 'es');
+    expect(anonymous.text).to.contain('<html lang="es">');
+  });
+
+  it('a wrong current password is refused inline with 422 and the password stays', async () => {
+    const { admin } = await createAccount(portal.db);
+    const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+    const res = await a.post('/me/password').type('form').send({
+      _csrf: csrf, currentPassword: 'not the current one', newPassword: NEW_PASSWORD, newPasswordConfirmation: NEW_PASSWORD,
+    });
+    expect(res.status).to.equal(422);
+    expect(fieldError(res.text, 'currentPassword')).to.equal('Senha atual incorreta.');
+    expect(res.text).not.to.contain(NEW_PASSWORD);
+    expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(303);
+    expect(await auditOf(admin.userId, 'user.password_changed')).to.have.length(0);
+  });
+
+  it('refuses a new password that is too short or not confirmed', async () => {
+    const { admin } = await createAccount(portal.db);
+    const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+    const short = await a.post('/me/password').type('form').send({ _csrf: csrf, currentPassword: PASSWORD, newPassword: 'curta', newPasswordConfirmation: 'curta' });
+    expect(short.status).to.equal(422);
+    expect(fieldError(short.text, 'newPassword')).to.equal('A senha deve ter pelo menos 10 caracteres.');
+    const mismatch = await a.post('/me/password').type('form').send({ _csrf: csrf, currentPassword: PASSWORD, newPassword: NEW_PASSWORD, newPasswordConfirmation: 'outra coisa qualquer' });
+    expect(mismatch.status).to.equal(422);
+    expect(fieldError(mismatch.text, 'newPasswordConfirmation')).to.equal('As senhas não conferem.');
+    expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(303);
+  });
+
+  it('changes the password: the old one no longer logs in, the new one does; audited without the password', async () => {
+    const { admin } = await createAccount(portal.db);
+    const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+    const res = await a.post('/me/password').type('form').send({
+      _csrf: csrf, currentPassword: PASSWORD, newPassword: NEW_PASSWORD, newPasswordConfirmation: NEW_PASSWORD,
+    });
+    expect(res.status).to.equal(303);
+    expect(res.headers.location).to.equal('/me');
+    expect((await a.get('/me')).text).to.contain('Senha alterada com sucesso!');
+
+    const old = await login(agent(portal), admin.email, PASSWORD);
+    expect(old.status).to.equal(401);
+    expect(old.text).to.contain('E-mail ou senha inválidos.');
+    expect((await login(agent(portal), admin.email, NEW_PASSWORD)).status).to.equal(303);
+
+    const events = await auditOf(admin.userId, 'user.password_changed');
+    expect(events).to.have.length(1);
+    expect(events[0]).to.include({ account_id: null, target_type: 'user', target_id: String(admin.userId) });
+    const hash = (await portal.db('users').where({ id: admin.userId }).first('password_hash')).password_hash as string;
+    for (const secret of [NEW_PASSWORD, PASSWORD, hash]) expect(String(events[0].details ?? '')).not.to.contain(secret);
+  });
+});

@@ -1,0 +1,136 @@
+import { expect } from 'chai';
+import { agent, csrfFrom, login, startPortal, type Agent, type TestPortal } from '../support/portal';
+
+const PASSWORD = 'senha do administrador';
+
+const valid = (extra: Record<string, string> = {}) => ({
+  companyName: 'Acme Indústria Ltda',
+  cnpj: '',
+  name: 'Carla Fundadora',
+  email: 'carla.fundadora@example.test',
+  password: PASSWORD,
+  passwordConfirmation: PASSWORD,
+  ...extra,
+});
+
+async function post(a: Agent, body: Record<string, string>) {
+  const _csrf = await csrfFrom(a, '/setup');
+  return a.post('/setup').type('form').send({ _csrf, ...body });
+}
+
+const count = async (portal: TestPortal, table: string) => Number((await portal.db(table).count({ n: '*' }).first())!.n);
+
+/** The value attribute of the input named `name`. */
+function fieldValue(html: string, name: string): string | undefined {
+  const input = new RegExp(`<input[^>]*\\bname="${name}"[^>]*>`).exec(html)?.[0];
+  return input ? /\bvalue="([^"]*)"/.exec(input)?.[1] : undefined;
+}
+
+/** The inline error shown under the field named `name`. */
+const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1];
+
+describe('first-run setup', () => {
+  it('on an empty database, / and /login lead to /setup, which shows the form', async () => {
+    const portal = await startPortal();
+    const a = agent(portal);
+    for (const path of ['/', '/login']) {
+      const res = await a.get(path);
+      expect(res.status, path).to.equal(302);
+      expect(res.headers.location, path).to.equal('/setup');
+    }
+    const res = await a.get('/setup');
+    expect(res.status).to.equal(200);
+    expect(res.text).to.contain('Configuração inicial');
+    for (const name of ['companyName', 'cnpj', 'name', 'email', 'password', 'passwordConfirmation']) {
+      expect(fieldValue(res.text, name), name).to.equal('');
+    }
+  });
+
+  it('shows validation errors inline in pt-BR with 422, keeps typed values, and writes nothing', async () => {
+    const portal = await startPortal();
+    const a = agent(portal);
+    const res = await post(a, valid({ companyName: '  ', email: 'nao-e-email', password: 'curta', passwordConfirmation: 'curta' }));
+    expect(res.status).to.equal(422);
+    expect(res.text).to.contain('Corrija os campos destacados.');
+    expect(fieldError(res.text, 'companyName')).to.equal('Campo obrigatório.');
+    expect(fieldError(res.text, 'email')).to.equal('Informe um e-mail válido.');
+    expect(fieldError(res.text, 'password')).to.equal('A senha deve ter pelo menos 10 caracteres.');
+    expect(fieldError(res.text, 'name')).to.equal(undefined);
+    expect(fieldValue(res.text, 'name')).to.equal('Carla Fundadora');
+    expect(fieldValue(res.text, 'email')).to.equal('nao-e-email');
+    // Passwords are never sent back.
+    expect(fieldValue(res.text, 'password')).to.equal('');
+    expect(res.text).not.to.contain('curta');
+    expect(await count(portal, 'accounts')).to.equal(0);
+    expect(await count(portal, 'users')).to.equal(0);
+    expect((await a.get('/setup')).status).to.equal(200);
+  });
+
+  it('refuses a password confirmation that does not match', async () => {
+    const portal = await startPortal();
+    const res = await post(agent(portal), valid({ passwordConfirmation: 'outra senha qualquer' }));
+    expect(res.status).to.equal(422);
+    expect(fieldError(res.text, 'passwordConfirmation')).to.equal('As senhas não conferem.');
+    expect(fieldValue(res.text, 'companyName')).to.equal('Acme Indústria Ltda');
+    expect(await count(portal, 'accounts')).to.equal(0);
+  });
+
+  it('creates the account and its administrator, then disappears; the administrator logs in', async () => {
+    const portal = await startPortal();
+    const a = agent(portal);
+    const res = await post(a, valid({ email: 'Carla.Fundadora@Example.test' }));
+    expect(res.status).to.equal(303);
+    expect(res.headers.location).to.equal('/login');
+    const loginPage = await a.get('/login');
+    expect(loginPage.status).to.equal(200);
+    expect(loginPage.text).to.contain('Empresa criada. Entre com o e-mail e a senha do administrador.');
+
+    const account = await portal.db('accounts').first('id', 'name', 'document', 'owner_contact_id');
+    expect(account).to.include({ name: 'Acme Indústria Ltda', document: null });
+    const contact = await portal.db('contacts').where({ id: account.owner_contact_id }).first('status', 'profile', 'email', 'user_id');
+    expect(contact).to.include({ status: 'active', profile: 'administrator', email: 'carla.fundadora@example.test' });
+    const audit = await portal.db('audit_events').where({ account_id: account.id }).select('action', 'actor_user_id');
+    expect(audit).to.deep.equal([{ action: 'account.created', actor_user_id: contact.user_id }]);
+
+    // Gone once an account exists, for GET and POST alike.
+    const again = await a.get('/setup');
+    expect(again.status).to.equal(404);
+    expect(again.text).to.contain('Página não encontrada');
+    const token = await csrfFrom(a, '/login');
+    const second = await a.post('/setup').type('form').send({ _csrf: token, ...valid({ companyName: 'Segunda', email: 'outra@example.test' }) });
+    expect(second.status).to.equal(404);
+    expect(await count(portal, 'accounts')).to.equal(1);
+    const root = await a.get('/');
+    expect(root.headers.location).to.equal('/login');
+
+    const loggedIn = await login(a, 'carla.fundadora@example.test', PASSWORD);
+    expect(loggedIn.status).to.equal(303);
+    const home = await a.get(`/accounts/${account.id}`);
+    expect(home.status).to.equal(200);
+    expect(home.text).to.contain('Acme Indústria Ltda');
+    expect(home.text).to.contain('Usuários do Sistema');
+  });
+
+  it('refuses an invalid CNPJ', async () => {
+    const portal = await startPortal();
+    const res = await post(agent(portal), valid({ cnpj: '12.345.678/0001-00' }));
+    expect(res.status).to.equal(422);
+    expect(fieldError(res.text, 'cnpj')).to.equal('CNPJ inválido.');
+    expect(fieldValue(res.text, 'cnpj')).to.equal('12.345.678/0001-00');
+    expect(await count(portal, 'accounts')).to.equal(0);
+  });
+
+  it('accepts a valid numeric CNPJ and stores it without the mask', async () => {
+    const portal = await startPortal();
+    const res = await post(agent(portal), valid({ cnpj: '11.222.333/0001-81' }));
+    expect(res.status).to.equal(303);
+    expect(await portal.db('accounts').first('document')).to.deep.equal({ document: '11222333000181' });
+  });
+
+  it('accepts the alphanumeric CNPJ 12.ABC.345/01DE-35', async () => {
+    const portal = await startPortal();
+    const res = await post(agent(portal), valid({ cnpj: '12.ABC.345/01DE-35' }));
+    expect(res.status).to.equal(303);
+    expect(await portal.db('accounts').first('document')).to.deep.equal({ document: '12ABC34501DE35' });
+  });
+});

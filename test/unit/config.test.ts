@@ -1,0 +1,132 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../server/config';
+
+const SECRET = 'a-session-secret-that-is-long-enough-0123';
+
+/** Runs loadConfig and hands back the ConfigError it must throw. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  expect.fail('loadConfig accepted an invalid environment');
+}
+
+const problemsOf = (err: ConfigError, variable: string) => err.problems.filter((p) => p.startsWith(`${variable}:`));
+
+describe('loadConfig', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'portal-config-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('fills in the defaults: development, port 3000, SQLite under DATA_DIR, 30-minute sessions, login limits', () => {
+    const config = loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: SECRET });
+    expect(config.env).to.equal('development');
+    expect(config.port).to.equal(3000);
+    expect(config.host).to.equal('0.0.0.0');
+    expect(config.database).to.deep.equal({ client: 'sqlite', filename: path.join(dataDir, 'portal.sqlite') });
+    expect(config.sessionSecret).to.equal(SECRET);
+    expect(config.sessionIdleMs).to.equal(30 * 60_000);
+    expect(config.trustProxy).to.equal(false);
+    expect(config.loginLimits).to.deep.equal({ perEmail: 5, perIp: 50, blockSeconds: 15 * 60 });
+    expect(config.extraPlugins).to.deep.equal([]);
+    expect(config.disabledPlugins).to.deep.equal([]);
+  });
+
+  it('reads the variables it is given', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '8080',
+      DATA_DIR: dataDir,
+      DATABASE_URL: 'mysql://portal:pw@db.internal:3306/portal_prod',
+      SESSION_SECRET: SECRET,
+      SESSION_IDLE_MINUTES: '45',
+      TRUST_PROXY: 'true',
+      LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3',
+      PORTAL_PLUGINS: ' ./a , b ',
+    });
+    expect(config.env).to.equal('production');
+    expect(config.port).to.equal(8080);
+    expect(config.database).to.deep.equal({ client: 'mysql', url: 'mysql://portal:pw@db.internal:3306/portal_prod', database: 'portal_prod' });
+    expect(config.sessionIdleMs).to.equal(45 * 60_000);
+    expect(config.trustProxy).to.equal(true);
+    expect(config.loginLimits.perEmail).to.equal(3);
+    expect(config.extraPlugins).to.deep.equal(['./a', 'b']);
+  });
+
+  it('accepts mariadb:// and hands knex a mysql:// URL', () => {
+    const config = loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, DATABASE_URL: 'mariadb://root@127.0.0.1:3306/portal' });
+    expect(config.database).to.deep.equal({ client: 'mysql', url: 'mysql://root@127.0.0.1:3306/portal', database: 'portal' });
+  });
+
+  it('outside production, without SESSION_SECRET, generates one secret and keeps it across restarts', () => {
+    const first = loadConfig({ DATA_DIR: dataDir });
+    expect(first.sessionSecret).to.have.length.of.at.least(32);
+    expect(readFileSync(path.join(dataDir, 'session-secret'), 'utf8').trim()).to.equal(first.sessionSecret);
+    expect(loadConfig({ DATA_DIR: dataDir }).sessionSecret).to.equal(first.sessionSecret);
+  });
+
+  it('refuses a PORT that is not a number or out of range, naming PORT', () => {
+    for (const PORT of ['abc', '70000']) {
+      const err = configError({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, PORT });
+      expect(err.problems).to.have.length(1);
+      expect(err.problems[0]).to.match(/^PORT: must be a port number/);
+      expect(err.message).to.contain('PORT: must be a port number');
+    }
+  });
+
+  it('refuses a DATABASE_URL that is neither mysql:// nor sqlite:, naming DATABASE_URL', () => {
+    for (const DATABASE_URL of ['postgres://u@h/db', 'mysql://host-without-database']) {
+      const err = configError({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, DATABASE_URL });
+      expect(err.problems).to.have.length(1);
+      expect(err.problems[0]).to.match(/^DATABASE_URL: must be mysql:\/\//);
+    }
+  });
+
+  it('refuses a SESSION_SECRET shorter than 32 characters', () => {
+    const err = configError({ DATA_DIR: dataDir, SESSION_SECRET: 'too-short' });
+    expect(err.problems).to.deep.equal(['SESSION_SECRET: must be at least 32 characters']);
+  });
+
+  it('requires SESSION_SECRET in production', () => {
+    const err = configError({ NODE_ENV: 'production', DATA_DIR: dataDir });
+    expect(err.problems).to.have.length(1);
+    expect(err.problems[0]).to.match(/^SESSION_SECRET: required when NODE_ENV=production/);
+  });
+
+  it('refuses an unknown NODE_ENV and a TRUST_PROXY that is not a boolean', () => {
+    const err = configError({ NODE_ENV: 'staging', TRUST_PROXY: 'maybe', DATA_DIR: dataDir, SESSION_SECRET: SECRET });
+    expect(problemsOf(err, 'NODE_ENV')).to.deep.equal(['NODE_ENV: must be development, production or test']);
+    expect(problemsOf(err, 'TRUST_PROXY')).to.deep.equal(['TRUST_PROXY: must be true or false']);
+  });
+
+  it('reports every bad variable at once, one line each', () => {
+    const err = configError({
+      DATA_DIR: dataDir,
+      PORT: 'abc',
+      DATABASE_URL: 'postgres://u@h/db',
+      SESSION_SECRET: 'short',
+      SESSION_IDLE_MINUTES: '0',
+    });
+    expect(err.problems).to.have.length(4);
+    for (const variable of ['PORT', 'DATABASE_URL', 'SESSION_SECRET', 'SESSION_IDLE_MINUTES']) {
+      expect(problemsOf(err, variable), variable).to.have.length(1);
+      expect(err.message).to.contain(`  - ${variable}: `);
+    }
+  });
+
+  it('reports a missing production SESSION_SECRET together with the other problems', () => {
+    const err = configError({ NODE_ENV: 'production', DATA_DIR: dataDir, PORT: 'abc', DATABASE_URL: 'ftp://x/y' });
+    expect(err.problems).to.have.length(3);
+    expect(problemsOf(err, 'PORT')).to.have.length(1);
+    expect(problemsOf(err, 'DATABASE_URL')).to.have.length(1);
+    expect(problemsOf(err, 'SESSION_SECRET')).to.have.length(1);
+  });
+});
