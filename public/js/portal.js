@@ -8,3 +8,22 @@ document.addEventListener('htmx:responseError', (event) => {
   p.textContent = event.detail.xhr.responseText || 'Erro';
   region.replaceChildren(p);
 });
+
+// Marks the menu entry of the current section (the longest link that prefixes the path; the
+// account home and the footer links only on themselves), for sight (CSS) and for screen readers.
+function markCurrentMenuEntry() {
+  const links = Array.from(document.querySelectorAll('.sidebar a[href]'));
+  const here = window.location.pathname.replace(/\/+$/, '') || '/';
+  let best = null;
+  links.forEach((a, i) => {
+    const href = new URL(a.href).pathname.replace(/\/+$/, '') || '/';
+    const section = i > 0 && !a.closest('.sidebar-footer');
+    const matches = href === here || (section && here.startsWith(href + '/'));
+    if (matches && (!best || href.length > best.href.length)) best = { a, href };
+    a.removeAttribute('aria-current');
+  });
+  if (best) best.a.setAttribute('aria-current', 'page');
+}
+markCurrentMenuEntry();
+document.addEventListener('htmx:pushedIntoHistory', markCurrentMenuEntry);
+window.addEventListener('popstate', markCurrentMenuEntry);
