@@ -128,6 +128,8 @@ export class ContactService {
   }
 
   async update(caller: Caller, id: number, values: ContactFormValues): Promise<void> {
+    // Another account's id is a 404 whatever the form holds.
+    if (!(await this.contacts.find(this.db, caller.accountId, id))) throw new NotFound();
     const data = parseContactForm(values, { confirmEmail: false });
     await this.write(async (trx) => {
       await this.lockAccount(trx, caller.accountId);

@@ -26,7 +26,9 @@ export function permissionRoutes(permissions: PermissionService) {
       ...data,
       profile,
       profiles: PROFILES,
-      checked: new Set(override.flags ?? (profile === 'custom' ? [...data.explicit] : [...permissions.profileFlags(profile)])),
+      // Read-only (built-in profile): every flag the contact holds, with its source badges;
+      // Personalizado: the checkboxes are the explicit grants the administrator edits.
+      checked: new Set(override.flags ?? (profile === 'custom' ? [...data.explicit] : [...permissions.profileFlags(profile), ...[...data.sources].filter(([, s]) => s.groups.length).map(([k]) => k)])),
       memberOf: new Set(override.groups ?? [...data.memberOf]),
       editorFlags: req.ctx!.permissions,
       base: `/accounts/${req.ctx!.account.id}/contacts/${data.contact.id}`,

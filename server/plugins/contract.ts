@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
+import { Conflict } from '../errors';
 import type { Catalogs } from '../i18n';
 
 export type ProfileId = 'administrator' | 'member' | 'observer_download' | 'observer';
@@ -76,6 +77,12 @@ export interface PluginManifest {
   /** Demo data for one account, called by `npm run seed:demo` inside its transaction. */
   seedDemo?: (trx: Knex.Transaction, account: { id: number; index: number }) => Promise<void>;
 }
+
+/**
+ * Thrown by a hook to refuse the change with a message the user reads (an i18n key of the
+ * plugin's locales), e.g. "transfer the open tickets first". The core transaction rolls back.
+ */
+export class HookRefusal extends Conflict {}
 
 export function definePlugin(manifest: PluginManifest): PluginManifest {
   return manifest;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { coreCatalogs, DEFAULT_LOCALE, type Catalog } from '../i18n';
 import { corePermissions } from '../permissions/core-permissions';
 import { BUILT_IN_PROFILES, type PluginManifest } from './contract';
 import { Registry } from './registry';
@@ -18,7 +19,7 @@ export class PluginError extends Error {
 }
 
 const id = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'id must be lower-case letters, digits or "-" (2-31 characters)');
-const i18nKey = z.string().min(1, 'missing label');
+const i18nKey = z.string({ message: 'missing label' }).min(1, 'missing label');
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'must be a function');
 const HOOK_NAMES = ['contact.deleting', 'contact.deactivated', 'owner.transferred'] as const;
 const manifestSchema = z.object({
@@ -27,7 +28,7 @@ const manifestSchema = z.object({
   permissions: z.array(
     z.object({ key: z.string().min(1), label: i18nKey, description: z.string().optional(), group: z.string().optional() }),
   ),
-  profiles: z.partialRecord(z.enum(BUILT_IN_PROFILES as [string, ...string[]], { message: `unknown profile (known: ${BUILT_IN_PROFILES.join(', ')})` }), z.array(z.string())).optional(),
+  profiles: z.partialRecord(z.enum(BUILT_IN_PROFILES as [string, ...string[]]), z.array(z.string())).optional(),
   menu: z.array(z.object({ label: i18nKey, path: z.string().startsWith('/'), requires: z.string() })).optional(),
   routes: z
     .array(z.object({ method: z.enum(['get', 'post']), path: z.string().startsWith('/'), requires: z.string(), handler: fn }))
@@ -35,13 +36,26 @@ const manifestSchema = z.object({
   migrations: z.string().optional(),
   views: z.string().optional(),
   locales: z.record(z.string(), z.any()).optional(),
-  hooks: z.partialRecord(z.enum(HOOK_NAMES, { message: `unknown hook (known: ${HOOK_NAMES.join(', ')})` }), fn).optional(),
+  hooks: z.partialRecord(z.enum(HOOK_NAMES), fn).optional(),
   seedDemo: fn.optional(),
 });
 
+/** One line for the first schema problem; unknown profiles and hooks listed with the known ones. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.join('.') || 'manifest';
+  if (issue.code === 'unrecognized_keys' && (where === 'profiles' || where === 'hooks')) {
+    const known = where === 'profiles' ? BUILT_IN_PROFILES : HOOK_NAMES;
+    return `${where}: unknown ${where === 'profiles' ? 'profile' : 'hook'} ${issue.keys.map((k) => `"${k}"`).join(', ')} (known: ${known.join(', ')})`;
+  }
+  return `${where}: ${issue.message}`;
+}
+
 async function importManifest(entry: string): Promise<PluginManifest> {
   const mod = await import(pathToFileURL(entry).href);
-  return (mod.default ?? mod.plugin) as PluginManifest;
+  const manifest = (mod.default ?? mod.plugin) as PluginManifest | undefined;
+  // Without a manifest there is no id to name: name the file instead of "(unnamed)".
+  if (!manifest || typeof manifest !== 'object') throw new PluginError(entry, 'exports no manifest (export default definePlugin({ … }))');
+  return manifest;
 }
 
 /** A folder (with index.ts or index.js) or an npm package name. */
@@ -68,6 +82,39 @@ export function builtInPluginFolders(dir = BUILT_IN_PLUGINS_DIR): string[] {
     .sort();
 }
 
+/** The string at a dotted i18n key (`plugins.support.portal`) of a catalog, if any. */
+function lookup(catalog: Catalog | undefined, key: string): string | undefined {
+  let node: Catalog | string | undefined = catalog;
+  for (const part of key.split('.')) {
+    if (node === undefined || typeof node === 'string') return undefined;
+    node = node[part];
+  }
+  return typeof node === 'string' ? node : undefined;
+}
+
+/**
+ * Every text the editor and the menu print is an i18n key; one that has no pt-BR text (in the
+ * plugin's own catalog or core's) would show the raw key to every user, so refuse it at start-up.
+ */
+function assertTranslated(plugin: PluginManifest): void {
+  const own = plugin.locales?.[DEFAULT_LOCALE];
+  const texts: [where: string, key: string | undefined][] = [
+    ['name', plugin.name],
+    ...plugin.permissions.flatMap((p): [string, string | undefined][] => [
+      [`label of permission "${p.key}"`, p.label],
+      [`description of permission "${p.key}"`, p.description],
+      [`group of permission "${p.key}"`, p.group],
+    ]),
+    ...(plugin.menu ?? []).map((m): [string, string] => [`label of menu entry "${m.path}"`, m.label]),
+  ];
+  for (const [where, key] of texts) {
+    if (key === undefined) continue;
+    if (lookup(own, key) === undefined && lookup(coreCatalogs[DEFAULT_LOCALE], key) === undefined) {
+      throw new PluginError(plugin.id, `${where}: i18n key "${key}" has no ${DEFAULT_LOCALE} translation`);
+    }
+  }
+}
+
 /** Checks each manifest, then the set as a whole; throws PluginError on the first problem. */
 export function validatePlugins(plugins: PluginManifest[]): void {
   const owners = new Map<string, string>();
@@ -78,8 +125,7 @@ export function validatePlugins(plugins: PluginManifest[]): void {
     const parsed = manifestSchema.safeParse(plugin);
     const name = typeof plugin?.id === 'string' ? plugin.id : '(unnamed)';
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new PluginError(name, `${issue.path.join('.') || 'manifest'}: ${issue.message}`);
+      throw new PluginError(name, describeIssue(parsed.error.issues[0]!));
     }
     if (ids.has(plugin.id)) throw new PluginError(plugin.id, 'duplicate plugin id');
     ids.add(plugin.id);
@@ -91,6 +137,7 @@ export function validatePlugins(plugins: PluginManifest[]): void {
       if (owner) throw new PluginError(plugin.id, `duplicate permission "${perm.key}" (already declared by ${owner})`);
       owners.set(perm.key, plugin.id);
     }
+    assertTranslated(plugin);
   }
 
   const known = new Set(owners.keys());
@@ -137,6 +184,9 @@ export async function loadRegistry(options: LoadOptions = {}): Promise<Registry>
   const loaded: PluginManifest[] = [];
   for (const entry of entries) loaded.push(await importManifest(entry));
   const disabled = new Set(options.disabled ?? []);
+  for (const id of disabled) {
+    if (!loaded.some((p) => p?.id === id)) throw new PluginError(id, 'PORTAL_DISABLED_PLUGINS names a plugin that is not installed');
+  }
   const enabled = loaded.filter((p) => !disabled.has(p?.id));
   validatePlugins(enabled);
   return new Registry([corePermissions, ...enabled]);
