@@ -3,7 +3,7 @@ import type { FieldErrors } from '../errors';
 import { ValidationFailed } from '../errors';
 import { fieldErrorsFrom } from '../validation';
 import { email, text } from '../validation';
-import { isValidCpf, isValidDocumentNumber, normalizeCpf, normalizeDocumentNumber, validatePhone, documentTypes } from './identity';
+import { isKnownCountry, isValidCpf, isValidDocumentNumber, normalizeCpf, normalizeDocumentNumber, validatePhone, documentTypes, formatCpf } from './identity';
 import type { ContactFields } from './contacts.repository';
 
 /** The form as typed, kept to show the values back next to their errors. */
@@ -41,7 +41,7 @@ export function valuesOf(row: ContactFields): ContactFormValues {
     country: row.country,
     name: row.name,
     documentType: row.country === 'BR' ? 'cpf' : (row.document_type ?? ''),
-    document: row.document_number ?? '',
+    document: row.document_type === 'cpf' && row.document_number ? formatCpf(row.document_number) : (row.document_number ?? ''),
     areaCode: row.area_code ?? '',
     phone: row.phone ?? '',
     email: row.email,
@@ -51,7 +51,8 @@ export function valuesOf(row: ContactFields): ContactFormValues {
 }
 
 const base = z.object({
-  country: z.string().regex(/^[A-Z]{2}$/, 'contacts.validation.country'),
+  // One of the countries the form offers (a made-up code such as "ZZ" was stored as is).
+  country: z.string().refine(isKnownCountry, 'contacts.validation.country'),
   name: text(150),
   email,
 });

@@ -111,7 +111,9 @@ export class ContactRepository {
   private async writeSearchTerms(q: Q, accountId: number, contactId: number, contact: ContactFields): Promise<void> {
     await q('contact_search_terms').where({ contact_id: contactId }).delete();
     const rows = searchTermsOf(contact).map((term) => ({ account_id: accountId, term, contact_id: contactId }));
-    if (rows.length) await q('contact_search_terms').insert(rows);
+    // Terms distinct here may be equal to MySQL's collation ("straus"/"strauß", "soren"/"søren"):
+    // the primary key would refuse the second one and fail the whole save, so keep the first.
+    if (rows.length) await q('contact_search_terms').insert(rows).onConflict().ignore();
   }
 }
 

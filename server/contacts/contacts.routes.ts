@@ -56,8 +56,10 @@ export function contactRoutes(contacts: ContactService) {
 
   // Inline validation as the user leaves a field: answers that one field, with or without its error.
   router.post('/validate', async (req, res) => {
-    const field = String(req.get('hx-trigger-name') ?? req.body.field ?? '');
-    if (!(CONTACT_FIELDS as readonly string[]).includes(field)) throw new NotFound();
+    const named = String(req.get('hx-trigger-name') ?? req.body.field ?? '');
+    if (!(CONTACT_FIELDS as readonly string[]).includes(named)) throw new NotFound();
+    // The document type select has no markup of its own: it lives in the document group (_field.ejs).
+    const field = named === 'documentType' ? 'document' : named;
     const values = formValues(req.body);
     const mode = req.body.mode === 'edit' ? 'edit' : 'add';
     const editing = mode === 'edit' ? Number(req.body.contactId) || undefined : undefined;

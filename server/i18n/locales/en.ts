@@ -53,6 +53,7 @@ export default {
       empty: 'No users with this status.', noMatch: 'No users found for "{{q}}".',
       pages: 'Pages', previous: 'Previous', next: 'Next', page: 'Page {{page}}',
     },
+    statusOne: { active: 'Active', pending: 'Pending', deactivated: 'Deactivated' },
     status: { active: 'Active', pending: 'Pending', deactivated: 'Deactivated' },
     fields: {
       country: 'Country', name: 'Name', cpf: 'CPF', document: 'Document', documentType: 'Document type',

@@ -53,6 +53,7 @@ export default {
       empty: 'Ningún usuario en este estado.', noMatch: 'Ningún usuario encontrado para "{{q}}".',
       pages: 'Páginas', previous: 'Anterior', next: 'Siguiente', page: 'Página {{page}}',
     },
+    statusOne: { active: 'Activo', pending: 'Pendiente', deactivated: 'Desactivado' },
     status: { active: 'Activos', pending: 'Pendientes', deactivated: 'Desactivados' },
     fields: {
       country: 'País', name: 'Nombre', cpf: 'CPF', document: 'Documento', documentType: 'Tipo de documento',

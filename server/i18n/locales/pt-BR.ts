@@ -51,6 +51,7 @@ export default {
       empty: 'Nenhum usuário nesta situação.', noMatch: 'Nenhum usuário encontrado para "{{q}}".',
       pages: 'Páginas', previous: 'Anterior', next: 'Próxima', page: 'Página {{page}}',
     },
+    statusOne: { active: 'Ativo', pending: 'Pendente', deactivated: 'Desativado' },
     status: { active: 'Ativos', pending: 'Pendentes', deactivated: 'Desativados' },
     fields: {
       country: 'País', name: 'Nome', cpf: 'CPF', document: 'Documento', documentType: 'Tipo de documento',

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { fold, parseSearch, searchTermsOf } from '../../server/contacts/search-terms';
+
+/** True when every term of the query is a prefix of some stored term (what the list query does). */
+const finds = (query: string, contact: Parameters<typeof searchTermsOf>[0]) => {
+  const stored = searchTermsOf(contact);
+  const terms = parseSearch(query);
+  return terms.length > 0 && terms.every((t) => stored.some((s) => s.startsWith(t)));
+};
+
+describe('search terms', () => {
+  describe('fold', () => {
+    it('lower-cases and removes accents: "João" and "joao" are the same word', () => {
+      expect(fold('João')).to.equal('joao');
+      expect(fold('JOÃO')).to.equal('joao');
+      expect(fold('Conceição Araújo Müller Íñigo')).to.equal('conceicao araujo muller inigo');
+      expect(fold('ÀÁÂÃÄÅ ÈÉÊË ÌÍÎÏ ÒÓÔÕÖ ÙÚÛÜ Ç Ñ')).to.equal('aaaaaa eeee iiii ooooo uuuu c n');
+    });
+
+    it('removes combining marks typed separately (decomposed input)', () => {
+      expect(fold('Jo\u0061\u0303o')).to.equal('joao'); // a + combining tilde
+      expect(fold('Jo\u00e3o')).to.equal(fold('Jo\u0061\u0303o'));
+    });
+
+    it('keeps digits, punctuation and letters that have no accent to remove', () => {
+      expect(fold('123.456-78')).to.equal('123.456-78');
+      expect(fold('ana@exemplo.com.br')).to.equal('ana@exemplo.com.br');
+      expect(fold('')).to.equal('');
+    });
+  });
+
+  describe('searchTermsOf', () => {
+    it('each word of the name (folded), the e-mail (lower-case) and the document digits', () => {
+      expect(searchTermsOf({ name: 'João da Silva', email: 'Joao.Silva@Exemplo.COM', document_number: '01234567890' })).to.deep.equal([
+        'joao', 'da', 'silva', 'joao.silva@exemplo.com', '01234567890',
+      ]);
+    });
+
+    it('splits names at hyphens, apostrophes and other separators', () => {
+      expect(searchTermsOf({ name: "Ana-Maria D'Ávila  O.  Souza", email: 'a@b.test' })).to.deep.equal(['ana', 'maria', 'd', 'avila', 'o', 'souza', 'a@b.test']);
+    });
+
+    it('keeps each term once', () => {
+      expect(searchTermsOf({ name: 'Silva SILVA Sílva', email: 'silva@x.test' })).to.deep.equal(['silva', 'silva@x.test']);
+    });
+
+    it('without a document, no document term; a foreign document loses its separators', () => {
+      expect(searchTermsOf({ name: 'Ana', email: 'ana@x.test', document_number: null })).to.deep.equal(['ana', 'ana@x.test']);
+      expect(searchTermsOf({ name: 'Ana', email: 'ana@x.test' })).to.deep.equal(['ana', 'ana@x.test']);
+      expect(searchTermsOf({ name: 'Ana', email: 'ana@x.test', document_number: 'AB-123/45' })).to.deep.equal(['ana', 'ana@x.test', 'ab12345']);
+    });
+
+    it('cuts each term to 100 characters (the column size)', () => {
+      const long = 'a'.repeat(150);
+      const terms = searchTermsOf({ name: long, email: `${'b'.repeat(120)}@x.test` });
+      expect(terms).to.deep.equal(['a'.repeat(100), 'b'.repeat(100)]);
+      for (const t of terms) expect(t.length).to.be.at.most(100);
+    });
+
+    it('never yields an empty term', () => {
+      expect(searchTermsOf({ name: ' -- ', email: 'x@y.test', document_number: '' })).to.deep.equal(['x@y.test']);
+    });
+  });
+
+  describe('parseSearch', () => {
+    it('nothing typed, nothing to match', () => {
+      expect(parseSearch('')).to.deep.equal([]);
+      expect(parseSearch('   ')).to.deep.equal([]);
+    });
+
+    it('CPF digits typed with or without mask: "123.456" and "123456" give the same term', () => {
+      expect(parseSearch('123.456')).to.deep.equal(['123456']);
+      expect(parseSearch('123456')).to.deep.equal(['123456']);
+      expect(parseSearch(' 529.982.247-25 ')).to.deep.equal(['52998224725']);
+      expect(parseSearch('012.345')).to.deep.equal(['012345']);
+    });
+
+    it('one or two digits are a word, not a CPF', () => {
+      expect(parseSearch('12')).to.deep.equal(['12']);
+    });
+
+    it('words are folded: "JOÃO" and "joao" give "joao"', () => {
+      expect(parseSearch('JOÃO')).to.deep.equal(['joao']);
+      expect(parseSearch('joão  da   Silva')).to.deep.equal(['joao', 'da', 'silva']);
+      expect(parseSearch("d'ávila")).to.deep.equal(['d', 'avila']);
+    });
+
+    it('a word with "@" is an e-mail prefix, kept whole and lower-cased', () => {
+      expect(parseSearch('Ana.Souza@Exemplo')).to.deep.equal(['ana.souza@exemplo']);
+      expect(parseSearch('ana@x.test silva')).to.deep.equal(['ana@x.test', 'silva']);
+    });
+
+    it('at most 5 terms, each at most 100 characters', () => {
+      expect(parseSearch('a b c d e f g')).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
+      expect(parseSearch('x'.repeat(150))).to.deep.equal(['x'.repeat(100)]);
+    });
+
+    it('only the first 200 characters are read', () => {
+      const terms = parseSearch(`${'a'.repeat(199)} zebra`);
+      expect(terms).to.deep.equal(['a'.repeat(100)]);
+    });
+
+    it('punctuation alone gives nothing to match', () => {
+      expect(parseSearch('-- ..')).to.deep.equal([]);
+    });
+  });
+
+  describe('what the user types finds what was stored', () => {
+    const joao = { name: 'João da Silva', email: 'joao.silva@exemplo.com', document_number: '12345678909' };
+
+    it('by name, in any case and with or without accents, by the beginning of each word', () => {
+      for (const q of ['joao', 'João', 'JOAO', 'jo', 'silva', 'sil', 'joao silva', 'silva joão']) expect(finds(q, joao), q).to.equal(true);
+      for (const q of ['joana', 'souza', 'ilva', 'joao souza']) expect(finds(q, joao), q).to.equal(false);
+    });
+
+    it('by e-mail', () => {
+      for (const q of ['joao.silva@exemplo.com', 'JOAO.SILVA@', 'joao.silva@exe']) expect(finds(q, joao), q).to.equal(true);
+      expect(finds('maria@exemplo.com', joao)).to.equal(false);
+    });
+
+    it('by CPF with or without mask', () => {
+      for (const q of ['123.456', '123456', '123.456.789-09', '12345678909', '123']) expect(finds(q, joao), q).to.equal(true);
+      for (const q of ['456.789', '124']) expect(finds(q, joao), q).to.equal(false);
+    });
+
+    it('a CPF with leading zeros is found by its first digits', () => {
+      const zeros = { name: 'Zé', email: 'ze@x.test', document_number: '01234567890' };
+      expect(finds('012.345', zeros)).to.equal(true);
+      expect(finds('012345', zeros)).to.equal(true);
+    });
+  });
+});
