@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { freshDatabaseUrl } from '../support/databases';
+
+/** Starts `server/main.ts` as a real process and resolves with its port once it listens. */
+function startServer(databaseUrl: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, SESSION_SECRET: 'x'.repeat(40) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /http:\/\/localhost:(\d+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve({ child, port: Number(m[1]), output: () => out });
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`server exited early (${code}): ${out}`));
+    });
+  });
+}
+
+describe('SIGTERM', () => {
+  it('stops accepting, finishes the request in flight, then exits 0', async () => {
+    const { child, port } = await startServer(await freshDatabaseUrl());
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    // A request whose body is still arriving when the signal comes: it is in flight.
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/healthz', method: 'GET', headers: { 'content-length': '10' } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      req.write('01234');
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        // New connections are refused once the server stopped listening.
+        setTimeout(() => {
+          const probe = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false });
+          probe.on('response', () => reject(new Error('a new connection was accepted after SIGTERM')));
+          probe.on('error', () => req.end('56789'));
+        }, 300);
+      }, 200);
+    });
+
+    const res = await answer;
+    expect(res.status).to.equal(200);
+    expect(JSON.parse(res.body)).to.deep.equal({ status: 'ok', db: 'ok' });
+    expect(await exited).to.equal(0);
+  });
+});
