@@ -74,7 +74,7 @@ export async function setSeatLimit(db: Knex, ref: string, limit: number | string
     await accounts.update(trx, account.id, { seat_limit: after });
     await audit.record(trx, OPERATOR, {
       accountId: account.id,
-      action: 'account.seat_limit_changed',
+      action: 'account.seats_changed',
       target: { type: 'account', id: account.id },
       details: { before: { seat_limit: before }, after: { seat_limit: after }, in_use: inUse },
     });
@@ -92,6 +92,7 @@ export async function accountSeatsCommand(args: string[], env: NodeJS.ProcessEnv
   const config = loadConfig(env);
   const db = createDb(config.database);
   try {
+    print(`Database: ${describeDatabase(config.database)}`);
     await assertMigrated(db);
     if (seats === undefined) {
       const account = await findAccount(db, ref);
@@ -102,7 +103,6 @@ export async function accountSeatsCommand(args: string[], env: NodeJS.ProcessEnv
     const name = `"${change.account.name}" (id ${change.account.id})`;
     if (change.changed) print(`${name}: seat limit ${change.before} → ${change.after}; ${usage(change.account)}. Audit event written as "${OPERATOR.name}".`);
     else print(`${name}: the seat limit is already ${change.after}; nothing changed. ${usage(change.account)}.`);
-    print(`Database: ${describeDatabase(config.database)}`);
     return 0;
   } finally {
     await db.destroy();

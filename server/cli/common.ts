@@ -41,7 +41,8 @@ const CONNECTION_CODES = new Set([
 
 /** The message an operator should see, or null when only the stack trace helps (a bug). */
 export function describeError(err: unknown): string | null {
-  if (err instanceof ConfigError || err instanceof PluginError || err instanceof CliError) return err.message;
+  if (err instanceof ConfigError) return `invalid configuration: ${err.problems.join('; ')}`;
+  if (err instanceof PluginError || err instanceof CliError) return err.message;
   const e = err as { code?: string; message?: string; name?: string } | null;
   if (e?.code && CONNECTION_CODES.has(e.code)) return `cannot use the database (${e.code}): ${e.message ?? e.code}`;
   if (e?.name === 'KnexTimeoutError') return `cannot use the database: ${e.message}`;

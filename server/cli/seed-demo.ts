@@ -27,7 +27,7 @@ import type { ProfileId } from '../plugins/contract';
 import { loadRegistry } from '../plugins/loader';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
-import { describeDatabase, isMain, runCli, type Print } from './common';
+import { CliError, describeDatabase, isMain, runCli, type Print } from './common';
 
 export const SEED_ACTOR: Actor = { userId: null, contactId: null, name: 'demo seed (CLI)' };
 
@@ -133,15 +133,16 @@ function people(seed: number, domain: string, fixed: Fixed[], generated: [Contac
   const usedNames = new Set(out.map((p) => p.name));
   for (const [status, profile, count] of generated) {
     for (let i = 0; i < count; i++) {
-      let name: string;
-      let email: string;
-      do {
+      let name = '';
+      let email = '';
+      while (!name || usedNames.has(name) || emails.has(email)) {
         const first = pick(rand, FIRST_NAMES);
         const middle = pick(rand, SURNAMES);
         const last = pick(rand, SURNAMES);
+        if (middle === last) continue;
         name = `${first} ${middle} ${last}`;
         email = `${ascii(first)}.${ascii(last)}@${domain}`;
-      } while (middle === last || usedNames.has(name) || emails.has(email));
+      }
       usedNames.add(name);
       out.push(complete({ name, email, status, profile }));
     }
@@ -278,25 +279,27 @@ async function ensureUser(ctx: SeedContext, trx: Knex.Transaction, person: DemoP
 export async function ensureContact(
   ctx: SeedContext, trx: Knex.Transaction, account: { id: number; name: string }, person: DemoPerson, createdBy: number | null,
 ): Promise<number> {
-  const existing: { id: number; status: ContactStatus; profile: string; name: string; user_id: number | null } | undefined = await trx('contacts')
-    .select('id', 'status', 'profile', 'name', 'user_id')
-    .where({ account_id: account.id, email: person.email })
-    .first();
+  const contacts = new ContactRepository();
+  const existingId = await contacts.findIdByEmail(trx, account.id, person.email);
   let id: number;
   let row: { status: ContactStatus; profile: string; name: string; user_id: number | null };
-  if (existing) {
-    id = existing.id;
-    row = existing;
+  if (existingId !== undefined) {
+    id = existingId;
+    row = (await contacts.find(trx, account.id, id))!;
   } else {
     // Pending contacts have not accepted their invitation: no user yet.
     const userId = person.status === 'pending' ? null : await ensureUser(ctx, trx, person);
-    id = await new ContactRepository().insert(trx, {
-      account_id: account.id, user_id: userId, status: person.status, profile: person.profile, name: person.name,
-      email: person.email, country: person.country, document_type: person.documentType, document_number: person.documentNumber,
-      area_code: person.areaCode, phone: person.phone, consulting_authorized: person.consultingAuthorized, created_by_contact_id: createdBy,
-    });
-    if (person.status === 'deactivated') await trx('contacts').where({ id }).update({ deactivated_at: new Date() });
+    const fields = {
+      name: person.name, email: person.email, country: person.country, document_type: person.documentType, document_number: person.documentNumber,
+      area_code: person.areaCode, phone: person.phone, consulting_authorized: person.consultingAuthorized,
+    };
+    id = await contacts.insert(trx, { ...fields, account_id: account.id, user_id: userId, status: person.status, profile: person.profile, created_by_contact_id: createdBy });
+    if (person.status === 'deactivated') await contacts.update(trx, account.id, id, { deactivated_at: new Date() });
     await new AccountRepository(ctx.db).adjustCounters(trx, account.id, { [person.status]: 1 });
+    await ctx.audit.record(trx, SEED_ACTOR, {
+      accountId: account.id, action: 'contact.created', target: { type: 'contact', id },
+      details: { after: { ...fields, status: person.status, profile: person.profile } },
+    });
     ctx.created.contacts++;
     row = { status: person.status, profile: person.profile, name: person.name, user_id: userId };
   }
@@ -311,19 +314,20 @@ export async function seedAccount(ctx: SeedContext, spec: DemoAccount): Promise<
   const accounts = new AccountRepository(ctx.db);
   return ctx.db.transaction(async (trx) => {
     const found: { id: number } | undefined = await trx('accounts').select('id').where({ document: spec.document }).first();
-    const id = found?.id ?? (await accounts.create(trx, { name: spec.name, document: spec.document, seatLimit: spec.seatLimit }));
-    const account = (await accounts.lock(trx, id))!;
-    const ref = { id, name: account.name };
-    const ownerId = await ensureContact(ctx, trx, ref, spec.owner, null);
-    if (!found) {
+    let id = found?.id;
+    if (id === undefined) {
+      id = await accounts.create(trx, { name: spec.name, document: spec.document, seatLimit: spec.seatLimit });
       ctx.created.accounts++;
-      await accounts.update(trx, id, { owner_contact_id: ownerId });
       await ctx.audit.record(trx, SEED_ACTOR, {
         accountId: id, action: 'account.created', target: { type: 'account', id },
         details: { after: { name: spec.name, document: spec.document, owner: spec.owner.email, seat_limit: spec.seatLimit } },
       });
     }
-    const owner = found ? account.owner_contact_id : ownerId;
+    const account = (await accounts.lock(trx, id))!;
+    const ref = { id, name: account.name };
+    const ownerId = await ensureContact(ctx, trx, ref, spec.owner, null);
+    if (account.owner_contact_id === null) await accounts.update(trx, id, { owner_contact_id: ownerId });
+    const owner = account.owner_contact_id ?? ownerId;
     for (const person of spec.contacts) await ensureContact(ctx, trx, ref, person, owner);
     return id;
   });
@@ -386,7 +390,7 @@ export async function formatReport(db: Knex, result: SeedResult): Promise<string
       `${a.active_count} active, ${a.pending_count} pending (invited, no login yet), ${a.deactivated_count} deactivated`);
     const width = Math.max(...mine.map((l) => l.email.length));
     for (const l of mine.filter((x) => x.status === 'active')) {
-      lines.push(`  ${l.email.padEnd(width)}  ${l.name}, ${l.profile}${l.contactId === a.owner_contact_id ? ' (primary administrator)' : ''}`);
+      lines.push(`  ${l.email.padEnd(width)}  ${l.name}, ${l.contactId === a.owner_contact_id ? 'primary administrator' : l.profile}`);
     }
     const off = mine.filter((x) => x.status !== 'active');
     if (off.length) lines.push(`  deactivated here, sign-in to this account refused: ${off.map((l) => l.email).join(', ')}`);
@@ -399,6 +403,9 @@ export async function formatReport(db: Knex, result: SeedResult): Promise<string
 
 export async function seedDemoCommand(env: NodeJS.ProcessEnv = process.env, print: Print = console.log): Promise<number> {
   const config = loadConfig(env);
+  if (config.env === 'production') {
+    throw new CliError('refusing to add demo logins with a known password to a production database (NODE_ENV=production)');
+  }
   const registry = await loadRegistry({ extra: config.extraPlugins, disabled: config.disabledPlugins });
   const db = createDb(config.database);
   try {
