@@ -15,6 +15,8 @@
  * `seedDemo` after the accounts; look rows up before inserting so re-runs stay no-ops.
  */
 import { randomInt } from 'node:crypto';
+import type { PluginManifest } from '../plugins/contract';
+import { PermissionRepository } from '../permissions/permissions.repository';
 import { cnpj, cpf } from 'cpf-cnpj-validator';
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
@@ -354,8 +356,28 @@ export interface SeedResult {
   created: SeedContext['created'];
 }
 
+/** A group that grants the cloud flags, with one member: shows "Grupo …" as a source in the editor. */
+export async function seedPermissionGroups(db: Knex, accountId: number): Promise<void> {
+  await db.transaction(async (trx) => {
+    const repo = new PermissionRepository();
+    if (await repo.groupIdByName(trx, accountId, 'Equipe de TI')) return;
+    const groupId = await repo.createGroup(trx, accountId, 'Equipe de TI', 'Acompanha e administra os ambientes cloud');
+    await repo.setGroupFlags(trx, groupId, ['cloud.control-center', 'cloud.it-admin']);
+    const member = await trx('contacts').select('id').where({ account_id: accountId, status: 'active', profile: 'member' }).orderBy('id').first();
+    if (member) await repo.setContactGroups(trx, member.id, [groupId]);
+  });
+}
+
+/** Each plugin's own demo rows (course seats, cloud environments…), per account, idempotent. */
+export async function seedPluginData(db: Knex, accountIds: number[], plugins: PluginManifest[]): Promise<void> {
+  for (const plugin of plugins) {
+    if (!plugin.seedDemo) continue;
+    for (const [index, id] of accountIds.entries()) await db.transaction((trx) => plugin.seedDemo!(trx, { id, index }));
+  }
+}
+
 /** The whole demo on an already migrated database. `password` is DEMO_PASSWORD (or undefined). */
-export async function seedDemo(db: Knex, options: { password?: string } = {}): Promise<SeedResult> {
+export async function seedDemo(db: Knex, options: { password?: string; plugins?: PluginManifest[] } = {}): Promise<SeedResult> {
   const { hash, outcome } = await resolvePassword(db, loginEmails(demoAccounts()), options.password || undefined);
   const ctx: SeedContext = { db, audit: new AuditService(), passwordHash: hash, logins: [], created: { accounts: 0, contacts: 0, users: 0 } };
   const accounts: DemoAccountsIds = {
@@ -363,6 +385,8 @@ export async function seedDemo(db: Knex, options: { password?: string } = {}): P
     valeVerde: await seedValeVerdeAccount(ctx),
     sabor: await seedSaborAccount(ctx),
   };
+  await seedPermissionGroups(db, accounts.aurora);
+  await seedPluginData(db, Object.values(accounts), options.plugins ?? []);
   // Later issues: await seedTheirData(ctx, accounts);
   return { accounts, logins: ctx.logins, password: outcome, created: ctx.created };
 }
@@ -412,7 +436,7 @@ export async function seedDemoCommand(env: NodeJS.ProcessEnv = process.env, prin
     print(`Database: ${describeDatabase(config.database)}`);
     const ran = await migrateLatest(db, [coreMigrations, ...registry.migrationSets()]);
     if (ran.length) print(`Ran ${ran.length} migration(s) first: ${ran.join(', ')}`);
-    const result = await seedDemo(db, { password: env.DEMO_PASSWORD });
+    const result = await seedDemo(db, { password: env.DEMO_PASSWORD, plugins: registry.plugins });
     const c = result.created;
     print(c.accounts + c.contacts + c.users
       ? `Demo data added: ${c.accounts} account(s), ${c.contacts} contact(s), ${c.users} login(s).`
