@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import type { FieldErrors } from '../errors';
-import { ValidationFailed } from '../errors';
-import { fieldErrorsFrom } from '../validation';
-import { email, text } from '../validation';
-import { isKnownCountry, isValidCpf, isValidDocumentNumber, normalizeCpf, normalizeDocumentNumber, validatePhone, documentTypes, formatCpf } from './identity';
+import { ValidationFailed, type FieldErrors } from '../errors';
+import { email, fieldErrorsFrom, text } from '../validation';
+import { isKnownCountry, isValidBrazilianAreaCode, isValidCpf, isValidDocumentNumber, normalizeCpf, normalizeDocumentNumber, validatePhone, documentTypes, formatCpf } from './identity';
 import type { ContactFields } from './contacts.repository';
 
 /** The form as typed, kept to show the values back next to their errors. */
@@ -89,7 +87,12 @@ export function parseContactForm(values: ContactFormValues, options: { confirmEm
     if (result.ok) [areaCode, phone] = [result.areaCode, result.number];
     else errors[result.field] = { key: result.key };
   }
-  if (values.country === 'BR' && !values.areaCode.trim()) errors.areaCode = { key: 'validation.required' };
+  if (values.country === 'BR') {
+    // Checked on its own too, so the DDD's inline error shows before the phone is typed.
+    const ddd = values.areaCode.replace(/\D/g, '').replace(/^0/, '');
+    if (!values.areaCode.trim()) errors.areaCode = { key: 'validation.required' };
+    else if (!isValidBrazilianAreaCode(ddd)) errors.areaCode ??= { key: 'contacts.validation.areaCode' };
+  }
 
   if (options.confirmEmail && !errors.email && values.emailConfirmation.trim().toLowerCase() !== values.email.trim().toLowerCase()) {
     errors.emailConfirmation = { key: 'contacts.validation.emailMismatch' };

@@ -111,6 +111,8 @@ class PageMonitor {
   private swaps = 0;
   private readonly checks = new Map<string, Promise<void>>();
   private pending: Promise<void>[] = [];
+  /** axe refuses to run twice at once on a page: checks run one after another. */
+  private queue: Promise<void> = Promise.resolve();
   /** Failures not yet thrown at the test. */
   readonly failures: string[] = [];
 
@@ -129,7 +131,7 @@ class PageMonitor {
     const existing = this.checks.get(key);
     if (existing) return existing;
     const url = this.page.url();
-    const check = (async () => {
+    const check = this.queue.then(async () => {
       if (!url.startsWith('http')) return; // about:blank before the first visit
       try {
         const failure = await analyze(this.page, `${url}${label}`);
@@ -138,7 +140,8 @@ class PageMonitor {
         if (this.page.isClosed()) return;
         this.failures.push(`Accessibility check could not run on ${url}${label}: ${(err as Error).message}`);
       }
-    })();
+    });
+    this.queue = check;
     this.checks.set(key, check);
     this.pending.push(check);
     return check;
