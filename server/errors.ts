@@ -2,7 +2,19 @@
  * Typed domain errors. Services throw them; server/http/errors.ts maps each to a status and a
  * translated message in one place. `messageKey` is an i18n key; `fields` holds per-field keys.
  */
+export const DOMAIN_ERROR = Symbol.for('portal.domain-error');
+
+/**
+ * True for core's domain errors and for errors a plugin throws through the contract. A brand from
+ * the global symbol registry, not `instanceof`: a plugin loaded through another module graph
+ * (a test runner's, an npm package's) has its own copy of the classes.
+ */
+export function isDomainError(err: unknown): err is DomainError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[DOMAIN_ERROR] === true;
+}
+
 export class DomainError extends Error {
+  readonly [DOMAIN_ERROR] = true;
   readonly status: number = 400;
   constructor(
     readonly messageKey: string,

@@ -10,7 +10,7 @@ export default definePlugin({
   permissions: [
     { key: 'support.portal', label: 'plugins.support.portal', description: 'plugins.support.portalHelp', group: 'plugins.support.name' },
     { key: 'support.bpo-full', label: 'plugins.support.bpoFull', description: 'plugins.support.bpoFullHelp', group: 'plugins.support.name' },
-    { key: 'support.restricted', label: 'plugins.support.restricted', description: 'plugins.support.restrictedHelp', group: 'plugins.support.name' },
+    { key: 'support.restricted', label: 'plugins.support.restricted', description: 'plugins.support.restrictedHelp', group: 'plugins.support.name', narrows: true },
   ],
   profiles: {
     administrator: ['support.portal', 'support.bpo-full'],

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { Conflict, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
+import { Conflict, isDomainError, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
 import { requirePermission } from '../http/guards';
 import { flash } from '../http/locals';
 import { actorFrom } from '../http/request-meta';
@@ -122,7 +122,7 @@ export function contactRoutes(contacts: ContactService) {
     try {
       await contacts.remove(callerOf(req), id, req.body);
     } catch (err) {
-      if (!(err instanceof Conflict)) throw err;
+      if (!(isDomainError(err) && err.status === 409)) throw err; // e.g. a plugin hook's HookRefusal
       flash(req, { type: 'error', key: err.messageKey });
       return res.redirect(303, `${base(req)}/${id}`);
     }

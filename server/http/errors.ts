@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { DomainError, NotFound, TooManyAttempts } from '../errors';
+import { isDomainError, NotFound, TooManyAttempts } from '../errors';
 import { coreCatalogs, DEFAULT_LOCALE, type Catalog } from '../i18n';
 import { csrf } from './security';
 
@@ -30,7 +30,7 @@ export function errorHandler(logger: Logger, showStack: boolean) {
     if (isCsrfError(err)) {
       status = 403;
       message = t('errors.csrf');
-    } else if (err instanceof DomainError) {
+    } else if (isDomainError(err)) {
       status = err.status;
       message = t(err.messageKey, err.params);
       if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));

@@ -6,6 +6,7 @@ import type { Registry } from '../plugins/registry';
 import { optionalText, parseInput, text } from '../validation';
 import type { Editor } from './permissions.service';
 import { PermissionRepository } from './permissions.repository';
+import { canGrant } from './policy';
 
 const groupSchema = z.object({ name: text(100), description: optionalText(255) });
 const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
@@ -44,7 +45,7 @@ export class GroupService {
       if (sameName && sameName !== id) throw new ValidationFailed({ name: { key: 'permissions.errors.groupNameTaken' } });
       const oldFlags = id === null ? [] : ((await this.repo.groupFlags(trx, editor.accountId)).get(id) ?? []);
       const added = requested.filter((k) => !oldFlags.includes(k));
-      if (added.some((k) => !editor.flags.has(k))) throw new Forbidden('permissions.errors.cannotGrant');
+      if (added.some((k) => !canGrant(this.registry, editor.flags, k))) throw new Forbidden('permissions.errors.cannotGrant');
       const kept = oldFlags.filter((k) => !this.registry.keys.has(k)); // switched-off plugins keep their grants
       const groupId = id ?? (await this.repo.createGroup(trx, editor.accountId, data.name, data.description ?? null));
       if (id !== null) await this.repo.updateGroup(trx, editor.accountId, id, data.name, data.description ?? null);

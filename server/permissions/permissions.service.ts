@@ -5,7 +5,7 @@ import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { BUILT_IN_PROFILES } from '../plugins/contract';
 import type { Registry, RegisteredPermission } from '../plugins/registry';
-import { effectivePermissions } from './policy';
+import { canGrant, effectivePermissions } from './policy';
 import { PermissionRepository } from './permissions.repository';
 
 export const PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
@@ -112,7 +112,7 @@ export class PermissionService {
 
       const added = sorted([...after].filter((k) => !before.has(k)));
       const removed = sorted([...before].filter((k) => !after.has(k)));
-      const beyond = added.filter((k) => !editor.flags.has(k));
+      const beyond = added.filter((k) => !canGrant(this.registry, editor.flags, k));
       if (beyond.length) throw new Forbidden('permissions.errors.cannotGrant');
       await this.audit.record(trx, editor.actor, {
         accountId: editor.accountId, action: 'contact.permissions_changed', target: { type: 'contact', id: contactId },

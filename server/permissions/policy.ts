@@ -8,12 +8,13 @@ export interface PermissionSubject {
 }
 
 /**
- * The effective set, computed once per request: the primary administrator holds everything;
+ * The effective set, computed once per request: the primary administrator holds every granting
+ * flag (narrowing ones, like "restrict tickets", would take access away);
  * everyone else holds their profile's flags plus explicit and group grants. Grants of a plugin
  * that is switched off are not in `registry.keys`, so they are kept in the database but ignored.
  */
 export function effectivePermissions(registry: Registry, subject: PermissionSubject): ReadonlySet<string> {
-  if (subject.isOwner) return registry.keys;
+  if (subject.isOwner) return registry.everything;
   const flags = new Set(registry.flagsOfProfile(subject.profile));
   for (const key of subject.extraFlags ?? []) if (registry.keys.has(key)) flags.add(key);
   return flags;
@@ -22,4 +23,12 @@ export function effectivePermissions(registry: Registry, subject: PermissionSubj
 /** The one decision every guard, menu and view asks. */
 export function can(flags: ReadonlySet<string> | undefined, key: string): boolean {
   return flags !== undefined && flags.has(key);
+}
+
+/**
+ * Nobody grants a flag they do not hold; a narrowing flag takes access away, so any editor may
+ * grant it (the primary administrator does not hold it, yet must be able to give it).
+ */
+export function canGrant(registry: Registry, editorFlags: ReadonlySet<string>, key: string): boolean {
+  return editorFlags.has(key) || (registry.keys.has(key) && !registry.everything.has(key));
 }

@@ -5,7 +5,6 @@
  */
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
-import { Conflict } from '../errors';
 import type { Catalogs } from '../i18n';
 
 export type ProfileId = 'administrator' | 'member' | 'observer_download' | 'observer';
@@ -18,6 +17,11 @@ export interface PermissionDefinition {
   label: string;
   description?: string;
   group?: string;
+  /**
+   * A flag that takes access away (e.g. "see only your own tickets"). Not part of "everything":
+   * the administrator profile and the primary administrator never hold it.
+   */
+  narrows?: boolean;
 }
 
 export interface MenuEntry {
@@ -82,7 +86,20 @@ export interface PluginManifest {
  * Thrown by a hook to refuse the change with a message the user reads (an i18n key of the
  * plugin's locales), e.g. "transfer the open tickets first". The core transaction rolls back.
  */
-export class HookRefusal extends Conflict {}
+// The same global symbol core's errors carry (server/errors.ts): recognised across module copies.
+const DOMAIN_ERROR: unique symbol = Symbol.for('portal.domain-error') as never;
+
+export class HookRefusal extends Error {
+  readonly [DOMAIN_ERROR] = true;
+  readonly status = 409;
+  constructor(
+    readonly messageKey: string,
+    readonly params: Record<string, unknown> = {},
+  ) {
+    super(messageKey);
+    this.name = 'HookRefusal';
+  }
+}
 
 export function definePlugin(manifest: PluginManifest): PluginManifest {
   return manifest;

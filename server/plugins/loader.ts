@@ -22,11 +22,12 @@ const id = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'id must be lower-case let
 const i18nKey = z.string({ message: 'missing label' }).min(1, 'missing label');
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'must be a function');
 const HOOK_NAMES = ['contact.deleting', 'contact.deactivated', 'owner.transferred'] as const;
-const manifestSchema = z.object({
+// Strict: a misspelt field (`hook:` for `hooks:`) is refused, not silently ignored.
+const manifestSchema = z.strictObject({
   id,
   name: i18nKey,
   permissions: z.array(
-    z.object({ key: z.string().min(1), label: i18nKey, description: z.string().optional(), group: z.string().optional() }),
+    z.strictObject({ key: z.string().min(1), label: i18nKey, description: z.string().optional(), group: z.string().optional(), narrows: z.boolean().optional() }),
   ),
   profiles: z.partialRecord(z.enum(BUILT_IN_PROFILES as [string, ...string[]]), z.array(z.string())).optional(),
   menu: z.array(z.object({ label: i18nKey, path: z.string().startsWith('/'), requires: z.string() })).optional(),

@@ -22,6 +22,8 @@ export interface RegisteredPermission extends PermissionDefinition {
 export class Registry {
   readonly permissions: RegisteredPermission[];
   readonly keys: ReadonlySet<string>;
+  /** Every flag but the narrowing ones: what the administrator profile and the primary administrator hold. */
+  readonly everything: ReadonlySet<string>;
   readonly menu: (MenuEntry & { plugin: string })[];
   private readonly profileFlags: Map<ProfileId, ReadonlySet<string>>;
 
@@ -32,8 +34,10 @@ export class Registry {
     this.profileFlags = new Map(
       BUILT_IN_PROFILES.map((profile) => [profile, new Set(plugins.flatMap((p) => p.profiles?.[profile] ?? []))]),
     );
-    // The administrator profile holds every flag, whatever a plugin forgot to declare.
-    this.profileFlags.set('administrator', this.keys);
+    this.everything = new Set(this.permissions.filter((p) => !p.narrows).map((p) => p.key));
+    // The administrator profile holds every flag, whatever a plugin forgot to declare, except
+    // flags that narrow access (an administrator who got "restrict tickets" would see less).
+    this.profileFlags.set('administrator', this.everything);
     Object.freeze(this);
   }
 
