@@ -23,16 +23,16 @@ export function requireLogin(req: Request, res: Response, next: NextFunction) {
  * a deactivation or a permission change applies on the contact's next request. An account the user
  * is not an active member of answers 404, never revealing that it exists.
  */
-export function accountContext(db: Knex, registry: Registry, grants: { extraFlags(contactId: number): Promise<string[]> }) {
+export function accountContext(db: Knex, registry: Registry, grants: { memberExtraFlags(accountId: number, userId: number): Promise<string[]> }) {
   const accounts = new AccountRepository(db);
   return async (req: Request, _res: Response, next: NextFunction) => {
     const accountId = Number(req.params.accountId);
     if (!Number.isSafeInteger(accountId) || accountId <= 0 || !req.user) throw new NotFound();
-    const m = await accounts.membership(accountId, req.user.id);
+    // Both at once: the grants query needs only the account and the user, not the contact id.
+    const [m, extra] = await Promise.all([accounts.membership(accountId, req.user.id), grants.memberExtraFlags(accountId, req.user.id)]);
     if (!m || m.status !== 'active') throw new NotFound();
     const isOwner = m.owner_contact_id === m.contact_id;
-    const extraFlags = isOwner ? [] : await grants.extraFlags(m.contact_id);
-    const permissions = effectivePermissions(registry, { profile: m.profile, isOwner, extraFlags });
+    const permissions = effectivePermissions(registry, { profile: m.profile, isOwner, extraFlags: extra });
     req.ctx = {
       account: { id: m.account_id, name: m.account_name, ownerContactId: m.owner_contact_id },
       contact: { id: m.contact_id, name: m.contact_name, profile: m.profile },

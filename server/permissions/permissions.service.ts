@@ -42,9 +42,9 @@ export class PermissionService {
     this.accounts = new AccountRepository(db);
   }
 
-  /** Explicit and group grants of a contact, for the per-request effective set. */
-  extraFlags(contactId: number): Promise<string[]> {
-    return this.repo.extraFlags(this.db, contactId);
+  /** Explicit and group grants of the user's contact in an account, for the per-request effective set. */
+  memberExtraFlags(accountId: number, userId: number): Promise<string[]> {
+    return this.repo.extraFlagsOfMember(this.db, accountId, userId);
   }
 
   /** The registry's flags grouped by module (plugin), in declaration order. */
