@@ -201,7 +201,7 @@ function benchChecks(registry: Registry): { results: CheckResult[]; setSize: num
 
   // Exactly what accountContext puts on req.ctx.
   const ctx: AccountContext = {
-    account: { id: 1, name: 'Bench', ownerContactId: 1 },
+    account: { id: 1, name: 'Bench', ownerContactId: 1, seatLimit: 99, counts: { active: 1, pending: 0, deactivated: 0 } },
     contact: { id: 2, name: 'Bench', profile: 'custom' },
     isOwner: false,
     permissions,

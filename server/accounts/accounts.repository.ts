@@ -23,6 +23,10 @@ export interface Membership {
   contact_name: string;
   status: string;
   profile: string;
+  seat_limit: number;
+  active_count: number;
+  pending_count: number;
+  deactivated_count: number;
 }
 
 const accountColumns = ['id', 'name', 'document', 'seat_limit', 'owner_contact_id', 'active_count', 'pending_count', 'deactivated_count'];
@@ -67,6 +71,7 @@ export class AccountRepository {
       .select(
         'a.id as account_id', 'a.name as account_name', 'a.owner_contact_id',
         'c.id as contact_id', 'c.name as contact_name', 'c.status', 'c.profile',
+        'a.seat_limit', 'a.active_count', 'a.pending_count', 'a.deactivated_count',
       );
   }
 

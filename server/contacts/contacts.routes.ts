@@ -30,7 +30,7 @@ export function contactRoutes(contacts: ContactService) {
     }, status);
 
   router.get('/', async (req, res) => {
-    const list = await contacts.list(req.ctx!.account.id, req.query);
+    const list = await contacts.list(req.ctx!.account, req.query);
     const locals = { title: req.t('contacts.list.title'), list, base: base(req) };
     if (isFragmentRequest(req, 'contacts-results')) return res.render('contacts/_results', locals);
     await res.renderPage('contacts/list', locals);

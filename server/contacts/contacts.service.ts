@@ -19,6 +19,14 @@ export interface Caller {
   actor: Actor;
 }
 
+/** What the list needs of the account: see AccountContext in server/http/types.ts. */
+export interface AccountSnapshot {
+  id: number;
+  ownerContactId: number | null;
+  seatLimit: number;
+  counts: { active: number; pending: number; deactivated: number };
+}
+
 export interface ListParams {
   status?: unknown;
   q?: unknown;
@@ -62,23 +70,23 @@ export class ContactService {
     this.users = new UserRepository(db);
   }
 
-  async list(accountId: number, params: ListParams) {
+  /**
+   * A page of the list. The account's counters come with the request's account context (read by
+   * the membership query), so the page costs one more query, not two.
+   */
+  async list(account: AccountSnapshot, params: ListParams) {
     const status = CONTACT_STATUSES.includes(params.status as ContactStatus) ? (params.status as ContactStatus) : 'active';
     const sort = params.sort === 'created' ? 'created' : 'name';
     const page = Math.min(Math.max(1, Number.parseInt(String(params.page ?? '1'), 10) || 1), 10_000);
     const q = typeof params.q === 'string' ? params.q.trim().slice(0, 200) : '';
-    const [account, rows] = await Promise.all([
-      this.accounts.findById(accountId),
-      this.contacts.list(this.db, { accountId, status, terms: parseSearch(q), sort, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }),
-    ]);
-    if (!account) throw new NotFound();
+    const rows = await this.contacts.list(this.db, { accountId: account.id, status, terms: parseSearch(q), sort, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
     return {
       status, sort, page, q,
       rows: rows.slice(0, PAGE_SIZE).map((r) => ({ ...r, created_at: toDate(r.created_at) })),
       hasNext: rows.length > PAGE_SIZE,
-      counts: { active: account.active_count, pending: account.pending_count, deactivated: account.deactivated_count },
-      seats: { used: seatsInUse(account), limit: account.seat_limit },
-      ownerContactId: account.owner_contact_id,
+      counts: account.counts,
+      seats: { used: account.counts.active + account.counts.pending, limit: account.seatLimit },
+      ownerContactId: account.ownerContactId,
     };
   }
 

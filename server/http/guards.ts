@@ -34,7 +34,10 @@ export function accountContext(db: Knex, registry: Registry, grants: { memberExt
     const isOwner = m.owner_contact_id === m.contact_id;
     const permissions = effectivePermissions(registry, { profile: m.profile, isOwner, extraFlags: extra });
     req.ctx = {
-      account: { id: m.account_id, name: m.account_name, ownerContactId: m.owner_contact_id },
+      account: {
+        id: m.account_id, name: m.account_name, ownerContactId: m.owner_contact_id, seatLimit: m.seat_limit,
+        counts: { active: m.active_count, pending: m.pending_count, deactivated: m.deactivated_count },
+      },
       contact: { id: m.contact_id, name: m.contact_name, profile: m.profile },
       isOwner,
       permissions,

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { i18n } from 'i18next';
 import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale } from '../i18n';
 import { formatDateTime } from '../i18n/format';
+import { MemoizedTranslators } from '../i18n/memoized';
 import type { Registry } from '../plugins/registry';
 import type { FlashMessage } from './types';
 import { csrf } from './security';
@@ -27,10 +28,11 @@ export function flash(req: Request, message: FlashMessage): void {
 
 /** Sets t(), the locale and what every view needs; adds res.renderPage (view inside the layout). */
 export function viewLocals(i18nInstance: i18n, registry: Registry) {
+  const translators = new MemoizedTranslators(i18nInstance);
   return (req: Request, res: Response, next: NextFunction) => {
     const locale = pickLocale(req);
     req.locale = locale;
-    req.t = i18nInstance.getFixedT(locale);
+    req.t = translators.get(locale);
     res.locals.t = req.t;
     res.locals.locale = locale;
     res.locals.currentUser = req.user ?? null;

@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import type { Knex } from 'knex';
@@ -19,12 +20,25 @@ export function createPassport(db: Knex, auth: AuthService) {
         .catch((err) => done(err));
     }),
   );
-  instance.serializeUser((user, done) => done(null, user.id));
-  instance.deserializeUser((id: number, done) => {
+  // The session keeps the few fields every page shows, so a page view does not re-read the user;
+  // the profile page refreshes them (refreshSessionUser) when the person changes them.
+  instance.serializeUser((user, done) => done(null, sessionUser(user)));
+  instance.deserializeUser((stored: number | Express.User, done) => {
+    if (typeof stored === 'object' && stored !== null) return done(null, stored);
     users
-      .findById(id)
+      .findById(stored)
       .then((u) => done(null, u ? { id: u.id, email: u.email, name: u.name, locale: u.locale } : false))
       .catch(done);
   });
   return instance;
+}
+
+const sessionUser = (u: Express.User): Express.User => ({ id: u.id, email: u.email, name: u.name, locale: u.locale });
+
+/** After the person changed their name or language: the session's copy follows. */
+export function refreshSessionUser(req: Request, changes: Partial<Pick<Express.User, 'name' | 'locale'>>): void {
+  const session = req.session as unknown as { passport?: { user?: Express.User } };
+  if (!req.user || !session.passport) return;
+  Object.assign(req.user, changes);
+  session.passport.user = sessionUser(req.user);
 }

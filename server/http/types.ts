@@ -3,7 +3,14 @@ import type { Locale } from '../i18n';
 
 /** The current account as the signed-in contact sees it; loaded once per request. */
 export interface AccountContext {
-  account: { id: number; name: string; ownerContactId: number | null };
+  account: {
+    id: number;
+    name: string;
+    ownerContactId: number | null;
+    seatLimit: number;
+    /** Per-status counters as of this request (pending + active use seats). */
+    counts: { active: number; pending: number; deactivated: number };
+  };
   contact: { id: number; name: string; profile: string };
   isOwner: boolean;
   permissions: ReadonlySet<string>;

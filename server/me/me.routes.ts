@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { ValidationFailed, type FieldErrors } from '../errors';
 import { requireLogin } from '../http/guards';
 import { flash } from '../http/locals';
+import { refreshSessionUser } from '../http/passport';
 import { actorFrom } from '../http/request-meta';
 import { LOCALES } from '../i18n';
 import type { MeService } from './me.service';
@@ -24,7 +25,7 @@ export function meRoutes(me: MeService) {
 
   router.post('/me', async (req, res) => {
     try {
-      await me.updateProfile({ ...actorFrom(req), userId: req.user!.id }, req.body);
+      refreshSessionUser(req, await me.updateProfile({ ...actorFrom(req), userId: req.user!.id }, req.body));
     } catch (err) {
       if (err instanceof ValidationFailed) return page(req, res, { values: req.body, errors: err.fields }, 422);
       throw err;

@@ -31,7 +31,7 @@ export class MeService {
     this.users = new UserRepository(db);
   }
 
-  async updateProfile(actor: Actor & { userId: number }, input: unknown): Promise<void> {
+  async updateProfile(actor: Actor & { userId: number }, input: unknown): Promise<{ name: string; locale: string | null }> {
     const data = parseInput(profileSchema, input);
     await this.db.transaction(async (trx) => {
       const before = await this.users.findById(actor.userId, trx);
@@ -41,6 +41,7 @@ export class MeService {
         details: { before: { name: before?.name, locale: before?.locale }, after: data },
       });
     });
+    return data;
   }
 
   async changePassword(actor: Actor & { userId: number }, input: unknown): Promise<void> {
