@@ -62,8 +62,9 @@ export function isValidCpf(input: string): boolean {
  * (legacy data) is returned unchanged rather than half-masked.
  */
 export function formatCpf(digits11: string): string {
-  const digits = normalizeCpf(digits11);
-  return digits !== null && digits.length === 11 ? cpf.format(digits) : digits11;
+  // Runs for every row of a list page: a plain mask, no library call.
+  if (!/^\d{11}$/.test(digits11)) return digits11;
+  return `${digits11.slice(0, 3)}.${digits11.slice(3, 6)}.${digits11.slice(6, 9)}-${digits11.slice(9)}`;
 }
 
 /**
