@@ -38,6 +38,14 @@ export class AccountRepository {
     return (await q('accounts').select('id').first()) !== undefined;
   }
 
+  /**
+   * The same question as a locking read: on MySQL two first-run setups at once both lock the empty
+   * range, so at most one of them can insert (the other ends in a deadlock and is rolled back).
+   */
+  async anyLocked(trx: Knex.Transaction): Promise<boolean> {
+    return (await forUpdate(trx, trx('accounts').select('id').first())) !== undefined;
+  }
+
   findById(id: number, q: Q = this.db): Promise<AccountRow | undefined> {
     return q('accounts').select(accountColumns).where({ id }).first();
   }

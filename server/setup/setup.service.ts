@@ -39,8 +39,8 @@ export class SetupService {
   async createFirstAccount(input: unknown, meta: Omit<Actor, 'userId' | 'contactId' | 'name'>): Promise<{ accountId: number; userId: number }> {
     const data = parseInput(setupSchema, input);
     const passwordHash = await hashPassword(data.password);
-    return this.db.transaction(async (trx) => {
-      if (await this.accounts.any(trx)) throw new NotFound();
+    const create = this.db.transaction(async (trx) => {
+      if (await this.accounts.anyLocked(trx)) throw new NotFound();
       const existing = await this.users.findByEmail(data.email, trx);
       const userId = existing?.id ?? (await this.users.create(trx, { email: data.email, name: data.name, passwordHash }));
       if (existing) await this.users.update(trx, userId, { password_hash: passwordHash, name: data.name });
@@ -55,6 +55,12 @@ export class SetupService {
         details: { after: { name: data.companyName, document: data.cnpj ?? null, owner: data.email } },
       });
       return { accountId, userId };
+    });
+    // The loser of two simultaneous setups (MySQL's deadlock on the locked empty range) finds
+    // setup gone, like any later visitor.
+    return create.catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'ER_LOCK_DEADLOCK') throw new NotFound();
+      throw err;
     });
   }
 }

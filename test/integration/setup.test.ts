@@ -133,4 +133,16 @@ describe('first-run setup', () => {
     expect(res.status).to.equal(303);
     expect(await portal.db('accounts').first('document')).to.deep.equal({ document: '12ABC34501DE35' });
   });
+
+  it('creates exactly one company when several setups are sent at the same moment', async () => {
+    const portal = await startPortal();
+    const agents = Array.from({ length: 5 }, () => agent(portal));
+    const tokens = await Promise.all(agents.map((a) => csrfFrom(a, '/setup')));
+    const answers = await Promise.all(
+      agents.map((a, i) => a.post('/setup').type('form').send({ _csrf: tokens[i], ...valid({ email: `fundador${i}@example.test`, companyName: `Empresa ${i}` }) })),
+    );
+    expect(answers.map((r) => r.status).sort()).to.deep.equal([303, 404, 404, 404, 404]);
+    expect(await count(portal, 'accounts')).to.equal(1);
+    expect(await count(portal, 'contacts')).to.equal(1);
+  });
 });
