@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { cpf } from 'cpf-cnpj-validator';
-import { addMember, createAccount, PASSWORD, uniqueEmail, type AccountFixture } from '../support/fixtures';
-import { agent, loggedIn, login, sharedPortal, type Agent, type TestPortal } from '../support/portal';
+import { addMember, PASSWORD, uniqueEmail } from '../support/fixtures';
+import { agent, loggedIn, login, sharedPortal, type TestPortal } from '../support/portal';
 import {
   auditEventsOf,
   contactsOf,
@@ -17,6 +17,9 @@ import {
   listedNames,
   selectedOption,
   validContact,
+  newAdmin,
+  postForm,
+  type Admin,
 } from './helpers/contacts';
 
 const SAVED = 'Registro salvo com sucesso!';
@@ -57,23 +60,10 @@ describe('contact administration', () => {
     await expectCountersExact(portal.db, accountIds);
   });
 
-  interface Admin extends AccountFixture {
-    agent: Agent;
-    csrf: string;
-    base: string;
-  }
-
-  /** A new account (recorded for the counter check) and its primary administrator, logged in. */
-  async function newAccount(options: { seatLimit?: number } = {}): Promise<Admin> {
-    const account = await createAccount(portal.db, options);
-    accountIds.push(account.accountId);
-    const session = await loggedIn(portal, account.admin.email, PASSWORD);
-    return { ...account, ...session, base: `/accounts/${account.accountId}/contacts` };
-  }
-
-  const add = (s: Admin, form: Record<string, string>) => s.agent.post(s.base).type('form').send({ _csrf: s.csrf, ...form });
-  const edit = (s: Admin, id: number, form: Record<string, string>) => s.agent.post(`${s.base}/${id}/edit`).type('form').send({ _csrf: s.csrf, ...form });
-  const post = (s: Admin, path: string, form: Record<string, string> = {}) => s.agent.post(`${s.base}${path}`).type('form').send({ _csrf: s.csrf, ...form });
+  const newAccount = (options: { seatLimit?: number } = {}) => newAdmin(portal, accountIds, options);
+  const add = (s: Admin, form: Record<string, string>) => postForm(s, '', form);
+  const edit = (s: Admin, id: number, form: Record<string, string>) => postForm(s, `/${id}/edit`, form);
+  const post = postForm;
   const contactRow = async (id: number) => portal.db('contacts').where({ id }).first();
   const countContacts = async (accountId: number) => (await contactsOf(portal.db, accountId)).length;
 

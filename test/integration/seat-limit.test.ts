@@ -3,9 +3,9 @@ import { AuditService } from '../../server/audit/audit.service';
 import { formValues } from '../../server/contacts/contact-form';
 import { ContactService, type Caller } from '../../server/contacts/contacts.service';
 import { SeatLimitReached } from '../../server/errors';
-import { addMember, createAccount, PASSWORD, type AccountFixture } from '../support/fixtures';
-import { loggedIn, sharedPortal, type Agent, type TestPortal } from '../support/portal';
-import { auditEventsOf, contactsOf, countersOf, decode, distinctCpf, expectCountersExact, flashes, inputValue, listedNames, validContact } from './helpers/contacts';
+import { addMember } from '../support/fixtures';
+import { sharedPortal, type TestPortal } from '../support/portal';
+import { auditEventsOf, newAdmin, postForm, type Admin, contactsOf, countersOf, decode, distinctCpf, expectCountersExact, flashes, inputValue, listedNames, validContact } from './helpers/contacts';
 
 const SEAT_LIMIT = 'Recurso necessário: não há licenças disponíveis para novos usuários';
 const CONCURRENT = 20;
@@ -22,21 +22,9 @@ describe('seat limit', () => {
     await expectCountersExact(portal.db, accountIds);
   });
 
-  interface Admin extends AccountFixture {
-    agent: Agent;
-    csrf: string;
-    base: string;
-  }
-
-  async function newAccount(seatLimit: number): Promise<Admin> {
-    const account = await createAccount(portal.db, { seatLimit });
-    accountIds.push(account.accountId);
-    const session = await loggedIn(portal, account.admin.email, PASSWORD);
-    return { ...account, ...session, base: `/accounts/${account.accountId}/contacts` };
-  }
-
-  const add = (s: Admin, form: Record<string, string>) => s.agent.post(s.base).type('form').send({ _csrf: s.csrf, ...form });
-  const post = (s: Admin, path: string) => s.agent.post(`${s.base}${path}`).type('form').send({ _csrf: s.csrf });
+  const newAccount = (seatLimit: number) => newAdmin(portal, accountIds, { seatLimit });
+  const add = (s: Admin, form: Record<string, string>) => postForm(s, '', form);
+  const post = (s: Admin, path: string) => postForm(s, path);
   const status = async (id: number) => (await portal.db('contacts').where({ id }).first('status')).status as string;
 
   /** The whole state a refused operation must leave untouched. */

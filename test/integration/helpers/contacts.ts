@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { cpf } from 'cpf-cnpj-validator';
 import type { Knex } from 'knex';
-import { uniqueEmail } from '../../support/fixtures';
+import { createAccount, PASSWORD, uniqueEmail, type AccountFixture } from '../../support/fixtures';
+import { loggedIn, type Agent, type TestPortal } from '../../support/portal';
 
 const usedCpfs = new Set<string>();
 
@@ -160,3 +161,22 @@ export async function auditEventsOf(db: Knex, accountId: number, targetContactId
 export async function contactsOf(db: Knex, accountId: number): Promise<Record<string, unknown>[]> {
   return db('contacts').where({ account_id: accountId }).orderBy('id');
 }
+
+/** An account's primary administrator, logged in, with the contacts list's base path. */
+export interface Admin extends AccountFixture {
+  agent: Agent;
+  csrf: string;
+  base: string;
+}
+
+/** A new account (its id pushed to `accountIds` for the counter check) and its administrator, logged in. */
+export async function newAdmin(portal: TestPortal, accountIds: number[], options: { seatLimit?: number } = {}): Promise<Admin> {
+  const account = await createAccount(portal.db, options);
+  accountIds.push(account.accountId);
+  const session = await loggedIn(portal, account.admin.email, PASSWORD);
+  return { ...account, ...session, base: `/accounts/${account.accountId}/contacts` };
+}
+
+/** POSTs a form below the contacts list with the administrator's CSRF token. */
+export const postForm = (s: Admin, path: string, form: Record<string, string> = {}) =>
+  s.agent.post(`${s.base}${path}`).type('form').send({ _csrf: s.csrf, ...form });
