@@ -74,13 +74,13 @@ export function contactRoutes(contacts: ContactService) {
   });
 
   router.get('/:contactId', async (req, res) => {
-    const data = await contacts.get(req.ctx!.account.id, contactId(req));
+    const data = await contacts.get(req.ctx!.account, contactId(req));
     await res.renderPage('contacts/show', { title: data.contact.name, ...data, base: base(req) });
   });
 
   router.get('/:contactId/edit', async (req, res) => {
     const id = contactId(req);
-    const { contact } = await contacts.get(req.ctx!.account.id, id);
+    const { contact } = await contacts.get(req.ctx!.account, id);
     await formPage(req, res, 'edit', valuesOf(contact), {}, 200, { contactId: id, saved: req.query.saved === '1' });
   });
 
@@ -113,7 +113,7 @@ export function contactRoutes(contacts: ContactService) {
   statusAction('reactivate', 'contacts.reactivated');
 
   router.get('/:contactId/delete', async (req, res) => {
-    const data = await contacts.get(req.ctx!.account.id, contactId(req));
+    const data = await contacts.get(req.ctx!.account, contactId(req));
     await res.renderPage('contacts/delete', { title: req.t('contacts.delete.title'), ...data, base: base(req) });
   });
 

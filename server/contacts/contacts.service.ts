@@ -90,17 +90,18 @@ export class ContactService {
     };
   }
 
-  async get(accountId: number, id: number) {
+  /** One contact with its history; the owner comes from the request's account context. */
+  async get(account: Pick<AccountSnapshot, 'id' | 'ownerContactId'>, id: number) {
+    const accountId = account.id;
     const contact = await this.contacts.find(this.db, accountId, id);
     if (!contact) throw new NotFound();
-    const [creatorName, history, account] = await Promise.all([
+    const [creatorName, history] = await Promise.all([
       this.contacts.creatorName(this.db, accountId, contact.created_by_contact_id),
       this.auditLog.listForTarget(this.db, accountId, 'contact', String(id), 20),
-      this.accounts.findById(accountId),
     ]);
     return {
       contact: { ...contact, created_at: toDate(contact.created_at), updated_at: toDate(contact.updated_at), deactivated_at: toDate(contact.deactivated_at) },
-      isOwner: account?.owner_contact_id === id,
+      isOwner: account.ownerContactId === id,
       creatorName,
       history: history.map((h) => ({ ...h, created_at: toDate(h.created_at) })),
     };
