@@ -19,13 +19,14 @@
  *    with 1,000 contacts, 3 groups of 16/16/17 flags; the measured contact is in all three groups,
  *    has 5 explicit grants and the "custom" profile: 50 distinct flags in all). Then, sequentially
  *    (one query in flight), BENCH_ITERATIONS times each after a warm-up, interleaved: the
- *    per-request work of accountContext (server/http/guards.ts), AccountRepository.membership +
- *    PermissionRepository.extraFlags + effectivePermissions; also extraFlags alone, membership
- *    alone, the real accountContext middleware, `SELECT 1` (the round-trip floor) and, labelled as
- *    not the repository's, extraFlags written with UNION ALL. Prints p50/p99/mean in ms, the EXPLAIN
- *    of the SQL the repositories generate (captured from the repository's own query builder with
- *    .toSQL()), failing on a full table or index scan, and MariaDB's own optimizer/execution time
- *    of each (ANALYZE FORMAT=JSON).
+ *    per-request work of accountContext (server/http/guards.ts), MemberContextRepository.load (one
+ *    statement: the membership row plus one row per extra flag) + effectivePermissions; also
+ *    load alone, extraFlags alone, membership alone, the real accountContext middleware,
+ *    `SELECT 1` (the round-trip floor) and, labelled as not the repository's, extraFlags written
+ *    with UNION ALL. Prints p50/p99/mean in ms, the EXPLAIN of the SQL the repositories send
+ *    (MEMBER_CONTEXT_SQL as exported, with its bindings; the others captured from the repository's
+ *    own query builder with .toSQL()), failing on a full table or index scan, and MariaDB's own
+ *    optimizer/execution time of each (ANALYZE FORMAT=JSON).
  *
  * Environment: BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306/test: only the server is used),
  * BENCH_CHECKS (checks per timed run, default 5,000,000), BENCH_RUNS (timed runs, default 7),
@@ -38,6 +39,7 @@ import os from 'node:os';
 import type { NextFunction, Request, Response } from 'express';
 import knexFactory, { type Knex } from 'knex';
 import { AccountRepository } from '../server/accounts/accounts.repository';
+import { MEMBER_CONTEXT_SQL, MemberContextRepository } from '../server/accounts/member-context.repository';
 import { loadConfig } from '../server/config';
 import { accountContext, requirePermission } from '../server/http/guards';
 import type { AccountContext } from '../server/http/types';
@@ -390,14 +392,26 @@ function capturing(db: Knex): { q: Knex; builders: Knex.QueryBuilder[] } {
   return { q, builders };
 }
 
-async function explain(db: Knex, label: string, builder: Knex.QueryBuilder, sent: string[]): Promise<boolean> {
-  const { sql, bindings } = builder.toSQL().toNative();
+/** A statement to explain: a repository's query builder, or raw SQL with its bindings. */
+type Statement = Knex.QueryBuilder | { sql: string; bindings: readonly Knex.Value[] };
+
+function nativeOf(statement: Statement): { sql: string; bindings: readonly Knex.Value[] } {
+  if ('toSQL' in statement) {
+    const { sql, bindings } = statement.toSQL().toNative();
+    return { sql, bindings: bindings as Knex.Value[] };
+  }
+  return statement;
+}
+
+async function explain(db: Knex, label: string, statement: Statement, sent: string[]): Promise<boolean> {
+  const { sql, bindings } = nativeOf(statement);
   const [plan] = (await db.raw(`EXPLAIN ${sql}`, bindings as Knex.RawBinding[])) as unknown as [Record<string, unknown>[]];
-  console.log(`\n-- ${label}\n   ${sql}\n   bindings: ${JSON.stringify(bindings)}`);
+  const shown = sql.trim().replace(/\s+/g, ' ');
+  console.log(`\n-- ${label}\n   ${shown}\n   bindings: ${JSON.stringify(bindings)}`);
   console.log(`   the SQL the repository sent to the server: ${sent.includes(sql) ? 'identical' : 'DIFFERENT: ' + sent.join(' / ')}`);
   const cols = ['id', 'select_type', 'table', 'type', 'possible_keys', 'key', 'key_len', 'ref', 'rows', 'Extra'];
   printTable(cols, plan.map((r) => cols.map((c) => String(r[c] ?? ''))));
-  // A full scan of a real table fails; `<unionN,M>` is the small temporary result of the UNION.
+  // A full scan of a real table fails; `<unionN,M>` / `<derivedN>` are small temporary results.
   const scans = plan.filter((r) => !String(r.table).startsWith('<') && (r.type === 'ALL' || r.type === 'index'));
   if (scans.length) {
     console.log(`   FAIL: full ${scans.map((r) => `${r.type === 'ALL' ? 'table' : 'index'} scan of ${r.table}`).join(', ')}`);
@@ -417,8 +431,8 @@ interface AnalyzeDoc {
 }
 
 /** MariaDB's own account of one statement (ANALYZE FORMAT=JSON): optimizer and execution ms. */
-async function serverTimes(db: Knex, builder: Knex.QueryBuilder, runs = 200): Promise<{ optimize: number; execute: number } | null> {
-  const { sql, bindings } = builder.toSQL().toNative();
+async function serverTimes(db: Knex, statement: Statement, runs = 200): Promise<{ optimize: number; execute: number } | null> {
+  const { sql, bindings } = nativeOf(statement);
   const optimize: number[] = [];
   const execute: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -488,11 +502,15 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
 
     const accounts = new AccountRepository(db);
     const repo = new PermissionRepository();
+    const members = new MemberContextRepository(db);
+    const memberBindings = [seeded.accountId, seeded.userId, seeded.accountId, seeded.userId, seeded.accountId, seeded.userId];
 
-    // The per-request work of accountContext (server/http/guards.ts): both queries at once.
+    // The per-request work of accountContext (server/http/guards.ts): one statement (membership
+    // row + one row per extra flag), then the effective set.
     const perRequest = async () => {
-      const [m, extraFlags] = await Promise.all([accounts.membership(seeded.accountId, seeded.userId), repo.extraFlagsOfMember(db, seeded.accountId, seeded.userId)]);
-      if (!m || m.status !== 'active') throw new Error('measured contact not found');
+      const member = await new MemberContextRepository(db).load(seeded.accountId, seeded.userId);
+      if (!member || member.membership.status !== 'active') throw new Error('measured contact not found');
+      const { membership: m, extraFlags } = member;
       const isOwner = m.owner_contact_id === m.contact_id;
       return effectivePermissions(registry, { profile: m.profile, isOwner, extraFlags });
     };
@@ -500,7 +518,7 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
     if (check.size !== 50 || ![...HELD].every((k) => check.has(k))) throw new Error(`effective set from the database has ${check.size} flags, expected the 50 held`);
 
     // The middleware itself, with the registry that knows the synthetic flags.
-    const middleware = accountContext(db, registry, { memberExtraFlags: (accountId: number, userId: number) => repo.extraFlagsOfMember(db, accountId, userId) });
+    const middleware = accountContext(db, registry);
     const req = { params: { accountId: String(seeded.accountId) }, user: { id: seeded.userId, email: 'medida@bench.test', name: 'Marta Medida', locale: null } } as unknown as Request;
     const viaMiddleware = async () => {
       await middleware(req, {} as Response, () => undefined);
@@ -509,7 +527,7 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
     await viaMiddleware();
 
     // Plans of the repositories' own queries.
-    console.log('\n== Plans (EXPLAIN of the SQL the repositories build, captured from their query builders) ==');
+    console.log('\n== Plans (EXPLAIN of the SQL the repositories send: MEMBER_CONTEXT_SQL as exported, the others captured from their query builders) ==');
     const sent: string[] = [];
     const onQuery = (data: { sql: string }) => sent.push(data.sql);
     db.on('query', onQuery);
@@ -517,15 +535,15 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
     await repo.extraFlags(capExtra.q, seeded.contactId);
     const capMember = capturing(db);
     await accounts.membership(seeded.accountId, seeded.userId, capMember.q);
-    const capOfMember = capturing(db);
-    await repo.extraFlagsOfMember(capOfMember.q, seeded.accountId, seeded.userId);
+    await members.load(seeded.accountId, seeded.userId); // raw SQL: checked against MEMBER_CONTEXT_SQL below
     db.off('query', onQuery);
-    if (capExtra.builders.length !== 1 || capMember.builders.length !== 1 || capOfMember.builders.length !== 1) throw new Error('could not capture the repositories\' query builders');
-    let plansOk = await explain(db, 'PermissionRepository.extraFlags(db, contactId)', capExtra.builders[0]!, sent);
-    plansOk = (await explain(db, 'PermissionRepository.extraFlagsOfMember(db, accountId, userId) — the per-request one', capOfMember.builders[0]!, sent)) && plansOk;
-    plansOk = (await explain(db, 'AccountRepository.membership(accountId, userId)', capMember.builders[0]!, sent)) && plansOk;
-    for (const [label, builder] of [['extraFlags', capExtra.builders[0]!], ['membership', capMember.builders[0]!]] as const) {
-      const st = await serverTimes(db, builder);
+    if (capExtra.builders.length !== 1 || capMember.builders.length !== 1) throw new Error('could not capture the repositories\' query builders');
+    const memberContext = { sql: MEMBER_CONTEXT_SQL, bindings: memberBindings };
+    let plansOk = await explain(db, 'MemberContextRepository.load(accountId, userId): MEMBER_CONTEXT_SQL, the per-request one', memberContext, sent);
+    plansOk = (await explain(db, 'PermissionRepository.extraFlags(db, contactId), for comparison', capExtra.builders[0]!, sent)) && plansOk;
+    plansOk = (await explain(db, 'AccountRepository.membership(accountId, userId), for comparison', capMember.builders[0]!, sent)) && plansOk;
+    for (const [label, statement] of [['MemberContextRepository.load', memberContext], ['extraFlags', capExtra.builders[0]!], ['membership', capMember.builders[0]!]] as const) {
+      const st = await serverTimes(db, statement);
       if (st) console.log(`   server side, ${label} (ANALYZE FORMAT=JSON, median of 200): optimizer ${fmt(st.optimize, 3)} ms, execution ${fmt(st.execute, 3)} ms`);
     }
 
@@ -537,10 +555,10 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
 
     console.log(`\n== Timings: ${ITERATIONS.toLocaleString('en-US')} sequential iterations of each after ${WARMUP} warm-up rounds, interleaved, one query in flight ==`);
     const timings = await timeInterleaved([
-      ['effective set: membership ‖ extraFlagsOfMember (parallel) + effectivePermissions', perRequest],
+      ['effective set: MemberContextRepository.load (1 statement) + effectivePermissions', perRequest],
       ['accountContext middleware (the real one)', viaMiddleware],
+      ['MemberContextRepository.load alone', () => members.load(seeded.accountId, seeded.userId)],
       ['PermissionRepository.extraFlags alone', () => repo.extraFlags(db, seeded.contactId)],
-      ['PermissionRepository.extraFlagsOfMember alone', () => repo.extraFlagsOfMember(db, seeded.accountId, seeded.userId)],
       ['AccountRepository.membership alone', () => accounts.membership(seeded.accountId, seeded.userId)],
       ['SELECT 1 (round-trip floor)', () => db.raw('select 1')],
       ['what-if, not the repository: extraFlags as UNION ALL', () => unionAll(seeded.contactId)],

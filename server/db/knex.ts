@@ -72,3 +72,12 @@ export async function insertId(q: Knex | Knex.Transaction, table: string, row: R
   const [id] = await q(table).insert(row);
   return Number(id);
 }
+
+/**
+ * The rows of a raw statement: knex hands back `[rows, fields]` from mysql2 and the bare rows from
+ * better-sqlite3. For the few per-request statements written as SQL, not built, on every call.
+ */
+export async function rawRows<T>(q: Knex | Knex.Transaction, sql: string, bindings: readonly Knex.Value[]): Promise<T[]> {
+  const result: unknown = await q.raw(sql, bindings as Knex.Value[]);
+  return (isMysql(q) ? (result as [T[], unknown])[0] : result) as T[];
+}

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Knex } from 'knex';
-import { AccountRepository } from '../accounts/accounts.repository';
+import { MemberContextRepository } from '../accounts/member-context.repository';
 import { Forbidden, NotFound } from '../errors';
 import { can, effectivePermissions } from '../permissions/policy';
 import type { Registry } from '../plugins/registry';
@@ -23,14 +23,14 @@ export function requireLogin(req: Request, res: Response, next: NextFunction) {
  * a deactivation or a permission change applies on the contact's next request. An account the user
  * is not an active member of answers 404, never revealing that it exists.
  */
-export function accountContext(db: Knex, registry: Registry, grants: { memberExtraFlags(accountId: number, userId: number): Promise<string[]> }) {
-  const accounts = new AccountRepository(db);
+export function accountContext(db: Knex, registry: Registry) {
+  const members = new MemberContextRepository(db);
   return async (req: Request, _res: Response, next: NextFunction) => {
     const accountId = Number(req.params.accountId);
     if (!Number.isSafeInteger(accountId) || accountId <= 0 || !req.user) throw new NotFound();
-    // Both at once: the grants query needs only the account and the user, not the contact id.
-    const [m, extra] = await Promise.all([accounts.membership(accountId, req.user.id), grants.memberExtraFlags(accountId, req.user.id)]);
-    if (!m || m.status !== 'active') throw new NotFound();
+    const member = await members.load(accountId, req.user.id);
+    if (!member || member.membership.status !== 'active') throw new NotFound();
+    const { membership: m, extraFlags: extra } = member;
     const isOwner = m.owner_contact_id === m.contact_id;
     const permissions = effectivePermissions(registry, { profile: m.profile, isOwner, extraFlags: extra });
     req.ctx = {

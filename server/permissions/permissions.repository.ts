@@ -22,20 +22,6 @@ export class PermissionRepository {
     return rows.map((r) => r.permission_key);
   }
 
-  /**
-   * The same, found by account and user: it needs no contact id, so a request can run it at the
-   * same time as the membership query (two pooled connections, one round trip of latency).
-   */
-  async extraFlagsOfMember(q: Q, accountId: number, userId: number): Promise<string[]> {
-    const me = (s: Knex.QueryBuilder) => s.select('id').from('contacts').where({ account_id: accountId, user_id: userId });
-    const rows: { permission_key: string }[] = await q
-      .select('permission_key')
-      .from('contact_permissions')
-      .whereIn('contact_id', me)
-      .union((u) => u.select('gp.permission_key').from('group_members as gm').join('group_permissions as gp', 'gp.group_id', 'gm.group_id').whereIn('gm.contact_id', me));
-    return rows.map((r) => r.permission_key);
-  }
-
   async explicitOf(q: Q, contactId: number): Promise<string[]> {
     return (await q('contact_permissions').select('permission_key').where({ contact_id: contactId })).map((r: { permission_key: string }) => r.permission_key);
   }

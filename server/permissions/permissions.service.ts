@@ -42,11 +42,6 @@ export class PermissionService {
     this.accounts = new AccountRepository(db);
   }
 
-  /** Explicit and group grants of the user's contact in an account, for the per-request effective set. */
-  memberExtraFlags(accountId: number, userId: number): Promise<string[]> {
-    return this.repo.extraFlagsOfMember(this.db, accountId, userId);
-  }
-
   /** The registry's flags grouped by module (plugin), in declaration order. */
   modules(): { plugin: string; name: string; flags: RegisteredPermission[] }[] {
     return this.registry.plugins

@@ -1,0 +1,53 @@
+import type { Knex } from 'knex';
+import { rawRows } from '../db/knex';
+import type { Membership } from './accounts.repository';
+
+/** What every page of an account needs of the signed-in user, read fresh on every request. */
+export interface MemberContext {
+  membership: Membership;
+  /** Flags granted on top of the profile: explicit grants and the contact's groups' flags. */
+  extraFlags: string[];
+}
+
+/**
+ * One statement, one round trip: the membership row (contact + account with its counters) and, as
+ * further rows, the contact's explicit and group flags. Two queries cost a second network write
+ * and a second pass through knex and the driver on every page view, which was a tenth of a list
+ * page's CPU time. Each branch is an index lookup: contacts by (account_id, user_id), then the
+ * grants by contact and the group flags by group.
+ */
+export const MEMBER_CONTEXT_SQL = `
+select a.id as account_id, a.name as account_name, a.owner_contact_id, c.id as contact_id,
+       c.name as contact_name, c.status, c.profile, a.seat_limit, a.active_count, a.pending_count,
+       a.deactivated_count, null as permission_key
+  from contacts c join accounts a on a.id = c.account_id
+ where c.account_id = ? and c.user_id = ?
+union all
+select null, null, null, null, null, null, null, null, null, null, null, cp.permission_key
+  from contacts c join contact_permissions cp on cp.contact_id = c.id
+ where c.account_id = ? and c.user_id = ?
+union all
+select null, null, null, null, null, null, null, null, null, null, null, gp.permission_key
+  from contacts c join group_members gm on gm.contact_id = c.id
+       join group_permissions gp on gp.group_id = gm.group_id
+ where c.account_id = ? and c.user_id = ?`;
+
+type Row = Omit<Membership, 'account_id'> & { account_id: number | null; permission_key: string | null };
+
+export class MemberContextRepository {
+  constructor(private readonly db: Knex) {}
+
+  /** The user's contact in the account with its extra flags, or undefined when they have none there. */
+  async load(accountId: number, userId: number): Promise<MemberContext | undefined> {
+    const rows = await rawRows<Row>(this.db, MEMBER_CONTEXT_SQL, [accountId, userId, accountId, userId, accountId, userId]);
+    let membership: Membership | undefined;
+    const extraFlags = new Set<string>();
+    for (const row of rows) {
+      if (row.account_id !== null) {
+        const { permission_key: _, ...m } = row;
+        membership = m as Membership;
+      } else if (row.permission_key !== null) extraFlags.add(row.permission_key);
+    }
+    return membership && { membership, extraFlags: [...extraFlags] };
+  }
+}
