@@ -32,7 +32,23 @@ select null, null, null, null, null, null, null, null, null, null, null, gp.perm
        join group_permissions gp on gp.group_id = gm.group_id
  where c.account_id = ? and c.user_id = ?`;
 
-type Row = Omit<Membership, 'account_id'> & { account_id: number | null; permission_key: string | null };
+type Id = number | string | null;
+/** A row of the UNION: MySQL hands back unsigned ids as DECIMAL strings, since they meet NULLs. */
+interface Row {
+  account_id: Id; account_name: string | null; owner_contact_id: Id; contact_id: Id; contact_name: string | null;
+  status: string | null; profile: string | null; seat_limit: Id; active_count: Id; pending_count: Id;
+  deactivated_count: Id; permission_key: string | null;
+}
+
+function membershipOf(r: Row): Membership {
+  return {
+    account_id: Number(r.account_id), account_name: String(r.account_name),
+    owner_contact_id: r.owner_contact_id === null ? null : Number(r.owner_contact_id),
+    contact_id: Number(r.contact_id), contact_name: String(r.contact_name), status: String(r.status), profile: String(r.profile),
+    seat_limit: Number(r.seat_limit), active_count: Number(r.active_count), pending_count: Number(r.pending_count),
+    deactivated_count: Number(r.deactivated_count),
+  };
+}
 
 export class MemberContextRepository {
   constructor(private readonly db: Knex) {}
@@ -43,10 +59,8 @@ export class MemberContextRepository {
     let membership: Membership | undefined;
     const extraFlags = new Set<string>();
     for (const row of rows) {
-      if (row.account_id !== null) {
-        const { permission_key: _, ...m } = row;
-        membership = m as Membership;
-      } else if (row.permission_key !== null) extraFlags.add(row.permission_key);
+      if (row.account_id !== null) membership = membershipOf(row);
+      else if (row.permission_key !== null) extraFlags.add(row.permission_key);
     }
     return membership && { membership, extraFlags: [...extraFlags] };
   }
