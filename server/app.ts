@@ -1,4 +1,5 @@
 import path from 'node:path';
+import ejs from 'ejs';
 import express, { Router } from 'express';
 import type { i18n } from 'i18next';
 import type { Knex } from 'knex';
@@ -10,6 +11,7 @@ import { healthRoutes } from './health/health.routes';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { accountContext, requireLogin } from './http/guards';
 import { viewLocals } from './http/locals';
+import { precompileViews } from './http/views';
 import { requestLogging } from './http/request-log';
 import { createPassport } from './http/passport';
 import { csrf, securityHeaders } from './http/security';
@@ -46,8 +48,15 @@ export function createApp(deps: AppDeps) {
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
+  // The same EJS module instance (and cache) precompileViews fills: express would require() the
+  // CommonJS build, a second instance beside the ESM one imported here.
+  app.engine('ejs', ejs.renderFile);
   app.set('views', path.join(ROOT, 'views'));
-  if (config.env === 'production') app.enable('view cache');
+  // Every view compiled once at start-up (see precompileViews): in every environment, so tests run
+  // the templates exactly as production does. Editing a view needs a restart.
+  const pluginViews = registry.plugins.flatMap((p) => (p.views ? [p.views] : []));
+  precompileViews([path.join(ROOT, 'views'), ...pluginViews], path.join(ROOT, 'views'));
+  app.enable('view cache');
   Object.assign(app.locals, contactFormatters);
   const labels = new Map(registry.permissions.map((p) => [p.key, p.label]));
   app.locals.permissionLabel = (key: string) => labels.get(key) ?? key;
