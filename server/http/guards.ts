@@ -21,14 +21,16 @@ export function requireLogin(req: Request, res: Response, next: NextFunction) {
 /**
  * Loads the account from `:accountId` and the signed-in user's contact in it on every request, so
  * a deactivation or a permission change applies on the contact's next request. An account the user
- * is not an active member of answers 404, never revealing that it exists.
+ * is not an active member of answers 404, never revealing that it exists. On account pages the
+ * member context usually comes read with the session, in the same statement (SessionStore.get).
  */
 export function accountContext(db: Knex, registry: Registry) {
   const members = new MemberContextRepository(db);
   return async (req: Request, _res: Response, next: NextFunction) => {
     const accountId = Number(req.params.accountId);
     if (!Number.isSafeInteger(accountId) || accountId <= 0 || !req.user) throw new NotFound();
-    const member = await members.load(accountId, req.user.id);
+    const pre = req.prefetchedMember;
+    const member = pre && pre.accountId === accountId && pre.userId === req.user.id ? pre.member : await members.load(accountId, req.user.id);
     if (!member || member.membership.status !== 'active') throw new NotFound();
     const { membership: m, extraFlags: extra } = member;
     const isOwner = m.owner_contact_id === m.contact_id;

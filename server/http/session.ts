@@ -1,6 +1,8 @@
+import type { NextFunction, Request, Response } from 'express';
 import session, { type SessionData } from 'express-session';
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import type { Knex } from 'knex';
+import { MemberContextRepository } from '../accounts/member-context.repository';
 import type { Config } from '../config';
 
 /**
@@ -11,9 +13,55 @@ import type { Config } from '../config';
  */
 const TOUCH_EVERY_MS = 60_000;
 
+/** `/accounts/12/…`: the pages that need the signed-in user's membership in account 12. */
+const ACCOUNT_PATH = /^\/accounts\/(\d{1,15})(?:\/|$)/;
+
 class SessionStore extends ConnectSessionKnexStore {
+  private readonly members: MemberContextRepository;
+  /** The request express-session is about to read the session for; see `readFor`. */
+  private readingFor: Request | undefined;
+
+  constructor(options: ConstructorParameters<typeof ConnectSessionKnexStore>[0] & { knex: Knex }) {
+    super(options);
+    this.members = new MemberContextRepository(options.knex);
+  }
+
+  /** Runs express-session's middleware, telling get() which request it reads the session for. */
+  readFor(middleware: (req: Request, res: Response, next: NextFunction) => void, req: Request, res: Response, next: NextFunction) {
+    // express-session calls get() synchronously inside its middleware (or not at all), so the
+    // field is set and cleared around that call and no other request can see it.
+    this.readingFor = ACCOUNT_PATH.test(req.path) ? req : undefined;
+    try {
+      middleware(req, res, next);
+    } finally {
+      this.readingFor = undefined;
+    }
+  }
+
+  /**
+   * For an account page, the session and the user's member context in that account come from one
+   * statement (MemberContextRepository.loadWithSession): a page view costs two round trips to the
+   * database instead of three, and each is a network write and a pass through knex and the
+   * driver. accountContext uses the member context only for the same account and user; every
+   * other page reads the session alone.
+   */
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void) {
-    return super.get(sid, callback).catch(() => null);
+    const req = this.readingFor;
+    this.readingFor = undefined;
+    const accountId = req ? Number(ACCOUNT_PATH.exec(req.path)?.[1]) : NaN;
+    if (!req || !Number.isSafeInteger(accountId) || accountId <= 0) return super.get(sid, callback).catch(() => null);
+    return this.members.loadWithSession(sid, accountId).then(
+      ({ sess, userId, member }) => {
+        if (member && userId !== null) req.prefetchedMember = { accountId, userId, member };
+        const data = sess === null ? null : (JSON.parse(sess) as SessionData);
+        callback(null, data);
+        return data;
+      },
+      (err: unknown) => {
+        callback(err);
+        return null;
+      },
+    );
   }
 
   override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void) {
@@ -55,17 +103,18 @@ export function sessionMiddleware(config: Config, db: Knex) {
     createTable: false,
     cleanupInterval: config.env === 'test' ? 0 : 10 * 60_000,
   });
+  const middleware = session({
+    name: 'portal.sid',
+    secret: config.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    proxy: config.trustProxy,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: config.env === 'production', maxAge: config.sessionIdleMs },
+  });
   return {
     store,
-    middleware: session({
-      name: 'portal.sid',
-      secret: config.sessionSecret,
-      store,
-      resave: false,
-      saveUninitialized: false,
-      rolling: true,
-      proxy: config.trustProxy,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: config.env === 'production', maxAge: config.sessionIdleMs },
-    }),
+    middleware: (req: Request, res: Response, next: NextFunction) => store.readFor(middleware, req, res, next),
   };
 }

@@ -1,4 +1,5 @@
 import type { TFunction } from 'i18next';
+import type { MemberContext } from '../accounts/member-context.repository';
 import type { Locale } from '../i18n';
 
 /** The current account as the signed-in contact sees it; loaded once per request. */
@@ -32,6 +33,8 @@ declare global {
       t: TFunction;
       locale: Locale;
       ctx?: AccountContext;
+      /** Read with the session, in the same statement, for an account page (SessionStore.get). */
+      prefetchedMember?: { accountId: number; userId: number; member: MemberContext };
     }
     interface Response {
       renderPage(view: string, locals?: Record<string, unknown>, status?: number): Promise<void>;
