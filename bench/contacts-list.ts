@@ -528,7 +528,7 @@ interface Check {
 async function check(url: string, cookie?: string): Promise<Check> {
   const res = await fetch(url, { headers: cookie ? { ...HEADERS, cookie } : HEADERS, redirect: 'manual' });
   const body = await res.text();
-  const tbody = /<tbody>([\s\S]*?)<\/tbody>/.exec(body)?.[1] ?? '';
+  const tbody = /<tbody[^>]*>([\s\S]*?)<\/tbody>/.exec(body)?.[1] ?? '';
   return { status: res.status, rows: (tbody.match(/<tr>/g) ?? []).length, bytes: Buffer.byteLength(body) };
 }
 
@@ -570,6 +570,8 @@ async function measure(label: string, server: Running, path: string, cookies: st
   const loadBefore = os.loadavg()[0]!;
   const first = await check(url, cookies[0]);
   if (first.status !== 200) throw new Error(`${label}: ${url} answered ${first.status}`);
+  // Every scenario finds rows; a page without any would be measuring an empty (cheaper) page.
+  if (first.rows === 0) throw new Error(`${label}: ${url} shows no rows in its table`);
   if (WARMUP_SECONDS > 0) await load(url, cookies, WARMUP_SECONDS);
   const cpuBefore = await server.cpuMs();
   const r = await load(url, cookies, SECONDS);
