@@ -12,6 +12,9 @@ import ejs from 'ejs';
  * look first), each with the names every view uses freely minus the ones it declares itself
  * (redeclaring those would be a syntax error). A name a view uses that no render passes is
  * `undefined` instead of a ReferenceError; `typeof x === 'undefined'` works as before.
+ *
+ * `rmWhitespace` drops the templates' own indentation (a fifth of a list page's bytes); text and
+ * values written into the page are untouched.
  */
 const JS_WORDS = new Set(
   ('await break case catch class const continue debugger default delete do else enum export extends false finally for function if ' +
@@ -64,7 +67,7 @@ export function precompileViews(dirs: string[], views: string): void {
   for (const f of files) {
     const destructuredLocals = [...free].filter((n) => !f.declared.has(n));
     // `cache: true` in the options the template keeps: its includes are looked up in the cache too.
-    const fn = ejs.compile(f.source, { filename: f.file, root: views, views: [views], cache: true, _with: false, destructuredLocals });
+    const fn = ejs.compile(f.source, { filename: f.file, root: views, views: [views], cache: true, _with: false, destructuredLocals, rmWhitespace: true });
     ejs.cache.set(f.file, fn);
   }
 }
