@@ -8,9 +8,9 @@
  *    contacts (bulk INSERTs in transactions of 5,000 rows, search terms from searchTermsOf).
  * 2. Prints the plan (MariaDB ANALYZE = EXPLAIN + actual rows) of the exact SQL the repository
  *    generates for every scenario and fails on a full scan of a table.
- * 3. Benchmarks, with autocannon (32 connections, BENCH_SECONDS each), the "ceiling" (bare
- *    Express + mysql2 + EJS rendering 25 rows of one indexed query) and then the real portal,
- *    logged in as the big account's primary administrator, on several list URLs.
+ * 3. Benchmarks, with autocannon (32 connections, BENCH_SECONDS each), the real portal, logged in
+ *    as the big account's primary administrator, on several list URLs, each right after the
+ *    "ceiling" (bare Express + mysql2 + EJS rendering 25 rows of one indexed query).
  *
  * Each server runs in a child process (this file with `--serve portal|ceiling`), so the load
  * generator does not share an event loop with the server it measures.
@@ -641,46 +641,49 @@ async function main(): Promise<void> {
   };
 
   console.log('\n== Load ==');
-  let ceiling: Measured;
-  if (process.env.BENCH_CEILING_RPS) {
-    // Trying changes: the ceiling of an earlier run, instead of measuring it again.
-    ceiling = { label: `ceiling (given: BENCH_CEILING_RPS)`, rows: 25, rps: Number(process.env.BENCH_CEILING_RPS), p50: 0, p99: 0, non2xx: 0, errors: 0, bytes: 0, cpuPerRequest: 0 };
-  } else {
-    const ceilingServer = await startServer('ceiling', { ...portalEnv });
-    try {
-      ceiling = await measure('ceiling (bare express+mysql2+ejs)', ceilingServer, base, []);
-    } finally {
-      await ceilingServer.stop();
-    }
-  }
+  // The machine is shared (the host's other load moves every figure by up to ±30 % between
+  // minutes), so each scenario is compared with a ceiling measured right before it, not with one
+  // ceiling figure for the whole run.
+  const given = process.env.BENCH_CEILING_RPS;
+  const ceilingServer = given ? undefined : await startServer('ceiling', { ...portalEnv });
+  const ceilingNow = async (): Promise<Measured> =>
+    ceilingServer
+      ? measure('  ceiling (bare express+mysql2+ejs)', ceilingServer, base, [])
+      : { label: 'ceiling (given: BENCH_CEILING_RPS)', rows: 25, rps: Number(given), p50: 0, p99: 0, non2xx: 0, errors: 0, bytes: 0, cpuPerRequest: 0 };
 
   const portalServer = await startServer('portal', portalEnv);
-  const results: Measured[] = [];
+  const results: (Measured & { ceiling: Measured })[] = [];
   try {
     const cookies: string[] = [];
     for (let i = 0; i < SESSIONS; i++) cookies.push(await login(portalServer.url, seeded.ownerEmail));
     // The first page after login puts the CSRF token into the session (one write per session).
     for (const c of cookies) await check(portalServer.url + base, c);
-    for (const s of scenarios) results.push(await measure(s.label, portalServer, pathOf(s), cookies));
+    for (const s of scenarios) {
+      const ceiling = await ceilingNow();
+      results.push({ ...(await measure(s.label, portalServer, pathOf(s), cookies)), ceiling });
+    }
   } finally {
     await portalServer.stop();
+    await ceilingServer?.stop();
   }
 
   console.log(`\n== Summary (goal: >= ${GOAL_RATIO * 100}% of the ceiling's req/s and p99 < ${GOAL_P99_MS} ms) ==`);
   const paced = LIGHT > 0 ? ` p99 ms with ${LIGHT} conn. |` : '';
-  console.log(`| scenario | rows | req/s | p50 ms | p99 ms |${paced} non-2xx | server CPU ms/req | vs ceiling | goals |`);
-  console.log(`|---|---:|---:|---:|---:|${LIGHT > 0 ? '---:|' : ''}---:|---:|---:|---|`);
+  console.log(`| scenario | rows | req/s | p50 ms | p99 ms |${paced} non-2xx | server CPU ms/req | ceiling right before: req/s, p99 ms, CPU ms/req | vs ceiling | goals |`);
+  console.log(`|---|---:|---:|---:|---:|${LIGHT > 0 ? '---:|' : ''}---:|---:|---|---:|---|`);
   const pacedCell = (m: Measured) => (LIGHT > 0 ? ` ${m.paced?.p99 ?? ''} |` : '');
-  console.log(`| ${ceiling.label} | ${ceiling.rows} | ${ceiling.rps.toFixed(0)} | ${ceiling.p50} | ${ceiling.p99} |${pacedCell(ceiling)} ${ceiling.non2xx} | ${ceiling.cpuPerRequest.toFixed(2)} | 100% | |`);
   let goalsOk = true;
-  let clean = ceiling.non2xx === 0 && ceiling.errors === 0;
+  let clean = true;
   for (const m of results) {
+    const ceiling = m.ceiling;
+    clean &&= ceiling.non2xx === 0 && ceiling.errors === 0;
     const ratio = m.rps / ceiling.rps;
     const pass = ratio >= GOAL_RATIO && m.p99 < GOAL_P99_MS;
     goalsOk &&= pass;
     clean &&= m.non2xx === 0 && m.errors === 0;
     const verdict = pass ? 'pass' : `MISS${ratio < GOAL_RATIO ? ' (throughput)' : ''}${m.p99 >= GOAL_P99_MS ? ' (p99)' : ''}`;
-    console.log(`| ${m.label} | ${m.rows} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} |${pacedCell(m)} ${m.non2xx} | ${m.cpuPerRequest.toFixed(2)} | ${(ratio * 100).toFixed(0)}% | ${verdict} |`);
+    const ceilingCell = `${ceiling.rps.toFixed(0)}, ${ceiling.p99}, ${ceiling.cpuPerRequest.toFixed(2)}`;
+    console.log(`| ${m.label} | ${m.rows} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} |${pacedCell(m)} ${m.non2xx} | ${m.cpuPerRequest.toFixed(2)} | ${ceilingCell} | ${(ratio * 100).toFixed(0)}% | ${verdict} |`);
   }
   // A closed loop of N connections has mean latency N / throughput (Little's law).
   console.log(`\nnote: with ${CONNECTIONS} connections, p99 < ${GOAL_P99_MS} ms needs more than ${Math.ceil(CONNECTIONS / (GOAL_P99_MS / 1000))} req/s (mean latency = connections / throughput)`);
