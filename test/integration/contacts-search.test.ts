@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { AccountRepository } from '../../server/accounts/accounts.repository';
+import { ContactRepository, type ContactStatus } from '../../server/contacts/contacts.repository';
+import { createAccount, PASSWORD, type AccountFixture } from '../support/fixtures';
+import { loggedIn, sharedPortal, type Agent, type TestPortal } from '../support/portal';
+
+const namesOnPage = (html: string) => [...html.matchAll(/<td><a href="\/accounts\/\d+\/contacts\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]!);
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * A one-word search that is a single term ("silveira") is read in list order straight from the
+ * term index; one that starts several terms ("silv": silva, silvana, …) takes the general plan.
+ * Both are held to what reading every contact would give.
+ */
+describe('contacts list: one-word searches', () => {
+  let portal: TestPortal;
+  let account: AccountFixture;
+  let agent: Agent;
+  const repo = new ContactRepository();
+  const contacts: { id: number; name: string; status: ContactStatus }[] = [];
+  const surnames = ['Silva', 'Silvana', 'Silveira', 'Silverio', 'Souza', 'Silva Silveira'];
+
+  before(async () => {
+    portal = await sharedPortal();
+    account = await createAccount(portal.db);
+    await portal.db.transaction(async (trx) => {
+      for (let i = 0; i < 140; i++) {
+        // Numbers out of insertion order, so name order and creation order differ.
+        const name = `Pessoa ${String((i * 29) % 140).padStart(3, '0')} ${surnames[i % surnames.length]}`;
+        const status: ContactStatus = i % 10 === 3 ? 'deactivated' : 'active';
+        const id = await repo.insert(trx, { account_id: account.accountId, user_id: null, status, profile: 'member', name, email: `p${i}@busca.test`, country: 'BR' });
+        contacts.push({ id, name, status });
+      }
+      const active = contacts.filter((c) => c.status === 'active').length;
+      await new AccountRepository(portal.db).adjustCounters(trx, account.accountId, { active, deactivated: contacts.length - active });
+    });
+    ({ agent } = await loggedIn(portal, account.admin.email, PASSWORD));
+  });
+
+  const expected = (prefix: string, status: ContactStatus, order: 'name' | 'created' = 'name') => {
+    const found = contacts.filter((c) => c.status === status && c.name.toLowerCase().split(' ').some((w) => w.startsWith(prefix)));
+    return order === 'name' ? found.map((c) => c.name).sort(byName) : [...found].sort((a, b) => b.id - a.id).map((c) => c.name);
+  };
+  const page = async (query: string) => {
+    const res = await agent.get(`/accounts/${account.accountId}/contacts?${query}`);
+    expect(res.status).to.equal(200);
+    return { names: namesOnPage(res.text), hasNext: res.text.includes('rel="next"') };
+  };
+
+  it('a single term is read in order from the term index, page after page', async () => {
+    const sent: string[] = [];
+    const listener = (q: { sql: string }) => sent.push(q.sql);
+    portal.db.on('query', listener);
+    const first = await page('q=silveira');
+    portal.db.off('query', listener);
+    // First and last term starting with "silveira" (the same one), then the ordered read by that term.
+    expect(sent.some((q) => / as lo, /.test(q))).to.equal(true);
+    expect(sent.some((q) => /[`"]?t[`"]?\.[`"]?term[`"]? = \?/.test(q))).to.equal(true);
+    const all = expected('silveira', 'active');
+    expect(all.length).to.be.greaterThan(25);
+    expect(first.names).to.deep.equal(all.slice(0, 25));
+    expect(first.hasNext).to.equal(true);
+    const second = await page('q=silveira&page=2');
+    expect(second.names).to.deep.equal(all.slice(25, 50));
+    expect(second.hasNext).to.equal(all.length > 50);
+    expect((await page('q=silveira&sort=created')).names).to.deep.equal(expected('silveira', 'active', 'created').slice(0, 25));
+    expect((await page('q=silveira&sort=created&page=2')).names).to.deep.equal(expected('silveira', 'active', 'created').slice(25, 50));
+  });
+
+  it('lists every match of four terms once, by name, page after page', async () => {
+    const all = expected('silv', 'active');
+    expect(all.length).to.be.greaterThan(40); // two pages
+    const first = await page('q=silv');
+    const second = await page('q=silv&page=2');
+    expect(first.names).to.deep.equal(all.slice(0, 25));
+    expect(first.hasNext).to.equal(true);
+    expect(second.names).to.deep.equal(all.slice(25, 50));
+    expect(second.hasNext).to.equal(all.length > 50);
+    // "Silva Silveira" matches two terms and is listed once.
+    expect(new Set([...first.names, ...second.names]).size).to.equal(first.names.length + second.names.length);
+  });
+
+  it('an exact surname and the Desativados tab give what reading every contact gives', async () => {
+    expect((await page('q=silveira')).names).to.deep.equal(expected('silveira', 'active').slice(0, 25));
+    expect((await page('q=silveira&status=deactivated')).names).to.deep.equal(expected('silveira', 'deactivated'));
+    expect((await page('q=silv&status=deactivated')).names).to.deep.equal(expected('silv', 'deactivated'));
+    expect((await page('q=zzzz')).names).to.deep.equal([]);
+  });
+
+  it('newest first works the same way', async () => {
+    expect((await page('q=silv&sort=created')).names).to.deep.equal(expected('silv', 'active', 'created').slice(0, 25));
+  });
+
+  it('follows a deactivation to the other tab, and a new name to its new place', async () => {
+    const target = contacts.find((c) => c.status === 'active' && c.name.endsWith(' Silverio'))!;
+    expect((await page('q=silverio')).names).to.include(target.name);
+    await repo.update(portal.db, account.accountId, target.id, { status: 'deactivated' });
+    target.status = 'deactivated';
+    expect((await page('q=silverio')).names).to.not.include(target.name);
+    expect((await page('q=silverio&status=deactivated')).names).to.include(target.name);
+
+    const renamed = contacts.find((c) => c.status === 'active' && c.name.endsWith(' Souza'))!;
+    await repo.update(portal.db, account.accountId, renamed.id, { name: 'Aaron Silvano' });
+    renamed.name = 'Aaron Silvano';
+    const first = await page('q=silv');
+    expect(first.names[0]).to.equal('Aaron Silvano');
+    expect(first.names).to.deep.equal(expected('silv', 'active').slice(0, 25));
+    expect((await page('q=silvano')).names).to.deep.equal(['Aaron Silvano']);
+    expect((await page('q=souza')).names).to.not.include('Aaron Silvano');
+  });
+
+  it('a word that starts many different terms still finds the same contacts (the other plan)', async () => {
+    // "p" starts every e-mail (p0@…, p1@…) and "pessoa": many terms, the general plan.
+    const all = contacts.filter((c) => c.status === 'active').map((c) => c.name).sort(byName);
+    expect((await page('q=p')).names).to.deep.equal(all.slice(0, 25));
+  });
+});
