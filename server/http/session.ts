@@ -5,6 +5,9 @@ import type { Knex } from 'knex';
 import { MemberContextRepository } from '../accounts/member-context.repository';
 import type { Config } from '../config';
 
+/** `/accounts/12/…`: the pages that need the signed-in user's membership in account 12. */
+const ACCOUNT_PATH = /^\/accounts\/(\d{1,15})(?:\/|$)/;
+
 /**
  * connect-session-knex hands a database error to the callback and also rethrows it, and its
  * touch() never calls back on an error. express-session listens only to the callbacks, so a
@@ -12,9 +15,6 @@ import type { Config } from '../config';
  * never got an answer. Here the error always goes to the callback and the promise never rejects.
  */
 const TOUCH_EVERY_MS = 60_000;
-
-/** `/accounts/12/…`: the pages that need the signed-in user's membership in account 12. */
-const ACCOUNT_PATH = /^\/accounts\/(\d{1,15})(?:\/|$)/;
 
 class SessionStore extends ConnectSessionKnexStore {
   private readonly members: MemberContextRepository;
@@ -50,18 +50,21 @@ class SessionStore extends ConnectSessionKnexStore {
     this.readingFor = undefined;
     const accountId = req ? Number(ACCOUNT_PATH.exec(req.path)?.[1]) : NaN;
     if (!req || !Number.isSafeInteger(accountId) || accountId <= 0) return super.get(sid, callback).catch(() => null);
-    return this.members.loadWithSession(sid, accountId).then(
-      ({ sess, userId, member }) => {
-        if (member && userId !== null) req.prefetchedMember = { accountId, userId, member };
-        const data = sess === null ? null : (JSON.parse(sess) as SessionData);
-        callback(null, data);
-        return data;
-      },
-      (err: unknown) => {
-        callback(err);
-        return null;
-      },
-    );
+    return this.readWithMember(req, sid, accountId, callback);
+  }
+
+  private async readWithMember(req: Request, sid: string, accountId: number, callback: (err: unknown, session?: SessionData | null) => void) {
+    let data: SessionData | null;
+    try {
+      const { sess, userId, member } = await this.members.loadWithSession(sid, accountId);
+      data = sess === null ? null : (JSON.parse(sess) as SessionData);
+      if (member && userId !== null) req.prefetchedMember = { accountId, userId, member };
+    } catch (err) {
+      callback(err); // a database error or an unreadable session row: express-session answers it
+      return null;
+    }
+    callback(null, data);
+    return data;
   }
 
   override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void) {

@@ -108,4 +108,16 @@ describe('account context: the session and the membership on every account page'
     }
     for (const res of await Promise.all(crossed)) expect(res.status).to.equal(404);
   });
+
+  it('an unreadable session row gets an error page, not a request left hanging, and the next login works', async () => {
+    const account = await createAccount(portal.db);
+    const { agent } = await loggedIn(portal, account.admin.email, PASSWORD);
+    const rows = await sessionCookie(portal);
+    const mine = rows.find((s: { sess: string }) => JSON.parse(s.sess).passport?.user?.id === account.admin.userId);
+    await portal.db('sessions').where({ sid: mine.sid }).update({ sess: '{not json' });
+    const res = await agent.get(`/accounts/${account.accountId}/contacts`).timeout(5000);
+    expect(res.status).to.equal(500);
+    const again = await loggedIn(portal, account.admin.email, PASSWORD);
+    await again.agent.get(`/accounts/${account.accountId}/contacts`).expect(200);
+  });
 });
