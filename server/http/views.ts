@@ -9,9 +9,9 @@ import ejs from 'ejs';
  * an included template is compiled with the options of the one including it.
  *
  * So every view is compiled once, at start-up, into EJS's own cache (where renders and includes
- * look first), each with the names every view uses freely minus the ones it declares itself
- * (redeclaring those would be a syntax error). A name a view uses that no render passes is
- * `undefined` instead of a ReferenceError; `typeof x === 'undefined'` works as before.
+ * look first), each with the names it uses minus the ones it declares itself (redeclaring those
+ * would be a syntax error). A name a view uses that no render passes is `undefined` instead of a
+ * ReferenceError; `typeof x === 'undefined'` works as before.
  *
  * `rmWhitespace` drops the templates' own indentation (a fifth of a list page's bytes); text and
  * values written into the page are untouched.
@@ -62,10 +62,8 @@ export function precompileViews(dirs: string[], views: string): void {
     const code = codeOf(source);
     return { file, source, declared: declared(code), used: identifiers(code) };
   });
-  const free = new Set<string>();
-  for (const f of files) for (const name of f.used) if (!JS_WORDS.has(name) && !EJS_NAMES.has(name) && !(name in globalThis)) free.add(name);
   for (const f of files) {
-    const destructuredLocals = [...free].filter((n) => !f.declared.has(n));
+    const destructuredLocals = [...f.used].filter((n) => !JS_WORDS.has(n) && !EJS_NAMES.has(n) && !(n in globalThis) && !f.declared.has(n));
     // `cache: true` in the options the template keeps: its includes are looked up in the cache too.
     const fn = ejs.compile(f.source, { filename: f.file, root: views, views: [views], cache: true, _with: false, destructuredLocals, rmWhitespace: true });
     ejs.cache.set(f.file, fn);
