@@ -38,7 +38,6 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { NextFunction, Request, Response } from 'express';
 import knexFactory, { type Knex } from 'knex';
-import { AccountRepository } from '../server/accounts/accounts.repository';
 import { MEMBER_CONTEXT_SQL, MemberContextRepository } from '../server/accounts/member-context.repository';
 import { loadConfig } from '../server/config';
 import { accountContext, requirePermission } from '../server/http/guards';
@@ -500,7 +499,6 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
     console.log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${Object.entries(seeded.rows).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ')}`);
     console.log(`measured: account ${seeded.accountId} (${MAIN_CONTACTS.toLocaleString('en-US')} contacts), contact ${seeded.contactId} (profile custom, member of ${GROUPS.length} groups granting ${GROUPS.map((g) => g.flags.length).join('/')} flags, ${EXPLICIT.length} explicit grants), user ${seeded.userId} (a contact of 3 accounts)`);
 
-    const accounts = new AccountRepository(db);
     const repo = new PermissionRepository();
     const members = new MemberContextRepository(db);
     const memberBindings = [seeded.accountId, seeded.userId, seeded.accountId, seeded.userId, seeded.accountId, seeded.userId];
@@ -533,16 +531,13 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
     db.on('query', onQuery);
     const capExtra = capturing(db);
     await repo.extraFlags(capExtra.q, seeded.contactId);
-    const capMember = capturing(db);
-    await accounts.membership(seeded.accountId, seeded.userId, capMember.q);
     await members.load(seeded.accountId, seeded.userId); // raw SQL: checked against MEMBER_CONTEXT_SQL below
     db.off('query', onQuery);
-    if (capExtra.builders.length !== 1 || capMember.builders.length !== 1) throw new Error('could not capture the repositories\' query builders');
+    if (capExtra.builders.length !== 1) throw new Error('could not capture the repositories\' query builders');
     const memberContext = { sql: MEMBER_CONTEXT_SQL, bindings: memberBindings };
     let plansOk = await explain(db, 'MemberContextRepository.load(accountId, userId): MEMBER_CONTEXT_SQL, the per-request one', memberContext, sent);
     plansOk = (await explain(db, 'PermissionRepository.extraFlags(db, contactId), for comparison', capExtra.builders[0]!, sent)) && plansOk;
-    plansOk = (await explain(db, 'AccountRepository.membership(accountId, userId), for comparison', capMember.builders[0]!, sent)) && plansOk;
-    for (const [label, statement] of [['MemberContextRepository.load', memberContext], ['extraFlags', capExtra.builders[0]!], ['membership', capMember.builders[0]!]] as const) {
+    for (const [label, statement] of [['MemberContextRepository.load', memberContext], ['extraFlags', capExtra.builders[0]!]] as const) {
       const st = await serverTimes(db, statement);
       if (st) console.log(`   server side, ${label} (ANALYZE FORMAT=JSON, median of 200): optimizer ${fmt(st.optimize, 3)} ms, execution ${fmt(st.execute, 3)} ms`);
     }
@@ -559,7 +554,6 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
       ['accountContext middleware (the real one)', viaMiddleware],
       ['MemberContextRepository.load alone', () => members.load(seeded.accountId, seeded.userId)],
       ['PermissionRepository.extraFlags alone', () => repo.extraFlags(db, seeded.contactId)],
-      ['AccountRepository.membership alone', () => accounts.membership(seeded.accountId, seeded.userId)],
       ['SELECT 1 (round-trip floor)', () => db.raw('select 1')],
       ['what-if, not the repository: extraFlags as UNION ALL', () => unionAll(seeded.contactId)],
     ]);

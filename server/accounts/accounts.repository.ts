@@ -86,8 +86,4 @@ export class AccountRepository {
   activeMembershipsOfUser(userId: number, q: Q = this.db): Promise<Membership[]> {
     return this.memberships(q).where({ 'c.user_id': userId, 'c.status': 'active' }).orderBy('a.name');
   }
-
-  membership(accountId: number, userId: number, q: Q = this.db): Promise<Membership | undefined> {
-    return this.memberships(q).where({ 'c.account_id': accountId, 'c.user_id': userId }).first();
-  }
 }

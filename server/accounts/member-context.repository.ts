@@ -1,3 +1,4 @@
+import { dateAsISO, expiredCondition } from 'connect-session-knex/dist/utils.js';
 import type { Knex } from 'knex';
 import { isMysql, rawRows } from '../db/knex';
 import type { Membership } from './accounts.repository';
@@ -64,17 +65,12 @@ export const MEMBER_CONTEXT_SQL = memberBranches({ from: 'contacts c', where: 'c
 export function sessionWithMemberSql(db: Knex): string {
   const mysql = isMysql(db);
   const userOfSession = mysql ? `cast(json_value(s.sess, '$.passport.user.id') as unsigned)` : `cast(json_extract(s.sess, '$.passport.user.id') as integer)`;
-  const fresh = mysql ? 'cast(? as datetime) <= s.expired' : 'datetime(?) <= datetime(s.expired)';
+  // The store's own test for an unexpired row, on the aliased column.
+  const fresh = expiredCondition(db).replace(/\bexpired\b/, 's.expired');
   // The session branch comes last: a UNION's column names are those of its first SELECT.
   return `${memberBranches({ from: `sessions s join contacts c on c.user_id = ${userOfSession}`, where: `s.sid = ? and ${fresh} and c.account_id = ?` })}
 union all
 select 's', ${NULLS}, s.sess from sessions s where s.sid = ? and ${fresh}`;
-}
-
-/** connect-session-knex's notion of "now" for the `expired` column, per database. */
-function sessionClock(db: Knex, now: Date): string {
-  const iso = now.toISOString();
-  return isMysql(db) ? iso.slice(0, 19).replace('T', ' ') : iso;
 }
 
 type Id = number | string | null;
@@ -127,7 +123,7 @@ export class MemberContextRepository {
   /** The session `sid` and, when it is signed in, its user's member context in the account. */
   async loadWithSession(sid: string, accountId: number, now = new Date()): Promise<SessionWithMember> {
     this.sessionSql ??= sessionWithMemberSql(this.db);
-    const clock = sessionClock(this.db, now);
+    const clock = dateAsISO(this.db, now) as string; // the store's "now", as its get() passes it
     const member = [sid, clock, accountId];
     return collect(await rawRows<Row>(this.db, this.sessionSql, [...member, ...member, ...member, sid, clock]));
   }
