@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
-import { forUpdate, insertId, isMysql, rawRows } from '../db/knex';
-import { searchTermsOf } from './search-terms';
+import { forUpdate, insertId } from '../db/knex';
+import { frequentWords, searchIds } from './contact-search';
+import { SearchIndexRepository } from './search-index.repository';
 
 type Q = Knex | Knex.Transaction;
 
@@ -50,25 +51,27 @@ export interface ListQuery {
 const listColumns = ['c.id', 'c.name', 'c.email', 'c.country', 'c.document_type', 'c.document_number', 'c.area_code', 'c.phone', 'c.status', 'c.profile', 'c.user_id', 'c.created_at'];
 
 export class ContactRepository {
+  private readonly search = new SearchIndexRepository();
+
   async insert(q: Q, contact: NewContact): Promise<number> {
     const now = new Date();
     const id = await insertId(q, 'contacts', { ...contact, created_at: now, updated_at: now });
-    await this.writeSearchTerms(q, contact.account_id, id, contact);
+    await this.search.write(q, contact.account_id, id, contact);
     return id;
   }
 
   async update(q: Q, accountId: number, id: number, patch: Partial<ContactFields> & Partial<Pick<ContactRow, 'status' | 'profile' | 'user_id'>> & { deactivated_at?: Date | null }): Promise<void> {
+    const reindex = 'name' in patch || 'email' in patch || 'document_number' in patch;
+    const before = reindex ? await this.find(q, accountId, id) : undefined;
     await q('contacts').where({ id, account_id: accountId }).update({ ...patch, updated_at: new Date() });
-    if ('name' in patch || 'email' in patch || 'document_number' in patch) {
-      const row = await this.find(q, accountId, id);
-      if (row) await this.writeSearchTerms(q, accountId, id, row);
-    } else if (patch.status) {
-      await q('contact_search_terms').where({ account_id: accountId, contact_id: id }).update({ status: patch.status });
-    }
+    if (before) await this.search.write(q, accountId, id, { ...before, ...patch } as ContactRow, before);
+    else if (patch.status) await this.search.setStatus(q, accountId, id, patch.status);
   }
 
   async delete(q: Q, accountId: number, id: number): Promise<void> {
-    await q('contact_search_terms').where({ contact_id: id }).delete();
+    const row = await this.find(q, accountId, id);
+    if (!row) return;
+    await this.search.remove(q, accountId, id, row.name);
     await q('contacts').where({ id, account_id: accountId }).delete();
   }
 
@@ -96,47 +99,24 @@ export class ContactRepository {
   }
 
   /**
-   * The statement that reads a page (what `list` runs; the benchmark EXPLAINs it). A search for one
-   * word of a name first asks for the first and the last term starting with it
-   * (`termRangeStatement`, two index entries): when they are the same term ("silva", "souza": a
-   * surname no e-mail starts with), the page is read in order from the term index.
+   * The statement that reads a page (what `list` runs; the benchmark EXPLAINs it). A search reads
+   * the matching ids in list order from the term index (`searchIds`), planned with the account's
+   * frequent name words (cached per process), then those contacts.
    */
   async listQuery(db: Knex, query: ListQuery): Promise<{ statement: Knex.QueryBuilder }> {
     // Wrapped in an object: a promise resolving to a query builder would run it (it is thenable).
     if (query.terms.length === 0) return { statement: query.offset >= DEFERRED_JOIN_FROM ? this.deepPage(db, query) : this.plainPage(db, query) };
-    if (query.terms.length === 1 && NAME_WORD.test(query.terms[0]!)) {
-      const [range] = await rawRows<{ lo: string | null; hi: string | null }>(db, ...termRangeStatement(db, query.accountId, query.status, query.terms[0]!));
-      if (!range || range.lo === null) return { statement: this.plainPage(db, query).whereRaw('1 = 0') };
-      if (range.lo === range.hi) return { statement: this.singleTermPage(db, query, range.lo) };
-    }
-    return { statement: this.searchPage(db, query) };
+    return { statement: this.searchPage(db, query, await frequentWords(db, query.accountId)) };
+  }
+
+  /** The page of a search, from the ids `searchIds` reads for any frequent-word list (the tests vary it). */
+  searchPage(db: Knex, query: ListQuery, frequent: Parameters<typeof searchIds>[2]): Knex.QueryBuilder {
+    const q = db('contacts as c').select(listColumns).join(searchIds(db, query, frequent).as('k'), 'k.contact_id', 'c.id').where({ 'c.account_id': query.accountId, 'c.status': query.status });
+    return orderPage(q, query.sort).offset(query.offset).limit(query.limit + 1);
   }
 
   private plainPage(db: Knex, query: ListQuery) {
     const q = db('contacts as c').select(listColumns).where({ 'c.account_id': query.accountId, 'c.status': query.status });
-    return orderPage(q, query.sort).offset(query.offset).limit(query.limit + 1);
-  }
-
-  /** Any search: each word's matching ids, from the term index, then the page in list order. */
-  private searchPage(db: Knex, query: ListQuery) {
-    const q = db('contacts as c').select(listColumns).where({ 'c.account_id': query.accountId, 'c.status': query.status });
-    for (const term of query.terms) {
-      // A prefix range both engines answer from the primary key (account_id, term, ...).
-      q.whereIn('c.id', (sub) => withPrefix(db, sub.select('t.contact_id').from('contact_search_terms as t').where('t.account_id', query.accountId), 't.term', term));
-    }
-    return orderPage(q, query.sort).offset(query.offset).limit(query.limit + 1);
-  }
-
-  /**
-   * One word that is a single term: the first `offset + limit + 1` entries of this tab in list
-   * order, read in order from the term index (status and name are kept on the term), then those
-   * contacts. 26 index entries for "silva" instead of materializing and sorting all 14,000 matches.
-   */
-  private singleTermPage(db: Knex, query: ListQuery, term: string) {
-    const ids = db('contact_search_terms as t').select('t.contact_id').where({ 't.account_id': query.accountId, 't.status': query.status, 't.term': term });
-    if (query.sort === 'created') ids.orderBy('t.contact_id', 'desc');
-    else ids.orderBy([{ column: 't.name' }, { column: 't.contact_id' }]);
-    const q = db('contacts as c').select(listColumns).join(ids.limit(query.offset + query.limit + 1).as('k'), 'k.contact_id', 'c.id').where({ 'c.account_id': query.accountId, 'c.status': query.status });
     return orderPage(q, query.sort).offset(query.offset).limit(query.limit + 1);
   }
 
@@ -161,42 +141,11 @@ export class ContactRepository {
     if (!creatorId) return Promise.resolve(null);
     return q('contacts').select('name').where({ id: creatorId, account_id: accountId }).first().then((r) => r?.name ?? null);
   }
-
-  private async writeSearchTerms(q: Q, accountId: number, contactId: number, contact: ContactFields & { status: ContactStatus }): Promise<void> {
-    await q('contact_search_terms').where({ contact_id: contactId }).delete();
-    // Status and name ride along: the search lists matches by name, per tab, from the term index.
-    const rows = searchTermsOf(contact).map((term) => ({ account_id: accountId, term, contact_id: contactId, status: contact.status, name: contact.name }));
-    // Terms distinct here may be equal to MySQL's collation ("straus"/"strauß", "soren"/"søren"):
-    // the primary key would refuse the second one and fail the whole save, so keep the first.
-    if (rows.length) await q('contact_search_terms').insert(rows).onConflict().ignore();
-  }
 }
 
 /** From about page 10 the deferred join wins; before it the plain query is as fast. */
 const DEFERRED_JOIN_FROM = 250;
-/** A word of a name (letters only): CPF digits and e-mail prefixes are rare enough as they are. */
-const NAME_WORD = /^\p{L}+$/u;
 
 function orderPage(q: Knex.QueryBuilder, sort: ListQuery['sort']) {
   return sort === 'created' ? q.orderBy('c.id', 'desc') : q.orderBy([{ column: 'c.name' }, { column: 'c.id' }]);
 }
-
-/**
- * The first and the last term starting with `word` in this tab: one index entry each, from
- * (account_id, status, term, …). Equal means a single term matches.
- */
-export function termRangeStatement(db: Knex, accountId: number, status: ContactStatus, word: string): [string, Knex.Value[]] {
-  const mysql = isMysql(db);
-  const prefix = mysql ? 't.term like ?' : 't.term >= ? and t.term < ?';
-  const bindings = [accountId, status, ...(mysql ? [`${escapeLike(word)}%`] : [word, `${word}\u{10FFFF}`])];
-  const end = (dir: 'asc' | 'desc') => `(select t.term from contact_search_terms t where t.account_id = ? and t.status = ? and ${prefix} order by t.term ${dir} limit 1)`;
-  return [`select ${end('asc')} as lo, ${end('desc')} as hi`, [...bindings, ...bindings]];
-}
-
-/** `column` starts with `word`: LIKE on MySQL; a range on SQLite, whose LIKE ignores the index. */
-function withPrefix(db: Knex, q: Knex.QueryBuilder, column: string, word: string) {
-  if (isMysql(db)) return q.whereRaw('?? LIKE ?', [column, `${escapeLike(word)}%`]);
-  return q.where(column, '>=', word).where(column, '<', `${word}\u{10FFFF}`);
-}
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -33,7 +33,8 @@ class FolderMigrationSource implements Knex.MigrationSource<string> {
   }
 }
 
-const options = (set: MigrationSet): Knex.MigratorConfig => ({
+/** knex migrator settings for one set (tests step single migrations with them). */
+export const migratorOptions = (set: MigrationSet): Knex.MigratorConfig => ({
   migrationSource: new FolderMigrationSource(set.directory),
   tableName: set.tableName,
 });
@@ -45,7 +46,7 @@ const options = (set: MigrationSet): Knex.MigratorConfig => ({
 export async function migrateLatest(db: Db, sets: MigrationSet[]): Promise<string[]> {
   const ran: string[] = [];
   for (const set of sets) {
-    const [, names] = await db.migrate.latest(options(set));
+    const [, names] = await db.migrate.latest(migratorOptions(set));
     ran.push(...(names as string[]).map((n) => `${set.owner}/${n}`));
   }
   return ran;
@@ -55,7 +56,7 @@ export async function migrateLatest(db: Db, sets: MigrationSet[]): Promise<strin
 export async function migrateRollback(db: Db, sets: MigrationSet[]): Promise<string[]> {
   const undone: string[] = [];
   for (const set of [...sets].reverse()) {
-    const [, names] = await db.migrate.rollback(options(set));
+    const [, names] = await db.migrate.rollback(migratorOptions(set));
     undone.push(...(names as string[]).map((n) => `${set.owner}/${n}`));
   }
   return undone;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AccountRepository } from '../../server/accounts/accounts.repository';
 import { ContactRepository, type ContactStatus } from '../../server/contacts/contacts.repository';
+import { parseSearch, prefixesOf } from '../../server/contacts/search-terms';
 import { createAccount, PASSWORD, type AccountFixture } from '../support/fixtures';
 import { loggedIn, sharedPortal, type Agent, type TestPortal } from '../support/portal';
 
@@ -47,17 +48,18 @@ describe('contacts list: one-word searches', () => {
     return { names: namesOnPage(res.text), hasNext: res.text.includes('rel="next"') };
   };
 
-  it('a single term is read in order from the term index, page after page', async () => {
+  it('a word shared by many contacts is read in list order by itself; a rare one is sorted with its range', async () => {
     const sent: string[] = [];
     const listener = (q: { sql: string }) => sent.push(q.sql);
     portal.db.on('query', listener);
-    const first = await page('q=silveira');
+    const pess = await page('q=pess');
     portal.db.off('query', listener);
-    // First and last term starting with "silveira" (the same one), then the ordered read by that term.
-    expect(sent.some((q) => / as lo, /.test(q))).to.equal(true);
+    // "pessoa" names all 140 (≥ FREQUENT_WORD_MIN): its own ordered read (term = ?), then the rest of "pess…".
     expect(sent.some((q) => /[`"]?t[`"]?\.[`"]?term[`"]? = \?/.test(q))).to.equal(true);
+    expect(pess.names).to.deep.equal(expected('pess', 'active').slice(0, 25));
     const all = expected('silveira', 'active');
     expect(all.length).to.be.greaterThan(25);
+    const first = await page('q=silveira');
     expect(first.names).to.deep.equal(all.slice(0, 25));
     expect(first.hasNext).to.equal(true);
     const second = await page('q=silveira&page=2');
@@ -109,9 +111,38 @@ describe('contacts list: one-word searches', () => {
     expect((await page('q=souza')).names).to.not.include('Aaron Silvano');
   });
 
-  it('a word that starts many different terms still finds the same contacts (the other plan)', async () => {
-    // "p" starts every e-mail (p0@…, p1@…) and "pessoa": many terms, the general plan.
+  it('a word that starts many different terms still finds the same contacts', async () => {
+    // "p" starts "pessoa" (frequent: its own ordered read) and every e-mail (p0@…, p1@…: marked, not read for letters).
     const all = contacts.filter((c) => c.status === 'active').map((c) => c.name).sort(byName);
     expect((await page('q=p')).names).to.deep.equal(all.slice(0, 25));
+  });
+
+  it('whichever words are taken as frequent, every search lists exactly the contacts whose terms match every word', async () => {
+    const terms = new Map<number, string[]>();
+    for (const row of await portal.db('contact_search_terms').where({ account_id: account.accountId })) terms.set(row.contact_id, [...(terms.get(row.contact_id) ?? []), row.term]);
+    const reference = (words: string[], status: ContactStatus, sort: 'name' | 'created') => {
+      const found = contacts.filter((c) => c.status === status && words.every((w) => prefixesOf(w).some((p) => terms.get(c.id)!.some((t) => t.startsWith(p)))));
+      return sort === 'name' ? found.map((c) => c.name).sort(byName) : [...found].sort((a, b) => b.id - a.id).map((c) => c.name);
+    };
+    const word = (w: string, n = 100) => ({ word: w, contacts: n });
+    const plans = [[], [word('pessoa', 140)], [word('silva'), word('silveira'), word('silvana'), word('silverio'), word('souza')], [word('pessoa'), word('silva', 1), word('silvana', 5000), word('nobody')]];
+    const searches = ['silv', 'silva', 'pessoa', 'pess silv', 'silva silveira', 'silveira silva', 'p', 'pessoa 01', 'p1', 'p12@busca', 'p1@', 'souza pessoa', 'zzz silva'];
+    let compared = 0;
+    for (const q of searches) {
+      for (const frequent of plans) {
+        for (const status of ['active', 'deactivated'] as const) {
+          for (const sort of ['name', 'created'] as const) {
+            const want = reference(parseSearch(q), status, sort);
+            for (const offset of [0, 25]) {
+              const rows = await repo.searchPage(portal.db, { accountId: account.accountId, status, terms: parseSearch(q), sort, offset, limit: 25 }, frequent);
+              expect(rows.map((r: { name: string }) => r.name), `${q} / ${status} / ${sort} / ${offset} / ${frequent.map((f) => f.word)}`).to.deep.equal(want.slice(offset, offset + 26));
+              compared++;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).to.equal(searches.length * plans.length * 8);
+    expect(reference(['pess', 'silv'], 'active', 'name').length).to.be.greaterThan(25);
   });
 });

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { fold, parseSearch, searchTermsOf } from '../../server/contacts/search-terms';
+import { fold, parseSearch, prefixesOf, searchTermsOf } from '../../server/contacts/search-terms';
 
 /** True when every term of the query is a prefix of some stored term (what the list query does). */
 const finds = (query: string, contact: Parameters<typeof searchTermsOf>[0]) => {
   const stored = searchTermsOf(contact);
   const terms = parseSearch(query);
-  return terms.length > 0 && terms.every((t) => stored.some((s) => s.startsWith(t)));
+  return terms.length > 0 && terms.every((t) => prefixesOf(t).some((p) => stored.some((s) => s.startsWith(p))));
 };
 
 describe('search terms', () => {
@@ -31,23 +31,33 @@ describe('search terms', () => {
 
   describe('searchTermsOf', () => {
     it('each word of the name (folded), the e-mail (lower-case) and the document digits', () => {
-      expect(searchTermsOf({ name: 'João da Silva', email: 'Joao.Silva@Exemplo.COM', document_number: '01234567890' })).to.deep.equal([
-        'joao', 'da', 'silva', 'joao.silva@exemplo.com', '01234567890',
+      expect(searchTermsOf({ name: 'João da Silva', email: 'JSilva@Exemplo.COM', document_number: '01234567890' })).to.deep.equal([
+        'joao', 'da', 'silva', 'jsilva@exemplo.com', '01234567890',
       ]);
     });
 
+    it('marks an e-mail whose leading letters start a word of the name: letters alone never need it', () => {
+      expect(searchTermsOf({ name: 'João da Silva', email: 'Joao.Silva@Exemplo.COM' })).to.deep.equal(['joao', 'da', 'silva', '@joao.silva@exemplo.com']);
+      expect(searchTermsOf({ name: 'Maria Souza', email: 'sou@x.test' })).to.deep.equal(['maria', 'souza', '@sou@x.test']);
+      expect(searchTermsOf({ name: 'Maria Souza', email: 'maria2@x.test' })).to.deep.equal(['maria', 'souza', '@maria2@x.test']);
+      // Letters that run past the word ("mariasouza"), or no letters first: the e-mail stays searchable as it is.
+      expect(searchTermsOf({ name: 'Maria Souza', email: 'mariasouza@x.test' })).to.deep.equal(['maria', 'souza', 'mariasouza@x.test']);
+      expect(searchTermsOf({ name: 'Maria Souza', email: '2maria@x.test' })).to.deep.equal(['maria', 'souza', '2maria@x.test']);
+      expect(searchTermsOf({ name: 'Maria Souza', email: 'contato@x.test' })).to.deep.equal(['maria', 'souza', 'contato@x.test']);
+    });
+
     it('splits names at hyphens, apostrophes and other separators', () => {
-      expect(searchTermsOf({ name: "Ana-Maria D'Ávila  O.  Souza", email: 'a@b.test' })).to.deep.equal(['ana', 'maria', 'd', 'avila', 'o', 'souza', 'a@b.test']);
+      expect(searchTermsOf({ name: "Ana-Maria D'Ávila  O.  Souza", email: 'b@c.test' })).to.deep.equal(['ana', 'maria', 'd', 'avila', 'o', 'souza', 'b@c.test']);
     });
 
     it('keeps each term once', () => {
-      expect(searchTermsOf({ name: 'Silva SILVA Sílva', email: 'silva@x.test' })).to.deep.equal(['silva', 'silva@x.test']);
+      expect(searchTermsOf({ name: 'Silva SILVA Sílva', email: 'silva@x.test' })).to.deep.equal(['silva', '@silva@x.test']);
     });
 
     it('without a document, no document term; a foreign document loses its separators', () => {
-      expect(searchTermsOf({ name: 'Ana', email: 'ana@x.test', document_number: null })).to.deep.equal(['ana', 'ana@x.test']);
-      expect(searchTermsOf({ name: 'Ana', email: 'ana@x.test' })).to.deep.equal(['ana', 'ana@x.test']);
-      expect(searchTermsOf({ name: 'Ana', email: 'ana@x.test', document_number: 'AB-123/45' })).to.deep.equal(['ana', 'ana@x.test', 'ab12345']);
+      expect(searchTermsOf({ name: 'Ana', email: 'bia@x.test', document_number: null })).to.deep.equal(['ana', 'bia@x.test']);
+      expect(searchTermsOf({ name: 'Ana', email: 'bia@x.test' })).to.deep.equal(['ana', 'bia@x.test']);
+      expect(searchTermsOf({ name: 'Ana', email: 'bia@x.test', document_number: 'AB-123/45' })).to.deep.equal(['ana', 'bia@x.test', 'ab12345']);
     });
 
     it('cuts each term to 100 characters (the column size)', () => {
@@ -116,6 +126,26 @@ describe('search terms', () => {
     it('by e-mail', () => {
       for (const q of ['joao.silva@exemplo.com', 'JOAO.SILVA@', 'joao.silva@exe']) expect(finds(q, joao), q).to.equal(true);
       expect(finds('maria@exemplo.com', joao)).to.equal(false);
+    });
+
+    it('a marked e-mail is found by every start of it that found it unmarked', () => {
+      const people = [
+        joao,
+        { name: 'Maria Souza', email: 'maria2@x.test' },
+        { name: 'Maria Souza', email: 'sou_za@x.test' },
+        { name: 'Ana Lima', email: 'an@x.test' },
+        { name: 'Ana Lima', email: 'analima@x.test' },
+        { name: 'Ana Lima', email: '9ana@x.test' },
+      ];
+      for (const person of people) {
+        for (let k = 1; k <= person.email.length; k++) {
+          const typed = person.email.slice(0, k);
+          // What the user can type of an e-mail: up to its "@" one word, from there the e-mail prefix.
+          if (!typed.includes('@') && /[^\p{L}\p{N}]/u.test(typed)) continue;
+          expect(finds(typed, person), `${typed} → ${person.email}`).to.equal(true);
+        }
+      }
+      expect(finds('@maria2', { name: 'Maria Souza', email: 'maria2@x.test' })).to.equal(false);
     });
 
     it('by CPF with or without mask', () => {
