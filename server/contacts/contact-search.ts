@@ -58,10 +58,14 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
   const rows = query.offset + query.limit + 1;
   const columns = query.sort === 'created' ? ['t.contact_id'] : ['t.contact_id', 't.name'];
 
-  const arm = (i: number, restrict: (qb: Knex.QueryBuilder) => void, severalTerms = false) => {
+  // MariaDB estimates the primary key (account, term) plus a sort of every entry of the term as
+  // cheaper than reading the first entries of this index in order: 2-5x slower, so it is named.
+  const orderedIndex = isMysql(db) ? (query.sort === 'created' ? 'contact_search_terms_by_creation' : 'contact_search_terms_by_name') : null;
+  const arm = (i: number, restrict: (qb: Knex.QueryBuilder) => void, severalTerms = false, index: string | null = null) => {
+    const table = index ? db.raw('?? as t force index (??)', ['contact_search_terms', index]) : 'contact_search_terms as t';
     // A range of terms can hold two of one contact's ("silva", "silveira" for "silv"): DISTINCT
     // before LIMIT, or the page would come up short.
-    const qb = (severalTerms ? db('contact_search_terms as t').distinct(columns) : db('contact_search_terms as t').select(columns)).where({ 't.account_id': query.accountId, 't.status': query.status });
+    const qb = (severalTerms ? db.from(table).distinct(columns) : db.from(table).select(columns)).where({ 't.account_id': query.accountId, 't.status': query.status });
     restrict(qb);
     for (const other of others) {
       qb.whereExists((sub) => wherePrefixes(db, sub.select(db.raw('1')).from('contact_search_terms as s').where('s.contact_id', db.ref('t.contact_id')), 's.term', prefixesOf(other)));
@@ -71,7 +75,7 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
     // Wrapped: SQLite allows no ORDER BY / LIMIT on the arms of a UNION themselves.
     return db.select('*').from(qb.limit(rows).as(`b${i}`));
   };
-  const arms = driving.ordered.map((f, i) => arm(i, (qb) => qb.where('t.term', f.word)));
+  const arms = driving.ordered.map((f, i) => arm(i, (qb) => qb.where('t.term', f.word), false, orderedIndex));
   arms.push(
     arm(arms.length, (qb) => {
       wherePrefixes(db, qb, 't.term', prefixesOf(driving.word));
