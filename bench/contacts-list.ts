@@ -471,7 +471,8 @@ async function seededFromDb(db: Knex): Promise<Seeded> {
 interface Scenario {
   name: string;
   label: string;
-  query: { q?: string; page?: number };
+  /** `after`: the cursor the page before carries in its "next" link (filled in from the data). */
+  query: { q?: string; page?: number; viaLink?: boolean; after?: { id: number; name: string } };
 }
 
 async function explain(db: Knex, accountId: number, scenarios: Scenario[]): Promise<boolean> {
@@ -503,7 +504,14 @@ async function explain(db: Knex, accountId: number, scenarios: Scenario[]): Prom
   };
   for (const s of scenarios) {
     const page = s.query.page ?? 1;
-    const query = { accountId, status: 'active' as const, terms: parseSearch(s.query.q ?? ''), sort: 'name' as const, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
+    const terms = parseSearch(s.query.q ?? '');
+    if (s.query.viaLink) {
+      // Where page - 1 ends: what its "next" link carries (ContactService.list builds it the same way).
+      const before = await repo.list(db, { accountId, status: 'active', terms, sort: 'name', offset: (page - 2) * PAGE_SIZE, limit: PAGE_SIZE });
+      const last = before[PAGE_SIZE - 1]!;
+      s.query.after = { id: Number(last.id), name: String(last.name) };
+    }
+    const query = { accountId, status: 'active' as const, terms, sort: 'name' as const, offset: s.query.after ? 0 : (page - 1) * PAGE_SIZE, limit: PAGE_SIZE, after: s.query.after };
     // Every statement the list runs: a search plans with the account's frequent words (read once a minute per process).
     if (query.terms.length) await analyze(`${s.label}: frequent words (once a minute)`, db('contact_search_words').select('word', 'contacts').where('account_id', accountId).where('contacts', '>=', FREQUENT_WORD_MIN));
     await analyze(s.label, (await repo.listQuery(db, query)).statement);
@@ -634,7 +642,8 @@ async function main(): Promise<void> {
     console.log(`big account ${seeded.accountId}: ${seeded.counts.active_count} active, ${seeded.counts.pending_count} pending, ${seeded.counts.deactivated_count} deactivated`);
     scenarios = [
       { name: 'first', label: 'first page', query: {} },
-      { name: 'deep', label: 'deep page (page=200)', query: { page: 200 } },
+      { name: 'deep', label: 'deep page (page=200 from its "next" link)', query: { page: 200, viaLink: true } },
+      { name: 'deeptyped', label: 'deep page (page=200 typed)', query: { page: 200 } },
       { name: 'name', label: 'name search (q=silva)', query: { q: 'silva' } },
       { name: 'prefix', label: 'name prefix (q=mari)', query: { q: 'mari' } },
       { name: 'name2', label: 'two-word search (q=maria silva)', query: { q: 'maria silva' } },
@@ -653,6 +662,7 @@ async function main(): Promise<void> {
     const p = new URLSearchParams();
     if (s.query.q) p.set('q', s.query.q);
     if (s.query.page) p.set('page', String(s.query.page));
+    if (s.query.after) p.set('after', `${s.query.after.id}.${s.query.after.name}`);
     const qs = p.toString();
     return base + (qs ? `?${qs}` : '');
   };
@@ -675,6 +685,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < SESSIONS; i++) cookies.push(await login(portalServer.url, seeded.ownerEmail));
     // The first page after login puts the CSRF token into the session (one write per session).
     for (const c of cookies) await check(portalServer.url + base, c);
+    for (const s of scenarios.filter((x) => x.query.viaLink)) {
+      // The URL measured must be the one the page before links to.
+      const before = await fetch(`${portalServer.url}${base}?page=${s.query.page! - 1}`, { headers: { ...HEADERS, cookie: cookies[0]! } }).then((r) => r.text());
+      const href = /<a href="([^"]+)"[^>]* rel="next"/.exec(before)?.[1]?.replace(/&amp;/g, '&');
+      if (href !== pathOf(s)) throw new Error(`page ${s.query.page! - 1} links to ${href}, not to the measured ${pathOf(s)}`);
+    }
     for (const s of scenarios) {
       const ceiling = await ceilingNow();
       results.push({ ...(await measure(s.label, portalServer, pathOf(s), cookies)), ceiling });

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { isMysql } from '../db/knex';
 import { isLetterWord, prefixesOf } from './search-terms';
-import type { ListQuery } from './contacts.repository';
+import { afterCursor, type ListQuery } from './contacts.repository';
 
 export interface FrequentWord {
   word: string;
@@ -67,6 +67,7 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
     // before LIMIT, or the page would come up short.
     const qb = (severalTerms ? db.from(table).distinct(columns) : db.from(table).select(columns)).where({ 't.account_id': query.accountId, 't.status': query.status });
     restrict(qb);
+    if (query.after) afterCursor(qb, query, 't.name', 't.contact_id');
     for (const other of others) {
       qb.whereExists((sub) => wherePrefixes(db, sub.select(db.raw('1')).from('contact_search_terms as s').where('s.contact_id', db.ref('t.contact_id')), 's.term', prefixesOf(other)));
     }

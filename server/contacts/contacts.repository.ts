@@ -46,6 +46,14 @@ export interface ListQuery {
   sort: 'name' | 'created';
   offset: number;
   limit: number;
+  /** The last row of the previous page: the page starts right after it (then `offset` is 0). */
+  after?: PageCursor;
+}
+
+/** Where a page ends, in list order: the contact's id and, when sorted by name, its name. */
+export interface PageCursor {
+  id: number;
+  name: string;
 }
 
 const listColumns = ['c.id', 'c.name', 'c.email', 'c.country', 'c.document_type', 'c.document_number', 'c.area_code', 'c.phone', 'c.status', 'c.profile', 'c.user_id', 'c.created_at'];
@@ -105,7 +113,7 @@ export class ContactRepository {
    */
   async listQuery(db: Knex, query: ListQuery): Promise<{ statement: Knex.QueryBuilder }> {
     // Wrapped in an object: a promise resolving to a query builder would run it (it is thenable).
-    if (query.terms.length === 0) return { statement: query.offset >= DEFERRED_JOIN_FROM ? this.deepPage(db, query) : this.plainPage(db, query) };
+    if (query.terms.length === 0) return { statement: query.after || query.offset >= DEFERRED_JOIN_FROM ? this.deepPage(db, query) : this.plainPage(db, query) };
     return { statement: this.searchPage(db, query, await frequentWords(db, query.accountId)) };
   }
 
@@ -123,9 +131,12 @@ export class ContactRepository {
   /**
    * A deep page: OFFSET over full rows reads every skipped row (22 ms at page 200 on 100,000
    * contacts). The page's ids come from the covering list index instead, then 26 rows are read.
+   * A page after a cursor is read the same way: asked for whole rows, MariaDB reads the index
+   * from the top of the tab and filters up to the cursor; asked for ids, it seeks to it.
    */
   private deepPage(db: Knex, query: ListQuery) {
     const ids = db('contacts').select('id').where({ account_id: query.accountId, status: query.status });
+    if (query.after) afterCursor(ids, query, 'name', 'id');
     const page = db('contacts as c').select(listColumns);
     if (query.sort === 'created') {
       ids.orderBy('id', 'desc');
@@ -145,6 +156,18 @@ export class ContactRepository {
 
 /** From about page 10 the deferred join wins; before it the plain query is as fast. */
 const DEFERRED_JOIN_FROM = 250;
+
+/**
+ * Rows after the cursor in list order: a "next" link reads 26 index entries on page 200 as on
+ * page 1, where an offset reads (and skips) every row before it.
+ */
+export function afterCursor(q: Knex.QueryBuilder, query: Pick<ListQuery, 'sort' | 'after'>, nameColumn: string, idColumn: string) {
+  const { id, name } = query.after!;
+  if (query.sort === 'created') return q.where(idColumn, '<', id);
+  // `name >= ?` first: the index seeks to the cursor. Written only as "name > ? or (name = ? and
+  // id > ?)", MariaDB read the index from the top and filtered (5,000 entries on page 200).
+  return q.where(nameColumn, '>=', name).where((w) => w.where(nameColumn, '>', name).orWhere(idColumn, '>', id));
+}
 
 function orderPage(q: Knex.QueryBuilder, sort: ListQuery['sort']) {
   return sort === 'created' ? q.orderBy('c.id', 'desc') : q.orderBy([{ column: 'c.name' }, { column: 'c.id' }]);

@@ -7,7 +7,7 @@ import { Conflict, NotFound, SeatLimitReached, ValidationFailed, type FieldError
 import type { Registry } from '../plugins/registry';
 import { UserRepository } from '../users/users.repository';
 import { parseContactForm, type ContactFormValues } from './contact-form';
-import { CONTACT_STATUSES, ContactRepository, type ContactFields, type ContactRow, type ContactStatus } from './contacts.repository';
+import { CONTACT_STATUSES, ContactRepository, type ContactFields, type ContactRow, type ContactStatus, type PageCursor } from './contacts.repository';
 import { parseSearch } from './search-terms';
 
 export const PAGE_SIZE = 25;
@@ -32,6 +32,19 @@ export interface ListParams {
   q?: unknown;
   sort?: unknown;
   page?: unknown;
+  /** The "next" link's cursor: `<id>` (newest first) or `<id>.<name>` (by name). */
+  after?: unknown;
+}
+
+const cursorText = (sort: 'name' | 'created', id: number, name: string) => (sort === 'created' ? String(id) : `${id}.${name}`);
+
+/** A cursor that does not parse (edited by hand, or from the other sort) is ignored: the page number is used. */
+function parseCursor(raw: unknown, sort: 'name' | 'created'): PageCursor | undefined {
+  if (typeof raw !== 'string' || raw.length > 200) return undefined;
+  const m = /^(\d{1,10})(?:\.([\s\S]+))?$/.exec(raw);
+  if (!m || (sort === 'name') !== (m[2] !== undefined)) return undefined;
+  const id = Number(m[1]);
+  return id > 0 && id <= 4_294_967_295 ? { id, name: m[2] ?? '' } : undefined;
 }
 
 const seatsInUse = (a: AccountRow) => a.active_count + a.pending_count;
@@ -79,11 +92,16 @@ export class ContactService {
     const sort = params.sort === 'created' ? 'created' : 'name';
     const page = Math.min(Math.max(1, Number.parseInt(String(params.page ?? '1'), 10) || 1), 10_000);
     const q = typeof params.q === 'string' ? params.q.trim().slice(0, 200) : '';
-    const rows = await this.contacts.list(this.db, { accountId: account.id, status, terms: parseSearch(q), sort, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
+    // A link from page N-1 carries where it ended; a typed or shared `page=N` alone still works.
+    const after = page > 1 ? parseCursor(params.after, sort) : undefined;
+    const rows = await this.contacts.list(this.db, { accountId: account.id, status, terms: parseSearch(q), sort, offset: after ? 0 : (page - 1) * PAGE_SIZE, limit: PAGE_SIZE, after });
+    const shown = rows.slice(0, PAGE_SIZE);
+    const last = shown[shown.length - 1];
     return {
       status, sort, page, q,
-      rows: rows.slice(0, PAGE_SIZE).map((r) => ({ ...r, created_at: toDate(r.created_at) })),
+      rows: shown.map((r) => ({ ...r, created_at: toDate(r.created_at) })),
       hasNext: rows.length > PAGE_SIZE,
+      next: rows.length > PAGE_SIZE && last ? cursorText(sort, Number(last.id), String(last.name)) : null,
       counts: account.counts,
       seats: { used: account.counts.active + account.counts.pending, limit: account.seatLimit },
       ownerContactId: account.ownerContactId,

@@ -43,4 +43,72 @@ describe('contacts list: deep pages (page 11 and beyond read ids from the index 
     const res = await agent.get(`/accounts/${account.accountId}/contacts?sort=created&page=12`);
     expect(namesOnPage(res.text)).to.deep.equal(newestFirst.slice(275, 300));
   });
+
+  const nextHref = (html: string) => /<a href="([^"]+)"[^>]* rel="next"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+
+  /** Follows the "next" links from page 1 to the end, as a user clicking through would. */
+  async function clickThrough(first: string) {
+    const seen: string[] = [];
+    const links: string[] = [];
+    for (let url: string | undefined = first; url; ) {
+      const res = await agent.get(url);
+      expect(res.status).to.equal(200);
+      seen.push(...namesOnPage(res.text));
+      url = nextHref(res.text);
+      if (url) links.push(url);
+    }
+    return { seen, links };
+  }
+
+  it('"next" links carry where the page ended, and clicking through lists every contact once, in order', async () => {
+    const all = [...names, account.admin.name].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const { seen, links } = await clickThrough(`/accounts/${account.accountId}/contacts`);
+    expect(seen).to.deep.equal(all);
+    expect(links).to.have.length(12);
+    expect(links[0]).to.match(/[?&]page=2&after=\d+\.Pessoa/);
+    // The same URL shows the same page again (reload, back/forward, a shared link), full or as the HTMX fragment.
+    const page11 = await agent.get(links[9]!);
+    expect(namesOnPage(page11.text)).to.deep.equal(all.slice(250, 275));
+    expect(page11.text).to.contain('Página 11');
+    const fragment = await agent.get(links[9]!).set('HX-Request', 'true').set('HX-Target', 'contacts-results');
+    expect(namesOnPage(fragment.text)).to.deep.equal(all.slice(250, 275));
+  });
+
+  it('newest first and searches follow their links the same way', async () => {
+    const newestFirst = [...names].reverse().concat(account.admin.name);
+    expect((await clickThrough(`/accounts/${account.accountId}/contacts?sort=created`)).seen).to.deep.equal(newestFirst);
+    const souzas = names.filter((n) => n.endsWith('Souza')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const { seen, links } = await clickThrough(`/accounts/${account.accountId}/contacts?q=souza`);
+    expect(seen).to.deep.equal(souzas);
+    expect(links[0]).to.contain('q=souza');
+    const souzasNewest = names.filter((n) => n.endsWith('Souza')).reverse();
+    expect((await clickThrough(`/accounts/${account.accountId}/contacts?q=souz+pess&sort=created`)).seen).to.deep.equal(souzasNewest);
+  });
+
+  it('a page reached by its link does not shift when a contact is added before it', async () => {
+    const first = await agent.get(`/accounts/${account.accountId}/contacts`);
+    const link = nextHref(first.text)!;
+    const before = namesOnPage((await agent.get(link)).text);
+    const id = await new ContactRepository().insert(portal.db, { account_id: account.accountId, user_id: null, status: 'active', profile: 'member', name: 'Aaa Primeira', email: 'aaa@deep.test', country: 'BR' });
+    try {
+      expect(namesOnPage((await agent.get(link)).text)).to.deep.equal(before);
+      // The page number alone counts from the top again: the new contact moved everything by one.
+      expect(namesOnPage((await agent.get(`/accounts/${account.accountId}/contacts?page=2`)).text)[1]).to.equal(before[0]);
+    } finally {
+      await new ContactRepository().delete(portal.db, account.accountId, id);
+    }
+  });
+
+  it('a cursor edited by hand, or from the other order, is ignored: the page number is used', async () => {
+    const all = [...names, account.admin.name].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const after of ['abc', '12', '-5.Pessoa', '99999999999.x', `1.${'x'.repeat(300)}`]) {
+      const res = await agent.get(`/accounts/${account.accountId}/contacts?page=3&after=${encodeURIComponent(after)}`);
+      expect(res.status, after).to.equal(200);
+      expect(namesOnPage(res.text), after).to.deep.equal(all.slice(50, 75));
+    }
+    // An id-only cursor belongs to the newest-first order.
+    const newestFirst = [...names].reverse().concat(account.admin.name);
+    const res = await agent.get(`/accounts/${account.accountId}/contacts?sort=created&page=3&after=1.Pessoa`);
+    expect(namesOnPage(res.text)).to.deep.equal(newestFirst.slice(50, 75));
+  });
 });
