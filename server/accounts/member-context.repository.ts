@@ -1,6 +1,7 @@
 import { dateAsISO, expiredCondition } from 'connect-session-knex/dist/utils.js';
 import type { Knex } from 'knex';
-import { isMysql, rawRows } from '../db/knex';
+import { sessionUserSql } from '../auth/sessions.repository';
+import { rawRows } from '../db/knex';
 import type { Membership } from './accounts.repository';
 
 /** What every page of an account needs of the signed-in user, read fresh on every request. */
@@ -63,8 +64,7 @@ export const MEMBER_CONTEXT_SQL = memberBranches({ from: 'contacts c', where: 'c
  * [sid, now, accountId] for each member branch, then [sid, now] for the session.
  */
 export function sessionWithMemberSql(db: Knex): string {
-  const mysql = isMysql(db);
-  const userOfSession = mysql ? `cast(json_value(s.sess, '$.passport.user.id') as unsigned)` : `cast(json_extract(s.sess, '$.passport.user.id') as integer)`;
+  const userOfSession = sessionUserSql(db, 's.sess');
   // The store's own test for an unexpired row, on the aliased column.
   const fresh = expiredCondition(db).replace(/\bexpired\b/, 's.expired');
   // The session branch comes last: a UNION's column names are those of its first SELECT.

@@ -36,7 +36,7 @@ export function meRoutes(me: MeService) {
 
   router.post('/me/password', async (req, res) => {
     try {
-      await me.changePassword({ ...actorFrom(req), userId: req.user!.id }, req.body);
+      await me.changePassword({ ...actorFrom(req), userId: req.user!.id }, req.body, req.sessionID);
     } catch (err) {
       if (err instanceof ValidationFailed) return page(req, res, { passwordErrors: err.fields }, 422);
       throw err;

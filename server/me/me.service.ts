@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Actor, AuditService } from '../audit/audit.service';
+import { SessionRepository } from '../auth/sessions.repository';
 import { ValidationFailed } from '../errors';
 import { LOCALES } from '../i18n';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../users/passwords';
@@ -27,6 +28,8 @@ const passwordSchema = z
 /** A person's own profile: name, language, password. Nobody else can change the password. */
 export class MeService {
   private readonly users: UserRepository;
+  private readonly sessions = new SessionRepository();
+
   constructor(private readonly db: Knex, private readonly audit: AuditService) {
     this.users = new UserRepository(db);
   }
@@ -44,7 +47,8 @@ export class MeService {
     return data;
   }
 
-  async changePassword(actor: Actor & { userId: number }, input: unknown): Promise<void> {
+  /** Also ends the user's other sessions (`keepSid` is the one asking): whoever knew the old password is out. */
+  async changePassword(actor: Actor & { userId: number }, input: unknown, keepSid?: string): Promise<void> {
     const data = parseInput(passwordSchema, input);
     const user = await this.users.findById(actor.userId);
     if (!user || !(await verifyPassword(user.password_hash, data.currentPassword))) {
@@ -53,7 +57,8 @@ export class MeService {
     const hash = await hashPassword(data.newPassword);
     await this.db.transaction(async (trx) => {
       await this.users.update(trx, actor.userId, { password_hash: hash });
-      await this.audit.record(trx, actor, { accountId: null, action: 'user.password_changed', target: { type: 'user', id: actor.userId } });
+      const endedSessions = await this.sessions.endOthers(trx, actor.userId, keepSid);
+      await this.audit.record(trx, actor, { accountId: null, action: 'user.password_changed', target: { type: 'user', id: actor.userId }, details: { endedSessions } });
     });
   }
 }

@@ -152,4 +152,27 @@ describe('Meu perfil (/me)', () => {
     const hash = (await portal.db('users').where({ id: admin.userId }).first('password_hash')).password_hash as string;
     for (const secret of [NEW_PASSWORD, PASSWORD, hash]) expect(String(events[0].details ?? '')).not.to.contain(secret);
   });
+
+  it('a new password ends the sessions open in other browsers, keeps this one, and leaves other people signed in', async () => {
+    const { admin, accountId } = await createAccount(portal.db);
+    const other = await createAccount(portal.db);
+    const { agent: here, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+    const { agent: laptop } = await loggedIn(portal, admin.email, PASSWORD);
+    const { agent: phone } = await loggedIn(portal, admin.email, PASSWORD);
+    const { agent: someoneElse } = await loggedIn(portal, other.admin.email, PASSWORD);
+    for (const a of [here, laptop, phone]) expect((await a.get(`/accounts/${accountId}/contacts`)).status).to.equal(200);
+
+    const res = await here.post('/me/password').type('form').send({ _csrf: csrf, currentPassword: PASSWORD, newPassword: NEW_PASSWORD, newPasswordConfirmation: NEW_PASSWORD });
+    expect(res.status).to.equal(303);
+    expect((await here.get('/me')).text).to.contain('As sessões abertas em outros navegadores foram encerradas.');
+    expect((await here.get(`/accounts/${accountId}/contacts`)).status).to.equal(200);
+    for (const a of [laptop, phone]) {
+      const after = await a.get(`/accounts/${accountId}/contacts`);
+      expect(after.status).to.equal(302);
+      expect(after.headers.location).to.equal('/login');
+    }
+    expect((await someoneElse.get(`/accounts/${other.accountId}/contacts`)).status).to.equal(200);
+    const [event] = await auditOf(admin.userId, 'user.password_changed');
+    expect(JSON.parse(String(event!.details))).to.deep.equal({ endedSessions: 2 });
+  });
 });

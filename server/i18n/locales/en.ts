@@ -32,7 +32,7 @@ export default {
     languageAuto: 'Automatic (browser)', saveProfile: 'Save details',
     passwordTitle: 'Change password', currentPassword: 'Current password', newPassword: 'New password',
     newPasswordConfirmation: 'New password confirmation', changePassword: 'Change password',
-    passwordChanged: 'Password changed successfully!',
+    passwordChanged: 'Password changed successfully! Sessions open in other browsers were signed out.',
   },
   languages: { 'pt-BR': 'Português (Brasil)', es: 'Español', en: 'English' },
   validation: {

@@ -32,7 +32,7 @@ export default {
     languageAuto: 'Automático (navegador)', saveProfile: 'Guardar datos',
     passwordTitle: 'Cambiar contraseña', currentPassword: 'Contraseña actual', newPassword: 'Nueva contraseña',
     newPasswordConfirmation: 'Confirmación de la nueva contraseña', changePassword: 'Cambiar contraseña',
-    passwordChanged: '¡Contraseña cambiada con éxito!',
+    passwordChanged: '¡Contraseña cambiada con éxito! Las sesiones abiertas en otros navegadores se cerraron.',
   },
   languages: { 'pt-BR': 'Português (Brasil)', es: 'Español', en: 'English' },
   validation: {

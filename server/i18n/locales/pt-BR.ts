@@ -30,7 +30,7 @@ export default {
     languageAuto: 'Automático (navegador)', saveProfile: 'Salvar dados',
     passwordTitle: 'Alterar senha', currentPassword: 'Senha atual', newPassword: 'Nova senha',
     newPasswordConfirmation: 'Confirmação da nova senha', changePassword: 'Alterar senha',
-    passwordChanged: 'Senha alterada com sucesso!',
+    passwordChanged: 'Senha alterada com sucesso! As sessões abertas em outros navegadores foram encerradas.',
   },
   languages: { 'pt-BR': 'Português (Brasil)', es: 'Español', en: 'English' },
   validation: {
