@@ -34,7 +34,8 @@ export function frequentWords(db: Knex, accountId: number): Promise<FrequentWord
     .then((rows: FrequentWord[]) => rows.map((r) => ({ word: r.word, contacts: Number(r.contacts) })));
   cache.delete(accountId);
   cache.set(accountId, { at: Date.now(), words });
-  words.catch(() => cache.delete(accountId));
+  // A failed read is not kept (the caller sees the error); a newer entry is left alone.
+  words.catch(() => cache.get(accountId)?.words === words && cache.delete(accountId));
   if (cache.size > CACHE_ACCOUNTS) cache.delete(cache.keys().next().value!);
   return words;
 }

@@ -161,8 +161,15 @@ describe('Meu perfil (/me)', () => {
     const { agent: phone } = await loggedIn(portal, admin.email, PASSWORD);
     const { agent: someoneElse } = await loggedIn(portal, other.admin.email, PASSWORD);
     for (const a of [here, laptop, phone]) expect((await a.get(`/accounts/${accountId}/contacts`)).status).to.equal(200);
+    // A session row that is not JSON (a broken write, another app's format) must not stop the change.
+    await portal.db('sessions').insert({ sid: `broken-${accountId}`, sess: '{not json', expired: new Date(Date.now() + 60_000) });
 
-    const res = await here.post('/me/password').type('form').send({ _csrf: csrf, currentPassword: PASSWORD, newPassword: NEW_PASSWORD, newPasswordConfirmation: NEW_PASSWORD });
+    let res;
+    try {
+      res = await here.post('/me/password').type('form').send({ _csrf: csrf, currentPassword: PASSWORD, newPassword: NEW_PASSWORD, newPasswordConfirmation: NEW_PASSWORD });
+    } finally {
+      await portal.db('sessions').where({ sid: `broken-${accountId}` }).delete();
+    }
     expect(res.status).to.equal(303);
     expect((await here.get('/me')).text).to.contain('As sessões abertas em outros navegadores foram encerradas.');
     expect((await here.get(`/accounts/${accountId}/contacts`)).status).to.equal(200);
