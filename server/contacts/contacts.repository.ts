@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { forUpdate, insertId } from '../db/knex';
+import { forUpdate, insertId, selectRows } from '../db/knex';
 import { frequentWords, searchIds } from './contact-search';
 import { SearchIndexRepository } from './search-index.repository';
 
@@ -103,7 +103,7 @@ export class ContactRepository {
   /** Returns up to `limit + 1` rows, so the caller knows whether a next page exists without counting. */
   async list(db: Knex, query: ListQuery): Promise<Record<string, unknown>[]> {
     const { statement } = await this.listQuery(db, query);
-    return statement;
+    return selectRows(db, statement);
   }
 
   /**

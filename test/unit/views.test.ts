@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import ejs from 'ejs';
-import { precompileViews } from '../../server/http/views';
+import { escapeHtml, precompileViews } from '../../server/http/views';
 
 const render = (file: string, data: Record<string, unknown>) =>
   new Promise<string>((resolve, reject) => ejs.renderFile(file, { ...data, settings: { 'view cache': true } }, (err, html) => (err ? reject(err) : resolve(html))));
@@ -37,5 +37,10 @@ describe('precompiled views (no `with`)', () => {
     expect(await render(path.join(dir, 'partials/b.ejs'), { item: 1, name: 'N', missing: 'here' })).to.equal('<li>1|here|N</li>');
     // Compiled by EJS with `with`, this would be "notPassed is not defined": the cache was used.
     expect(await render(path.join(dir, 'd.ejs'), {})).to.equal('<p></p>');
+  });
+
+  it('escapes exactly as EJS does, with or without characters to escape', () => {
+    const values = ['Maria Silva', '', 'a & b', '<script>alert("x")</script>', "D'Ávila", '&amp;', 'x>y<z', 0, 12345, -1.5, true, null, undefined, { toString: () => '<o>' }, ['a', '<b>']];
+    for (const v of values) expect(escapeHtml(v), String(v)).to.equal(ejs.escapeXML(v as string));
   });
 });
