@@ -501,10 +501,10 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
 
     const repo = new PermissionRepository();
     const members = new MemberContextRepository(db);
-    const memberBindings = [seeded.accountId, seeded.userId, seeded.accountId, seeded.userId, seeded.accountId, seeded.userId];
+    const memberBindings = [seeded.accountId, seeded.userId];
 
-    // The per-request work of accountContext (server/http/guards.ts): one statement (membership
-    // row + one row per extra flag), then the effective set.
+    // The per-request work of accountContext (server/http/guards.ts): one statement (one row: the
+    // membership and the extra flags as two lists), then the effective set.
     const perRequest = async () => {
       const member = await new MemberContextRepository(db).load(seeded.accountId, seeded.userId);
       if (!member || member.membership.status !== 'active') throw new Error('measured contact not found');

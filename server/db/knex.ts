@@ -6,6 +6,7 @@ import type { DatabaseConfig } from '../config';
 export type Db = Knex;
 
 const PREPARED_PER_CONNECTION = 64;
+export const GROUP_CONCAT_MAX_LEN = 1_048_576;
 
 /** One knex instance per process; SQLite is the embedded default, MySQL/MariaDB the production one. */
 export function createDb(config: DatabaseConfig): Db {
@@ -42,7 +43,15 @@ export function createDb(config: DatabaseConfig): Db {
       // this stays far under MariaDB's max_prepared_stmt_count (16,382 by default).
       maxPreparedStatements: PREPARED_PER_CONNECTION,
     } as Knex.MySql2ConnectionConfig,
-    pool: { min: 0, max: 10 },
+    pool: {
+      min: 0,
+      max: 10,
+      // MySQL 8 cuts group_concat at 1,024 bytes by default (MariaDB: 1 MiB): the member context
+      // reads a contact's flags as one list and must never lose one.
+      afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, c: unknown) => void) {
+        conn.query(`SET SESSION group_concat_max_len = ${GROUP_CONCAT_MAX_LEN}`, (err) => done(err, conn));
+      },
+    },
     acquireConnectionTimeout: 10_000,
   });
 }

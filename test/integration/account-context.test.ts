@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { MemberContextRepository } from '../../server/accounts/member-context.repository';
 import { addMember, createAccount, PASSWORD } from '../support/fixtures';
+import { TEST_DB } from '../support/databases';
 import { loggedIn, sharedPortal, type TestPortal } from '../support/portal';
 
 /** The statements the database receives while `action` runs. */
@@ -30,7 +32,7 @@ describe('account context: the session and the membership on every account page'
     await agent.get(path).expect(200); // the first view after login may renew the session's expiry
     const sent = await statementsDuring(portal, () => agent.get(path).expect(200));
     expect(sent, sent.join('\n---\n')).to.have.length(2);
-    expect(sent[0]).to.match(/from sessions s where s\.sid = \?/).and.to.match(/join accounts a/).and.to.match(/join contact_permissions/).and.to.match(/join group_permissions/);
+    expect(sent[0]).to.match(/from sessions s\s+left join contacts c/).and.to.match(/where s\.sid = \?/).and.to.match(/join accounts a/).and.to.match(/from contact_permissions/).and.to.match(/join group_permissions/);
     expect(sent[1]).to.match(/from [`"]?contacts[`"]?/);
   });
 
@@ -90,7 +92,7 @@ describe('account context: the session and the membership on every account page'
     });
     expect(html).to.include('Ana Administradora');
     // The session (no membership found through it), the user, the membership on its own, the list.
-    expect(sent.some((q) => /from sessions s where/.test(q))).to.equal(true);
+    expect(sent.some((q) => /from sessions s\s+left join contacts/.test(q))).to.equal(true);
     expect(sent.some((q) => /where c\.account_id = \? and c\.user_id = \?/.test(q))).to.equal(true);
   });
 
@@ -119,5 +121,29 @@ describe('account context: the session and the membership on every account page'
     expect(res.status).to.equal(500);
     const again = await loggedIn(portal, account.admin.email, PASSWORD);
     await again.agent.get(`/accounts/${account.accountId}/contacts`).expect(200);
+  });
+
+  it('reads every extra flag of the contact, granted or through groups, however long the list', async () => {
+    const account = await createAccount(portal.db);
+    const contactId = account.admin.contactId;
+    const granted = Array.from({ length: 60 }, (_, i) => `plugin.section.granted-flag-${String(i).padStart(3, '0')}`);
+    const viaGroups = Array.from({ length: 60 }, (_, i) => `plugin.section.group-flag-${String(i).padStart(3, '0')}`);
+    const now = new Date();
+    const [groupA] = await portal.db('groups').insert({ account_id: account.accountId, name: 'Grupo A', created_at: now, updated_at: now });
+    const [groupB] = await portal.db('groups').insert({ account_id: account.accountId, name: 'Grupo B', created_at: now, updated_at: now });
+    await portal.db('contact_permissions').insert(granted.map((permission_key) => ({ contact_id: contactId, permission_key })));
+    await portal.db('group_members').insert([groupA, groupB].map((group_id) => ({ contact_id: contactId, group_id })));
+    // Both groups grant the same flags: each is listed once.
+    for (const group_id of [groupA, groupB]) await portal.db('group_permissions').insert(viaGroups.map((permission_key) => ({ group_id, permission_key })));
+    expect([...granted, ...viaGroups].join(',').length).to.be.greaterThan(1024); // MySQL 8's default group_concat limit
+
+    const member = await new MemberContextRepository(portal.db).load(account.accountId, account.admin.userId);
+    expect([...member!.extraFlags].sort()).to.deep.equal([...granted, ...viaGroups].sort());
+    const withSession = await new MemberContextRepository(portal.db).loadWithSession('no-such-session', account.accountId);
+    expect(withSession).to.deep.equal({ sess: null, userId: null, member: undefined });
+    if (TEST_DB === 'mysql') {
+      const [[row]] = await portal.db.raw('select @@session.group_concat_max_len as n');
+      expect(Number(row.n)).to.be.at.least(1_048_576);
+    }
   });
 });
