@@ -26,6 +26,20 @@ export function requestLogging(logger: Logger) {
   return pinoHttp({
     logger,
     genReqId: (req, res) => requestId(req as Request, res as Response),
+    // A session cookie in a log line is a login for whoever reads the logs.
+    serializers: {
+      req: (req: { headers?: Record<string, unknown> }) => ({ ...req, headers: withoutSecrets(req.headers) }),
+      res: (res: { headers?: Record<string, unknown> }) => ({ ...res, headers: withoutSecrets(res.headers) }),
+    },
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/public/') === true },
   });
+}
+
+const SECRET_HEADERS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization', 'x-csrf-token']);
+
+function withoutSecrets(headers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!headers) return headers;
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = SECRET_HEADERS.has(name.toLowerCase()) ? '[redacted]' : value;
+  return out;
 }

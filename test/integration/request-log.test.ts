@@ -40,6 +40,27 @@ describe('request ids and the request log', () => {
     }
   });
 
+  it('never logs the session cookie, the CSRF token or credentials: neither sent nor set', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const portal = await portalLoggingAt('info', lines);
+    try {
+      const agent = supertest.agent(portal.app);
+      const login = await agent.get('/login');
+      const cookie = String(login.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+      expect(cookie).to.match(/^portal\.sid=.{20,}/);
+      await agent.get('/login').set('X-CSRF-Token', 'token-de-teste-123').set('Authorization', 'Basic c2VncmVkbw==');
+      const text = JSON.stringify(lines);
+      expect(lines.length).to.be.at.least(2);
+      for (const secret of [cookie.slice('portal.sid='.length), 'token-de-teste-123', 'c2VncmVkbw==']) expect(text).to.not.contain(secret);
+      const sent = lines.find((l) => (l.req as { headers: Record<string, string> }).headers?.cookie);
+      expect((sent!.req as { headers: Record<string, string> }).headers.cookie).to.equal('[redacted]');
+      expect((lines[0]!.res as { headers: Record<string, string> }).headers['set-cookie']).to.equal('[redacted]');
+      expect((sent!.req as { headers: Record<string, string> }).headers.host).to.be.a('string');
+    } finally {
+      await portal.close();
+    }
+  });
+
   it('below info nothing is logged for a request, and every answer still carries an id (a bad one given is replaced)', async () => {
     const lines: Record<string, unknown>[] = [];
     const portal = await portalLoggingAt('warn', lines);
