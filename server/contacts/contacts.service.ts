@@ -100,7 +100,7 @@ export class ContactService {
     return {
       status, sort, page, q,
       rows: shown.map((r) => ({ ...r, created_at: toDate(r.created_at) })),
-      hasNext: rows.length > PAGE_SIZE,
+      /** The cursor the "next" link carries; null on the last page. */
       next: rows.length > PAGE_SIZE && last ? cursorText(sort, Number(last.id), String(last.name)) : null,
       counts: account.counts,
       seats: { used: account.counts.active + account.counts.pending, limit: account.seatLimit },
