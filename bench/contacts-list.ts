@@ -27,6 +27,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -577,6 +578,23 @@ function load(url: string, cookies: string[], seconds: number, connections = CON
   });
 }
 
+/** CPU time (user + system) of the local `mariadbd`/`mysqld` so far, in ms; NaN when it cannot be read. */
+function databaseCpuMs(): number {
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!/^\d+ \((mariadbd|mysqld)\)/.test(stat)) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    }
+  } catch {
+    // not Linux, or /proc not readable: the figure is left out
+  }
+  return NaN;
+}
+const CLOCK_TICKS = 100;
+
 interface Measured {
   label: string;
   rps: number;
@@ -599,8 +617,10 @@ async function measure(label: string, server: Running, path: string, cookies: st
   if (first.rows === 0) throw new Error(`${label}: ${url} shows no rows in its table`);
   if (WARMUP_SECONDS > 0) await load(url, cookies, WARMUP_SECONDS);
   const cpuBefore = await server.cpuMs();
+  const dbBefore = databaseCpuMs();
   const r = await load(url, cookies, SECONDS);
   const cpu = (await server.cpuMs()) - cpuBefore;
+  const dbCpu = databaseCpuMs() - dbBefore;
   const m: Measured = {
     label, rps: r.requests.mean, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts,
     bytes: first.bytes, rows: first.rows, cpuPerRequest: cpu / Math.max(1, r['2xx'] + r.non2xx),
@@ -608,6 +628,11 @@ async function measure(label: string, server: Running, path: string, cookies: st
   console.log(
     `${label.padEnd(36)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${String(m.p50).padStart(3)} ms  p99 ${String(m.p99).padStart(4)} ms  ` +
       `non-2xx ${m.non2xx}  errors ${m.errors}  server CPU ${m.cpuPerRequest.toFixed(2)} ms/req  (${m.rows} rows, ${(m.bytes / 1024).toFixed(1)} KiB, load avg ${loadBefore.toFixed(1)})`,
+  );
+  const served = Math.max(1, r['2xx'] + r.non2xx);
+  console.log(
+    `${''.padEnd(36)} latency mean ${r.latency.mean.toFixed(1)} p90 ${r.latency.p90} p97.5 ${r.latency.p97_5} p99.9 ${r.latency.p99_9} max ${r.latency.max} ms` +
+      (Number.isNaN(dbCpu) ? '' : `; database CPU ${(dbCpu / served).toFixed(2)} ms/req`),
   );
   if (LIGHT > 0) {
     const paced = await load(url, cookies, SECONDS, LIGHT);

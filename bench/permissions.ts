@@ -24,7 +24,7 @@
  *    load alone, extraFlags alone, membership alone, the real accountContext middleware,
  *    `SELECT 1` (the round-trip floor) and, labelled as not the repository's, extraFlags written
  *    with UNION ALL. Prints p50/p99/mean in ms, the EXPLAIN of the SQL the repositories send
- *    (MEMBER_CONTEXT_SQL as exported, with its bindings; the others captured from the repository's
+ *    (memberContextSql(db) as exported, with its bindings; the others captured from the repository's
  *    own query builder with .toSQL()), failing on a full table or index scan, and MariaDB's own
  *    optimizer/execution time of each (ANALYZE FORMAT=JSON).
  *
@@ -38,7 +38,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { NextFunction, Request, Response } from 'express';
 import knexFactory, { type Knex } from 'knex';
-import { MEMBER_CONTEXT_SQL, MemberContextRepository } from '../server/accounts/member-context.repository';
+import { memberContextSql, MemberContextRepository } from '../server/accounts/member-context.repository';
 import { loadConfig } from '../server/config';
 import { accountContext, requirePermission } from '../server/http/guards';
 import type { AccountContext } from '../server/http/types';
@@ -525,17 +525,17 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
     await viaMiddleware();
 
     // Plans of the repositories' own queries.
-    console.log('\n== Plans (EXPLAIN of the SQL the repositories send: MEMBER_CONTEXT_SQL as exported, the others captured from their query builders) ==');
+    console.log('\n== Plans (EXPLAIN of the SQL the repositories send: memberContextSql(db) as exported, the others captured from their query builders) ==');
     const sent: string[] = [];
     const onQuery = (data: { sql: string }) => sent.push(data.sql);
     db.on('query', onQuery);
     const capExtra = capturing(db);
     await repo.extraFlags(capExtra.q, seeded.contactId);
-    await members.load(seeded.accountId, seeded.userId); // raw SQL: checked against MEMBER_CONTEXT_SQL below
+    await members.load(seeded.accountId, seeded.userId); // raw SQL: checked against memberContextSql below
     db.off('query', onQuery);
     if (capExtra.builders.length !== 1) throw new Error('could not capture the repositories\' query builders');
-    const memberContext = { sql: MEMBER_CONTEXT_SQL, bindings: memberBindings };
-    let plansOk = await explain(db, 'MemberContextRepository.load(accountId, userId): MEMBER_CONTEXT_SQL, the per-request one', memberContext, sent);
+    const memberContext = { sql: memberContextSql(db), bindings: memberBindings };
+    let plansOk = await explain(db, 'MemberContextRepository.load(accountId, userId): memberContextSql(db), the per-request one', memberContext, sent);
     plansOk = (await explain(db, 'PermissionRepository.extraFlags(db, contactId), for comparison', capExtra.builders[0]!, sent)) && plansOk;
     for (const [label, statement] of [['MemberContextRepository.load', memberContext], ['extraFlags', capExtra.builders[0]!]] as const) {
       const st = await serverTimes(db, statement);

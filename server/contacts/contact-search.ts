@@ -61,7 +61,8 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
 
   // MariaDB estimates the primary key (account, term) plus a sort of every entry of the term as
   // cheaper than reading the first entries of this index in order: 2-5x slower, so it is named.
-  const orderedIndex = isMysql(db) ? (query.sort === 'created' ? 'contact_search_terms_by_creation' : 'contact_search_terms_by_name') : null;
+  const mysql = isMysql(db);
+  const orderedIndex = mysql ? (query.sort === 'created' ? 'contact_search_terms_by_creation' : 'contact_search_terms_by_name') : null;
   const arm = (i: number, restrict: (qb: Knex.QueryBuilder) => void, severalTerms = false, index: string | null = null) => {
     const table = index ? db.raw('?? as t force index (??)', ['contact_search_terms', index]) : 'contact_search_terms as t';
     // A range of terms can hold two of one contact's ("silva", "silveira" for "silv"): DISTINCT
@@ -74,8 +75,10 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
     }
     if (query.sort === 'created') qb.orderBy('t.contact_id', 'desc');
     else qb.orderBy([{ column: 't.name' }, { column: 't.contact_id' }]);
-    // Wrapped: SQLite allows no ORDER BY / LIMIT on the arms of a UNION themselves.
-    return db.select('*').from(qb.limit(rows).as(`b${i}`));
+    qb.limit(rows);
+    // SQLite allows no ORDER BY / LIMIT on the arms of a UNION themselves: each is wrapped in a
+    // subselect. MySQL takes them in parentheses, which spares MariaDB a temporary table per arm.
+    return mysql ? qb : db.select('*').from(qb.as(`b${i}`));
   };
   const arms = driving.ordered.map((f, i) => arm(i, (qb) => qb.where('t.term', f.word), false, orderedIndex));
   arms.push(
@@ -85,7 +88,8 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
     }, true),
   );
   // UNION, not UNION ALL: a contact found through two terms ("Maria Mariana") is listed once.
-  return arms.length === 1 ? arms[0]! : arms[0]!.union(arms.slice(1));
+  if (arms.length === 1) return arms[0]!;
+  return mysql ? db.union(arms, true) : arms[0]!.union(arms.slice(1));
 }
 
 /** `column` starts with one of `prefixes` (none: nothing matches). */
