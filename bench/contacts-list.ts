@@ -40,7 +40,7 @@ import { ContactRepository } from '../server/contacts/contacts.repository';
 import { SearchIndexRepository, type WordCount } from '../server/contacts/search-index.repository';
 import { PAGE_SIZE } from '../server/contacts/contacts.service';
 import { validatePhone } from '../server/contacts/identity';
-import { fold, nameWordsOf, parseSearch, searchTermsOf } from '../server/contacts/search-terms';
+import { countedPrefixesOf, fold, parseSearch, searchTermsOf } from '../server/contacts/search-terms';
 import { createPortal } from '../server/portal';
 import { hashPassword } from '../server/users/passwords';
 
@@ -368,8 +368,11 @@ function contactSeed(accountId: number, domain: string, createdBy: number | null
 
 async function insertContacts(db: Knex, rows: ContactSeed[]): Promise<void> {
   const words = new Map<string, WordCount>();
+  const termsOf = new Map<ContactSeed, string[]>();
   for (const c of rows) {
-    for (const word of nameWordsOf(c.name)) {
+    const terms = searchTermsOf(c);
+    termsOf.set(c, terms);
+    for (const word of countedPrefixesOf(terms)) {
       const key = `${c.account_id} ${word}`;
       if (!words.has(key)) words.set(key, { account_id: c.account_id, word, contacts: 0 });
       words.get(key)!.contacts++;
@@ -378,10 +381,11 @@ async function insertContacts(db: Knex, rows: ContactSeed[]): Promise<void> {
   await new SearchIndexRepository().addWordCounts(db, [...words.values()]);
   for (let i = 0; i < rows.length; i += BATCH) {
     const chunk = rows.slice(i, i + BATCH);
-    const terms = chunk.flatMap((c) => searchTermsOf(c).map((term) => ({ account_id: c.account_id, term, contact_id: c.id, status: c.status, name: c.name })));
+    const terms = chunk.flatMap((c) => termsOf.get(c)!.map((term) => ({ account_id: c.account_id, term, contact_id: c.id, status: c.status, name: c.name })));
     await db.transaction(async (trx) => {
       await trx('contacts').insert(chunk);
-      for (let j = 0; j < terms.length; j += BATCH) await trx('contact_search_terms').insert(terms.slice(j, j + BATCH));
+      // As SearchIndexRepository.write: terms equal only to MySQL's collation keep the first.
+      for (let j = 0; j < terms.length; j += BATCH) await trx('contact_search_terms').insert(terms.slice(j, j + BATCH)).onConflict().ignore();
     });
   }
 }

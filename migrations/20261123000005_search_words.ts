@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { SearchIndexRepository } from '../server/contacts/search-index.repository';
-import { nameWordsOf, searchTermsOf } from '../server/contacts/search-terms';
+import { rebuildSearchIndex, searchRulesV1, searchRulesV2 } from '../server/contacts/search-index-rebuild';
 
 /**
  * `contact_search_words`: how many contacts of an account have each name word. A search plans
@@ -8,7 +7,7 @@ import { nameWordsOf, searchTermsOf } from '../server/contacts/search-terms';
  * index, only the first page's worth, instead of being sorted with every other match.
  *
  * The search terms are rebuilt too, because e-mails that only repeat a name word are now marked
- * (`SHADOWED_EMAIL`): both tables are derived from `contacts`, so this runs the current rules.
+ * (the rules of this version, frozen in `searchRulesV2`).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('contact_search_words', (t) => {
@@ -17,42 +16,10 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('contacts').notNullable().defaultTo(0);
     t.primary(['account_id', 'word']);
   });
-  await rebuild(knex, true);
+  await rebuildSearchIndex(knex, searchRulesV2);
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('contact_search_words');
-  await rebuild(knex, false);
-}
-
-const BATCH = 1000;
-
-async function rebuild(knex: Knex, withWords: boolean): Promise<void> {
-  const counts = new Map<string, { account_id: number; word: string; contacts: number }>();
-  for (let after = 0; ; ) {
-    const contacts = await knex('contacts').select('id', 'account_id', 'status', 'name', 'email', 'document_number').where('id', '>', after).orderBy('id').limit(BATCH);
-    if (contacts.length === 0) break;
-    after = contacts[contacts.length - 1].id;
-    const rows = contacts.flatMap((c) =>
-      (withWords ? searchTermsOf(c) : legacyTermsOf(c)).map((term) => ({ account_id: c.account_id, term, contact_id: c.id, status: c.status, name: c.name })),
-    );
-    await knex('contact_search_terms').whereIn('contact_id', contacts.map((c) => c.id)).delete();
-    for (let i = 0; i < rows.length; i += 200) await knex('contact_search_terms').insert(rows.slice(i, i + 200)).onConflict().ignore();
-    if (!withWords) continue;
-    for (const c of contacts) {
-      for (const word of nameWordsOf(c.name)) {
-        const key = `${c.account_id} ${word}`;
-        const entry = counts.get(key) ?? { account_id: c.account_id, word, contacts: 0 };
-        entry.contacts++;
-        counts.set(key, entry);
-      }
-    }
-  }
-  // Words that only MySQL's collation makes equal ("strauß"/"straus") add up in one row there.
-  await new SearchIndexRepository().addWordCounts(knex, [...counts.values()]);
-}
-
-/** Migration 0002's terms: the e-mail always as typed. */
-function legacyTermsOf(c: { name: string; email: string; document_number?: string | null }): string[] {
-  return searchTermsOf(c).map((t) => (t.startsWith('@') ? t.slice(1) : t));
+  await rebuildSearchIndex(knex, searchRulesV1);
 }

@@ -79,7 +79,7 @@ export class ContactRepository {
   async delete(q: Q, accountId: number, id: number): Promise<void> {
     const row = await this.find(q, accountId, id);
     if (!row) return;
-    await this.search.remove(q, accountId, id, row.name);
+    await this.search.remove(q, accountId, id, row);
     await q('contacts').where({ id, account_id: accountId }).delete();
   }
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { isMysql } from '../db/knex';
-import { nameWordsOf, searchTermsOf } from './search-terms';
+import { countedPrefixesOf, searchTermsOf } from './search-terms';
 
 type Q = Knex | Knex.Transaction;
 
@@ -20,26 +20,30 @@ export interface WordCount {
 /**
  * The search tables, derived from `contacts` and always written inside the contact's own
  * transaction: `contact_search_terms` (what each contact is found by, with its status and name
- * for ordered reads) and `contact_search_words` (how many contacts share each name word).
+ * for ordered reads) and `contact_search_words` (how many contacts have each letter prefix: what
+ * a search of several words plans by).
  */
 export class SearchIndexRepository {
-  /** (Re)writes a contact's terms. `before` is the name indexed until now, absent for a new contact. */
-  async write(q: Q, accountId: number, contactId: number, contact: IndexedContact, before?: { name: string }): Promise<void> {
+  /** (Re)writes a contact's terms. `before` is what was indexed until now, absent for a new contact. */
+  async write(q: Q, accountId: number, contactId: number, contact: IndexedContact, before?: Omit<IndexedContact, 'status'>): Promise<void> {
     await q('contact_search_terms').where({ contact_id: contactId }).delete();
+    const terms = searchTermsOf(contact);
     // Status and name ride along: the search lists matches by name, per tab, from the term index.
-    const rows = searchTermsOf(contact).map((term) => ({ account_id: accountId, term, contact_id: contactId, status: contact.status, name: contact.name }));
+    const rows = terms.map((term) => ({ account_id: accountId, term, contact_id: contactId, status: contact.status, name: contact.name }));
     // Terms distinct here may be equal to MySQL's collation ("straus"/"strauß", "soren"/"søren"):
     // the primary key would refuse the second one and fail the whole save, so keep the first.
-    if (rows.length) await q('contact_search_terms').insert(rows).onConflict().ignore();
-    const now = nameWordsOf(contact.name);
-    const old = before ? nameWordsOf(before.name) : [];
-    await this.addWordCounts(q, now.filter((w) => !old.includes(w)).map((word) => ({ account_id: accountId, word, contacts: 1 })));
-    await this.subtractWords(q, accountId, old.filter((w) => !now.includes(w)));
+    for (let i = 0; i < rows.length; i += 200) await q('contact_search_terms').insert(rows.slice(i, i + 200)).onConflict().ignore();
+    const now = countedPrefixesOf(terms);
+    const old = before ? countedPrefixesOf(searchTermsOf(before)) : [];
+    const was = new Set(old);
+    const is = new Set(now);
+    await this.addWordCounts(q, now.filter((w) => !was.has(w)).map((word) => ({ account_id: accountId, word, contacts: 1 })));
+    await this.subtractWords(q, accountId, old.filter((w) => !is.has(w)));
   }
 
-  async remove(q: Q, accountId: number, contactId: number, name: string): Promise<void> {
+  async remove(q: Q, accountId: number, contactId: number, indexed: Omit<IndexedContact, 'status'>): Promise<void> {
     await q('contact_search_terms').where({ contact_id: contactId }).delete();
-    await this.subtractWords(q, accountId, nameWordsOf(name));
+    await this.subtractWords(q, accountId, countedPrefixesOf(searchTermsOf(indexed)));
   }
 
   setStatus(q: Q, accountId: number, contactId: number, status: string): Promise<unknown> {
@@ -57,7 +61,9 @@ export class SearchIndexRepository {
   }
 
   private async subtractWords(q: Q, accountId: number, words: string[]): Promise<void> {
-    if (words.length === 0) return;
-    await q('contact_search_words').where('account_id', accountId).whereIn('word', [...words].sort()).decrement('contacts', 1);
+    const sorted = [...words].sort();
+    for (let i = 0; i < sorted.length; i += 300) {
+      await q('contact_search_words').where('account_id', accountId).whereIn('word', sorted.slice(i, i + 300)).decrement('contacts', 1);
+    }
   }
 }

@@ -3,13 +3,13 @@ import { cpfSearchDigits } from './identity';
 const MAX_TERM = 100;
 
 /**
- * Marks an e-mail term that a search by letters never needs: its leading letters are (the start
- * of) a word of the contact's own name ("maria.silva@…" of Maria Silva), so any word of letters
- * it starts with already finds the contact through the name. Marked, it sorts outside every
- * letter range: a search for "maria" reads the Marias once, not once more for each of their
- * e-mails. Searches with digits or "@" read both ranges (`prefixesOf`).
+ * Marks a prefix term: `>mari` says "a word of this contact starts with the letters mari". Every
+ * prefix of the leading letters of each name word, of the e-mail and of the document is stored
+ * so: a search word of letters is then one exact term, read in list order from the term index
+ * (26 entries for the first page of "mari", however many Marias, Marianas and Marios there are),
+ * and checked for another word with one primary-key lookup. No search word starts with `>`.
  */
-export const SHADOWED_EMAIL = '@';
+export const PREFIX_MARK = '>';
 
 /** Lower-case, accents removed: "João" and "joao" are the same word to a search. */
 export function fold(s: string): string {
@@ -18,31 +18,57 @@ export function fold(s: string): string {
 
 const words = (s: string) => fold(s).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 
-/** A word of letters only: the searches that skip shadowed e-mails and can use name-word counts. */
+/** A word of letters only: found through the prefix terms. */
 export const isLetterWord = (word: string) => /^\p{L}+$/u.test(word);
 
-/** The distinct words of a name, as stored (and counted in `contact_search_words`). */
-export function nameWordsOf(name: string): string[] {
-  return [...new Set(words(name).map((w) => w.slice(0, MAX_TERM)))];
+/** `>` + each prefix of the letters `term` starts with ("ab12" → >a, >ab). */
+function letterPrefixes(term: string): string[] {
+  const lead = /^\p{L}*/u.exec(fold(term))![0].slice(0, MAX_TERM - 1);
+  return Array.from(lead, (_, i) => PREFIX_MARK + lead.slice(0, i + 1));
 }
 
-/** What a contact can be found by: each word of the name, the e-mail, the document digits. */
+/**
+ * What a contact can be found by. A word of letters finds it through the prefix terms (see
+ * PREFIX_MARK); a word with digits or "@" through the whole terms it can start: the e-mail
+ * (lower-case), the document (letters and digits) and the name words that hold digits (a word of
+ * letters only can never start with such a search word, so it is not stored whole).
+ */
 export function searchTermsOf(contact: { name: string; email: string; document_number?: string | null }): string[] {
-  const nameWords = words(contact.name);
-  const terms = new Set<string>(nameWords.map((w) => w.slice(0, MAX_TERM)));
+  const whole: string[] = [];
+  const sources = words(contact.name);
+  for (const w of sources) if (!isLetterWord(w)) whole.push(w);
   const email = contact.email.toLowerCase();
-  const lead = /^\p{L}*/u.exec(email)![0];
-  const shadowed = lead !== '' && nameWords.some((w) => w.startsWith(lead));
-  if (email) terms.add((shadowed ? SHADOWED_EMAIL + email : email).slice(0, MAX_TERM));
-  if (contact.document_number) terms.add(fold(contact.document_number).replace(/[^\p{L}\p{N}]/gu, '').slice(0, MAX_TERM));
+  if (email) whole.push(email);
+  sources.push(email);
+  if (contact.document_number) {
+    const document = fold(contact.document_number).replace(/[^\p{L}\p{N}]/gu, '');
+    whole.push(document);
+    sources.push(document);
+  }
+  const terms = new Set<string>(whole.map((t) => t.slice(0, MAX_TERM)));
+  for (const source of sources) for (const prefix of letterPrefixes(source)) terms.add(prefix);
   return [...terms].filter(Boolean);
 }
 
-/** The stored-term prefixes a search word matches: a word with digits or "@" also reads shadowed e-mails. */
-export function prefixesOf(word: string): string[] {
-  if (isLetterWord(word)) return [word];
-  // No e-mail starts with "@": such a word can only be the start of a shadowed term's own marker.
-  return word.startsWith(SHADOWED_EMAIL) ? [] : [word, (SHADOWED_EMAIL + word).slice(0, MAX_TERM)];
+/** The letter prefixes among a contact's terms, unmarked: what `contact_search_words` counts. */
+export function countedPrefixesOf(terms: readonly string[]): string[] {
+  return terms.filter((t) => t.startsWith(PREFIX_MARK)).map((t) => t.slice(PREFIX_MARK.length));
+}
+
+/** How a search word matches a contact's stored terms: one exact prefix term, or terms it starts. */
+export type TermMatch = { exact: string } | { startsWith: string } | null;
+
+export function termMatchOf(word: string): TermMatch {
+  if (isLetterWord(word)) return { exact: (PREFIX_MARK + word).slice(0, MAX_TERM) };
+  // No e-mail, document or name word starts with the mark: such a word matches nothing.
+  return word.startsWith(PREFIX_MARK) ? null : { startsWith: word };
+}
+
+/** The same test in memory: whether a contact with `terms` matches `word` (tests and the bench check the SQL by it). */
+export function termsMatch(terms: readonly string[], word: string): boolean {
+  const match = termMatchOf(word);
+  if (!match) return false;
+  return 'exact' in match ? terms.includes(match.exact) : terms.some((t) => t.startsWith(match.startsWith));
 }
 
 /**

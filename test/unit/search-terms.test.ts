@@ -1,12 +1,15 @@
 import { expect } from 'chai';
-import { fold, parseSearch, prefixesOf, searchTermsOf } from '../../server/contacts/search-terms';
+import { countedPrefixesOf, fold, parseSearch, searchTermsOf, termMatchOf, termsMatch } from '../../server/contacts/search-terms';
 
-/** True when every term of the query is a prefix of some stored term (what the list query does). */
+/** True when every word of the query matches the stored terms as the list query tests them. */
 const finds = (query: string, contact: Parameters<typeof searchTermsOf>[0]) => {
   const stored = searchTermsOf(contact);
   const terms = parseSearch(query);
-  return terms.length > 0 && terms.every((t) => prefixesOf(t).some((p) => stored.some((s) => s.startsWith(p))));
+  return terms.length > 0 && terms.every((t) => termsMatch(stored, t));
 };
+const prefixes = (letters: string) => Array.from(letters, (_, i) => `>${letters.slice(0, i + 1)}`);
+/** Each term once, first place kept (as stored). */
+const once = (terms: string[]) => [...new Set(terms)];
 
 describe('search terms', () => {
   describe('fold', () => {
@@ -30,45 +33,56 @@ describe('search terms', () => {
   });
 
   describe('searchTermsOf', () => {
-    it('each word of the name (folded), the e-mail (lower-case) and the document digits', () => {
-      expect(searchTermsOf({ name: 'João da Silva', email: 'JSilva@Exemplo.COM', document_number: '01234567890' })).to.deep.equal([
-        'joao', 'da', 'silva', 'jsilva@exemplo.com', '01234567890',
-      ]);
+    it('every prefix of each name word (folded), of the e-mail\'s and the document\'s leading letters; the e-mail and document whole', () => {
+      expect(searchTermsOf({ name: 'João da Silva', email: 'JSilva@Exemplo.COM', document_number: '01234567890' })).to.deep.equal(
+        once(['jsilva@exemplo.com', '01234567890', ...prefixes('joao'), ...prefixes('da'), ...prefixes('silva'), ...prefixes('jsilva')]),
+      );
     });
 
-    it('marks an e-mail whose leading letters start a word of the name: letters alone never need it', () => {
-      expect(searchTermsOf({ name: 'João da Silva', email: 'Joao.Silva@Exemplo.COM' })).to.deep.equal(['joao', 'da', 'silva', '@joao.silva@exemplo.com']);
-      expect(searchTermsOf({ name: 'Maria Souza', email: 'sou@x.test' })).to.deep.equal(['maria', 'souza', '@sou@x.test']);
-      expect(searchTermsOf({ name: 'Maria Souza', email: 'maria2@x.test' })).to.deep.equal(['maria', 'souza', '@maria2@x.test']);
-      // Letters that run past the word ("mariasouza"), or no letters first: the e-mail stays searchable as it is.
-      expect(searchTermsOf({ name: 'Maria Souza', email: 'mariasouza@x.test' })).to.deep.equal(['maria', 'souza', 'mariasouza@x.test']);
-      expect(searchTermsOf({ name: 'Maria Souza', email: '2maria@x.test' })).to.deep.equal(['maria', 'souza', '2maria@x.test']);
-      expect(searchTermsOf({ name: 'Maria Souza', email: 'contato@x.test' })).to.deep.equal(['maria', 'souza', 'contato@x.test']);
+    it('a prefix shared by the name and the e-mail is stored once', () => {
+      expect(searchTermsOf({ name: 'Maria Souza', email: 'maria2@x.test' })).to.deep.equal(['maria2@x.test', ...prefixes('maria'), ...prefixes('souza')]);
+      expect(searchTermsOf({ name: 'Silva SILVA Sílva', email: 'silva@x.test' })).to.deep.equal(['silva@x.test', ...prefixes('silva')]);
     });
 
     it('splits names at hyphens, apostrophes and other separators', () => {
-      expect(searchTermsOf({ name: "Ana-Maria D'Ávila  O.  Souza", email: 'b@c.test' })).to.deep.equal(['ana', 'maria', 'd', 'avila', 'o', 'souza', 'b@c.test']);
+      expect(searchTermsOf({ name: "Ana-Maria D'Ávila  O.  Souza", email: '1@c.test' })).to.deep.equal(
+        once(['1@c.test', ...prefixes('ana'), ...prefixes('maria'), '>d', ...prefixes('avila'), '>o', ...prefixes('souza')]),
+      );
     });
 
-    it('keeps each term once', () => {
-      expect(searchTermsOf({ name: 'Silva SILVA Sílva', email: 'silva@x.test' })).to.deep.equal(['silva', '@silva@x.test']);
+    it('a name word with digits is kept whole too (a search with digits finds it), with the prefixes of its leading letters', () => {
+      expect(searchTermsOf({ name: 'Sala 42B Filial2', email: '9@x.test' })).to.deep.equal(['42b', 'filial2', '9@x.test', ...prefixes('sala'), ...prefixes('filial')]);
     });
 
     it('without a document, no document term; a foreign document loses its separators', () => {
-      expect(searchTermsOf({ name: 'Ana', email: 'bia@x.test', document_number: null })).to.deep.equal(['ana', 'bia@x.test']);
-      expect(searchTermsOf({ name: 'Ana', email: 'bia@x.test' })).to.deep.equal(['ana', 'bia@x.test']);
-      expect(searchTermsOf({ name: 'Ana', email: 'bia@x.test', document_number: 'AB-123/45' })).to.deep.equal(['ana', 'bia@x.test', 'ab12345']);
+      expect(searchTermsOf({ name: 'Ana', email: '1@x.test', document_number: null })).to.deep.equal(['1@x.test', ...prefixes('ana')]);
+      expect(searchTermsOf({ name: 'Ana', email: '1@x.test', document_number: 'AB-123/45' })).to.deep.equal(once(['1@x.test', 'ab12345', ...prefixes('ana'), ...prefixes('ab')]));
     });
 
     it('cuts each term to 100 characters (the column size)', () => {
       const long = 'a'.repeat(150);
       const terms = searchTermsOf({ name: long, email: `${'b'.repeat(120)}@x.test` });
-      expect(terms).to.deep.equal(['a'.repeat(100), 'b'.repeat(100)]);
+      expect(terms).to.include('b'.repeat(100));
+      expect(terms).to.include(`>${'a'.repeat(99)}`);
+      expect(terms.filter((t) => t.startsWith('>a'))).to.have.length(99);
       for (const t of terms) expect(t.length).to.be.at.most(100);
     });
 
     it('never yields an empty term', () => {
-      expect(searchTermsOf({ name: ' -- ', email: 'x@y.test', document_number: '' })).to.deep.equal(['x@y.test']);
+      expect(searchTermsOf({ name: ' -- ', email: '1@y.test', document_number: '' })).to.deep.equal(['1@y.test']);
+    });
+
+    it('the counted prefixes are the marked ones, unmarked', () => {
+      expect(countedPrefixesOf(searchTermsOf({ name: 'Ana Lu', email: '1@y.test' }))).to.deep.equal(['a', 'an', 'ana', 'l', 'lu']);
+    });
+  });
+
+  describe('termMatchOf', () => {
+    it('a word of letters is one exact prefix term; a word with digits or "@" the terms it starts; none starts with the mark', () => {
+      expect(termMatchOf('mari')).to.deep.equal({ exact: '>mari' });
+      expect(termMatchOf('ana.s@x')).to.deep.equal({ startsWith: 'ana.s@x' });
+      expect(termMatchOf('123456')).to.deep.equal({ startsWith: '123456' });
+      expect(termMatchOf('>mari@')).to.equal(null);
     });
   });
 
@@ -128,7 +142,7 @@ describe('search terms', () => {
       expect(finds('maria@exemplo.com', joao)).to.equal(false);
     });
 
-    it('a marked e-mail is found by every start of it that found it unmarked', () => {
+    it('an e-mail is found by every start of it the user can type', () => {
       const people = [
         joao,
         { name: 'Maria Souza', email: 'maria2@x.test' },
@@ -136,6 +150,7 @@ describe('search terms', () => {
         { name: 'Ana Lima', email: 'an@x.test' },
         { name: 'Ana Lima', email: 'analima@x.test' },
         { name: 'Ana Lima', email: '9ana@x.test' },
+        { name: 'Ana Lima', email: 'joão.ç@x.test' },
       ];
       for (const person of people) {
         for (let k = 1; k <= person.email.length; k++) {
@@ -146,6 +161,18 @@ describe('search terms', () => {
         }
       }
       expect(finds('@maria2', { name: 'Maria Souza', email: 'maria2@x.test' })).to.equal(false);
+    });
+
+    it('by the letters a document starts with', () => {
+      const foreign = { name: 'Hans Müller', email: '1@x.test', document_number: 'AB-123/45' };
+      for (const q of ['ab', 'AB', 'ab12', 'ab12345', 'muller', 'mü']) expect(finds(q, foreign), q).to.equal(true);
+      for (const q of ['abc', 'b', '12']) expect(finds(q, foreign), q).to.equal(false);
+    });
+
+    it('a name word with digits by its start, digits included', () => {
+      const room = { name: 'Sala 42B', email: 'x@x.test' };
+      for (const q of ['42', '42b', 'sala 42', 's']) expect(finds(q, room), q).to.equal(true);
+      for (const q of ['2b', 'b']) expect(finds(q, room), q).to.equal(false);
     });
 
     it('by CPF with or without mask', () => {
