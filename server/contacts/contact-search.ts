@@ -49,7 +49,7 @@ export function frequentWords(db: Knex, accountId: number): Promise<FrequentWord
  * checked per contact: one primary-key lookup for letters, the contact's own terms otherwise.
  * The result is exactly "every word matches", whatever `frequent` holds: it only picks the order.
  */
-export function searchIds(db: Knex, query: ListQuery, frequent: readonly FrequentWord[]): Knex.QueryBuilder {
+export function searchIds(db: Knex, query: ListQuery, frequent: readonly FrequentWord[]): SearchRead {
   const counts = new Map(frequent.map((f) => [f.word, f.contacts]));
   const plans = query.terms.map((word, index) => ({
     index,
@@ -62,6 +62,9 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
   const match = driving.match;
 
   let qb: Knex.QueryBuilder;
+  // With other words to check, MySQL would join each contact before the check (STRAIGHT_JOIN
+  // keeps the semi-join last): ~220 rows read for 26 on "maria silva". The ids come first there.
+  const ordered = Boolean(match && 'exact' in match) && plans.length === 1;
   if (match && 'exact' in match) {
     // MariaDB estimated the primary key (account, term) plus a sort of every entry of the term as
     // cheaper than reading the first entries of this index in order: 2-5x slower, so it is named.
@@ -90,7 +93,17 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
   }
   if (query.sort === 'created') qb.orderBy('t.contact_id', 'desc');
   else qb.orderBy([{ column: 't.name' }, { column: 't.contact_id' }]);
-  return qb.limit(rows);
+  return { ids: qb.limit(rows), ordered };
+}
+
+/**
+ * `ids` selects `t.contact_id` (and `t.name`) of the first matches in list order. `ordered`: a
+ * one-word read from the index in that order, nothing to sort or check, so the contacts can be
+ * joined row by row.
+ */
+export interface SearchRead {
+  ids: Knex.QueryBuilder;
+  ordered: boolean;
 }
 
 /** `column` starts with `word`: LIKE on MySQL; a range on SQLite, whose LIKE ignores the index. */
