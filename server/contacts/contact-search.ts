@@ -50,7 +50,7 @@ export function frequentWords(db: Knex, accountId: number): Promise<FrequentWord
  * The result is exactly "every word matches", whatever `frequent` holds: it only picks the order.
  */
 export function searchIds(db: Knex, query: ListQuery, frequent: readonly FrequentWord[]): SearchRead {
-  const counts = new Map(frequent.map((f) => [f.word, f.contacts]));
+  const counts = countsOf(frequent);
   const plans = query.terms.map((word, index) => ({
     index,
     match: termMatchOf(word),
@@ -104,6 +104,14 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
 export interface SearchRead {
   ids: Knex.QueryBuilder;
   ordered: boolean;
+}
+
+/** The list as a map, built once per cached list (an account has hundreds of frequent prefixes). */
+const maps = new WeakMap<readonly FrequentWord[], ReadonlyMap<string, number>>();
+function countsOf(frequent: readonly FrequentWord[]): ReadonlyMap<string, number> {
+  let map = maps.get(frequent);
+  if (!map) maps.set(frequent, (map = new Map(frequent.map((f) => [f.word, f.contacts]))));
+  return map;
 }
 
 /** `column` starts with `word`: LIKE on MySQL; a range on SQLite, whose LIKE ignores the index. */

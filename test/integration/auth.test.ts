@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { dateAsISO } from 'connect-session-knex/dist/utils.js';
 import supertest from 'supertest';
 import { addMember, createAccount, PASSWORD, uniqueEmail } from '../support/fixtures';
 import { agent, csrfFrom, loggedIn, login, sharedPortal, startPortal, type TestPortal } from '../support/portal';
@@ -307,5 +308,36 @@ describe('account picker and layout', () => {
     expect(picker.status).to.equal(200);
     expect(picker.text).to.contain(NO_ACCESS);
     expect(picker.text).not.to.contain(`href="/accounts/${accountId}"`);
+  });
+});
+
+describe('session idle timeout', () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await sharedPortal();
+  });
+
+  const sidOf = (cookie: string) => {
+    const signed = decodeURIComponent(cookie.slice('portal.sid='.length)); // "s:<sid>.<signature>"
+    return signed.slice(2, signed.lastIndexOf('.'));
+  };
+  const expiresAt = async (sid: string) => new Date((await portal.db('sessions').where({ sid }).first()).expired).getTime();
+
+  it('a page view renews the expiry; a session idle past it no longer opens any page', async () => {
+    const { admin, accountId } = await createAccount(portal.db);
+    const a = agent(portal);
+    const sid = sidOf(sessionCookie(await login(a, admin.email, PASSWORD))!);
+    // As if the user had been idle for most of the timeout.
+    await portal.db('sessions').where({ sid }).update({ expired: dateAsISO(portal.db, new Date(Date.now() + 90_000)) });
+    expect((await a.get(`/accounts/${accountId}/contacts`)).status).to.equal(200);
+    // The renewal is written after the page went out: wait for it (at most 2 s).
+    const renewedBy = Date.now() + 25 * 60_000;
+    for (let i = 0; i < 40 && (await expiresAt(sid)) < renewedBy; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await expiresAt(sid)).to.be.greaterThan(renewedBy);
+
+    await portal.db('sessions').where({ sid }).update({ expired: dateAsISO(portal.db, new Date(Date.now() - 1_000)) });
+    const res = await a.get(`/accounts/${accountId}/contacts`);
+    expect(res.status).to.equal(302);
+    expect(res.headers.location).to.equal('/login');
   });
 });
