@@ -28,18 +28,33 @@ function letterPrefixes(term: string): string[] {
 }
 
 /**
+ * The e-mail from each later word of its name part on ("vera.batista2@x.com" → "batista2@x.com"):
+ * someone typing "batista2" or "vera.batista2" (without "@": two words) finds it as they find a
+ * name word.
+ */
+function emailWordStarts(email: string): string[] {
+  const at = email.lastIndexOf('@');
+  const local = at < 0 ? email : email.slice(0, at);
+  return [...local.matchAll(/[^\p{L}\p{N}]+/gu)].map((m) => m.index + m[0].length).filter((start) => start < local.length).map((start) => email.slice(start));
+}
+
+/**
  * What a contact can be found by. A word of letters finds it through the prefix terms (see
  * PREFIX_MARK); a word with digits or "@" through the whole terms it can start: the e-mail
- * (lower-case), the document (letters and digits) and the name words that hold digits (a word of
- * letters only can never start with such a search word, so it is not stored whole).
+ * (lower-case) from each word of its name part, the document (letters and digits) and the name
+ * words that hold digits (a word of letters only can never start with such a search word, so it
+ * is not stored whole).
  */
 export function searchTermsOf(contact: { name: string; email: string; document_number?: string | null }): string[] {
   const whole: string[] = [];
   const sources = words(contact.name);
   for (const w of sources) if (!isLetterWord(w)) whole.push(w);
   const email = contact.email.toLowerCase();
-  if (email) whole.push(email);
-  sources.push(email);
+  if (email) {
+    const starts = [email, ...emailWordStarts(email)];
+    whole.push(...starts);
+    sources.push(...starts);
+  }
   if (contact.document_number) {
     const document = fold(contact.document_number).replace(/[^\p{L}\p{N}]/gu, '');
     whole.push(document);

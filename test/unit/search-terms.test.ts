@@ -50,6 +50,14 @@ describe('search terms', () => {
       );
     });
 
+    it('the e-mail also from each later word of its name part, with that word\'s prefixes', () => {
+      expect(searchTermsOf({ name: 'Vera', email: 'Vera.Batista2@cbt.com.br' })).to.deep.equal(
+        once(['vera.batista2@cbt.com.br', 'batista2@cbt.com.br', ...prefixes('vera'), ...prefixes('batista')]),
+      );
+      expect(searchTermsOf({ name: 'Ana', email: 'a_b-c+d@x.test' })).to.deep.equal(once(['a_b-c+d@x.test', 'b-c+d@x.test', 'c+d@x.test', 'd@x.test', ...prefixes('ana'), '>b', '>c', '>d']));
+      expect(searchTermsOf({ name: 'Ana', email: 'ana.@x.test' })).to.deep.equal(['ana.@x.test', ...prefixes('ana')]);
+    });
+
     it('a name word with digits is kept whole too (a search with digits finds it), with the prefixes of its leading letters', () => {
       expect(searchTermsOf({ name: 'Sala 42B Filial2', email: '9@x.test' })).to.deep.equal(['42b', 'filial2', '9@x.test', ...prefixes('sala'), ...prefixes('filial')]);
     });
@@ -161,6 +169,13 @@ describe('search terms', () => {
         }
       }
       expect(finds('@maria2', { name: 'Maria Souza', email: 'maria2@x.test' })).to.equal(false);
+    });
+
+    it('by a later word of the e-mail\'s name part, typed alone or with the ones before it', () => {
+      const vera = { name: 'Vera Lúcia', email: 'vera.batista2@cbt.com.br' };
+      for (const q of ['batista2', 'batista', 'bat', 'vera.batista2', 'vera batista2', 'lucia.batista2', 'batista2@cbt', 'Batista2@CBT.com.br']) expect(finds(q, vera), q).to.equal(true);
+      // Not the middle of a word, nor the domain alone.
+      for (const q of ['atista2', 'batista3', 'cbt', 'com']) expect(finds(q, vera), q).to.equal(false);
     });
 
     it('by the letters a document starts with', () => {
