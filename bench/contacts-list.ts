@@ -27,7 +27,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +34,7 @@ import autocannon, { type Result } from 'autocannon';
 import { cnpj, cpf } from 'cpf-cnpj-validator';
 import knexFactory, { type Knex } from 'knex';
 import { loadConfig } from '../server/config';
+import { databaseCpuMs } from './database-cpu';
 import { FREQUENT_WORD_MIN } from '../server/contacts/contact-search';
 import { ContactRepository } from '../server/contacts/contacts.repository';
 import { SearchIndexRepository, type WordCount } from '../server/contacts/search-index.repository';
@@ -581,23 +581,6 @@ function load(url: string, cookies: string[], seconds: number, connections = CON
     );
   });
 }
-
-/** CPU time (user + system) of the local `mariadbd`/`mysqld` so far, in ms; NaN when it cannot be read. */
-function databaseCpuMs(): number {
-  try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!/^\d+ \((mariadbd|mysqld)\)/.test(stat)) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-    }
-  } catch {
-    // not Linux, or /proc not readable: the figure is left out
-  }
-  return NaN;
-}
-const CLOCK_TICKS = 100;
 
 interface Measured {
   label: string;
