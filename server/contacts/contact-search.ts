@@ -17,9 +17,9 @@ const caches = new WeakMap<Knex, Map<number, { at: number; words: Promise<Freque
 
 /**
  * The account's frequent letter prefixes ("m", "ma", "mar", "mari", "maria", "silva"…) with their
- * contact counts, kept per process for a minute. Only the plan depends on
- * them, never the result (see `searchStatement`), so a word that became frequent in another
- * process a moment ago costs speed for a minute, not correctness; no invalidation is needed.
+ * contact counts, kept per process for a minute. Only the plan depends on them, never the result
+ * (see `searchIds`), so a prefix that became frequent in another process a moment ago costs speed
+ * for a minute, not correctness; no invalidation is needed.
  */
 export function frequentWords(db: Knex, accountId: number): Promise<FrequentWord[]> {
   let cache = caches.get(db);
