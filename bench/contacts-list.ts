@@ -478,7 +478,7 @@ interface Scenario {
   name: string;
   label: string;
   /** `after`: the cursor the page before carries in its "next" link (filled in from the data). */
-  query: { q?: string; page?: number; viaLink?: boolean; after?: { id: number; name: string } };
+  query: { q?: string; page?: number; viaLink?: boolean; viaPrevLink?: boolean; after?: { id: number; name: string }; before?: { id: number; name: string } };
 }
 
 async function explain(db: Knex, accountId: number, scenarios: Scenario[]): Promise<boolean> {
@@ -517,7 +517,13 @@ async function explain(db: Knex, accountId: number, scenarios: Scenario[]): Prom
       const last = before[PAGE_SIZE - 1]!;
       s.query.after = { id: Number(last.id), name: String(last.name) };
     }
-    const query = { accountId, status: 'active' as const, terms, sort: 'name' as const, offset: s.query.after ? 0 : (page - 1) * PAGE_SIZE, limit: PAGE_SIZE, after: s.query.after };
+    if (s.query.viaPrevLink) {
+      // Where page + 1 begins: what its "previous" link carries.
+      const next = await repo.list(db, { accountId, status: 'active', terms, sort: 'name', offset: page * PAGE_SIZE, limit: PAGE_SIZE });
+      s.query.before = { id: Number(next[0]!.id), name: String(next[0]!.name) };
+    }
+    const byCursor = s.query.after || s.query.before;
+    const query = { accountId, status: 'active' as const, terms, sort: 'name' as const, offset: byCursor ? 0 : (page - 1) * PAGE_SIZE, limit: PAGE_SIZE, after: s.query.after, before: s.query.before };
     // Every statement the list runs: a search plans with the account's frequent words (read once a minute per process).
     if (query.terms.length) await analyze(`${s.label}: frequent words (once a minute)`, db('contact_search_words').select('word', 'contacts').where('account_id', accountId).where('contacts', '>=', FREQUENT_WORD_MIN));
     await analyze(s.label, (await repo.listQuery(db, query)).statement);
@@ -656,6 +662,7 @@ async function main(): Promise<void> {
     scenarios = [
       { name: 'first', label: 'first page', query: {} },
       { name: 'deep', label: 'deep page (page=200 from its "next" link)', query: { page: 200, viaLink: true } },
+      { name: 'back', label: 'page 199 from page 200\'s "previous" link', query: { page: 199, viaPrevLink: true } },
       { name: 'deeptyped', label: 'deep page (page=200 typed)', query: { page: 200 } },
       { name: 'name', label: 'name search (q=silva)', query: { q: 'silva' } },
       { name: 'prefix', label: 'name prefix (q=mari)', query: { q: 'mari' } },
@@ -676,6 +683,7 @@ async function main(): Promise<void> {
     if (s.query.q) p.set('q', s.query.q);
     if (s.query.page) p.set('page', String(s.query.page));
     if (s.query.after) p.set('after', `${s.query.after.id}.${s.query.after.name}`);
+    if (s.query.before) p.set('before', `${s.query.before.id}.${s.query.before.name}`);
     const qs = p.toString();
     return base + (qs ? `?${qs}` : '');
   };
@@ -703,6 +711,11 @@ async function main(): Promise<void> {
       const before = await fetch(`${portalServer.url}${base}?page=${s.query.page! - 1}`, { headers: { ...HEADERS, cookie: cookies[0]! } }).then((r) => r.text());
       const href = /<a href="([^"]+)"[^>]* rel="next"/.exec(before)?.[1]?.replace(/&amp;/g, '&');
       if (href !== pathOf(s)) throw new Error(`page ${s.query.page! - 1} links to ${href}, not to the measured ${pathOf(s)}`);
+    }
+    for (const s of scenarios.filter((x) => x.query.viaPrevLink)) {
+      const after = await fetch(`${portalServer.url}${base}?page=${s.query.page! + 1}`, { headers: { ...HEADERS, cookie: cookies[0]! } }).then((r) => r.text());
+      const href = /<a href="([^"]+)"[^>]* rel="prev"/.exec(after)?.[1]?.replace(/&amp;/g, '&');
+      if (href !== pathOf(s)) throw new Error(`page ${s.query.page! + 1} links back to ${href}, not to the measured ${pathOf(s)}`);
     }
     for (const s of scenarios) {
       const ceiling = await ceilingNow();

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { isMysql } from '../db/knex';
 import { isLetterWord, termMatchOf } from './search-terms';
-import { afterCursor, type ListQuery } from './contacts.repository';
+import { orderPage, pageCursor, pageRows, type ListQuery } from './contacts.repository';
 
 export interface FrequentWord {
   word: string;
@@ -57,7 +57,7 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
     estimate: isLetterWord(word) ? (counts.get(word) ?? FREQUENT_WORD_MIN - 1) : 0,
   }));
   const driving = plans.reduce((best, p) => (p.estimate < best.estimate ? p : best));
-  const rows = query.offset + query.limit + 1;
+  const rows = query.offset + pageRows(query);
   const columns = query.sort === 'created' ? ['t.contact_id'] : ['t.contact_id', 't.name'];
   const match = driving.match;
 
@@ -76,7 +76,7 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
     else qb.whereRaw('1 = 0');
   }
   qb.where({ 't.account_id': query.accountId, 't.status': query.status });
-  if (query.after) afterCursor(qb, query, 't.name', 't.contact_id');
+  pageCursor(qb, query, 't.name', 't.contact_id');
   for (const other of plans) {
     if (other === driving) continue;
     const m = other.match;
@@ -91,8 +91,7 @@ export function searchIds(db: Knex, query: ListQuery, frequent: readonly Frequen
       else withPrefix(db, sub.where('s.contact_id', db.ref('t.contact_id')), 's.term', m.startsWith);
     });
   }
-  if (query.sort === 'created') qb.orderBy('t.contact_id', 'desc');
-  else qb.orderBy([{ column: 't.name' }, { column: 't.contact_id' }]);
+  orderPage(qb, query, 't.name', 't.contact_id');
   return { ids: qb.limit(rows), ordered };
 }
 

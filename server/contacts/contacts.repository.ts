@@ -48,6 +48,11 @@ export interface ListQuery {
   limit: number;
   /** The last row of the previous page: the page starts right after it (then `offset` is 0). */
   after?: PageCursor;
+  /**
+   * The first row of the next page ("Anterior" from it): the page is the `limit` rows right before
+   * it, read backwards from the cursor (then `offset` is 0 and `after` absent).
+   */
+  before?: PageCursor;
 }
 
 /** Where a page ends, in list order: the contact's id and, when sorted by name, its name. */
@@ -100,10 +105,15 @@ export class ContactRepository {
     return (await q('contacts').select('id').where({ account_id: accountId, document_type: type, document_number: number }).first())?.id;
   }
 
-  /** Returns up to `limit + 1` rows, so the caller knows whether a next page exists without counting. */
+  /**
+   * Returns up to `limit + 1` rows, so the caller knows whether a next page exists without
+   * counting; before a cursor, up to `limit` (a next page exists: the one the cursor came from).
+   * In list order either way.
+   */
   async list(db: Knex, query: ListQuery): Promise<Record<string, unknown>[]> {
     const { statement } = await this.listQuery(db, query);
-    return selectRows(db, statement);
+    const rows = await selectRows<Record<string, unknown>>(db, statement);
+    return query.before ? rows.reverse() : rows;
   }
 
   /**
@@ -113,7 +123,8 @@ export class ContactRepository {
    */
   async listQuery(db: Knex, query: ListQuery): Promise<{ statement: Knex.QueryBuilder }> {
     // Wrapped in an object: a promise resolving to a query builder would run it (it is thenable).
-    if (query.terms.length === 0) return { statement: !query.after && query.offset >= DEFERRED_JOIN_FROM ? this.deepPage(db, query) : this.plainPage(db, query) };
+    const byCursor = query.after || query.before;
+    if (query.terms.length === 0) return { statement: !byCursor && query.offset >= DEFERRED_JOIN_FROM ? this.deepPage(db, query) : this.plainPage(db, query) };
     return { statement: this.searchPage(db, query, await frequentWords(db, query.accountId)) };
   }
 
@@ -125,13 +136,13 @@ export class ContactRepository {
       // the read stops at the page's last row. MySQL is told that order (STRAIGHT_JOIN; it would
       // otherwise weigh starting from contacts); SQLite's planner starts from the ordered read.
       const join = isMysql(db) ? ids.joinRaw('straight_join ?? as c force index (primary) on c.id = t.contact_id', ['contacts']) : ids.join('contacts as c', 'c.id', 't.contact_id');
-      return join.clearSelect().select(listColumns).where({ 'c.account_id': query.accountId, 'c.status': query.status }).offset(query.offset).limit(query.limit + 1);
+      return join.clearSelect().select(listColumns).where({ 'c.account_id': query.accountId, 'c.status': query.status }).offset(query.offset).limit(pageRows(query));
     }
     // Sorted matches (a range of whole terms): their ids first, then 26 contacts by primary key
     // (MySQL: named, for the reason given at contactsInListOrder).
     const contacts = isMysql(db) ? db.raw('?? as c force index (primary)', ['contacts']) : 'contacts as c';
     const q = db.from(contacts).select(listColumns).join(ids.as('k'), 'k.contact_id', 'c.id').where({ 'c.account_id': query.accountId, 'c.status': query.status });
-    return orderPage(q, query.sort).offset(query.offset).limit(query.limit + 1);
+    return orderPage(q, query, 'c.name', 'c.id').offset(query.offset).limit(pageRows(query));
   }
 
   /**
@@ -140,8 +151,8 @@ export class ContactRepository {
    */
   private plainPage(db: Knex, query: ListQuery) {
     const q = db.from(contactsInListOrder(db, query.sort)).select(listColumns).where({ 'c.account_id': query.accountId, 'c.status': query.status });
-    if (query.after) afterCursor(q, query, 'c.name', 'c.id');
-    return orderPage(q, query.sort).offset(query.offset).limit(query.limit + 1);
+    pageCursor(q, query, 'c.name', 'c.id');
+    return orderPage(q, query, 'c.name', 'c.id').offset(query.offset).limit(pageRows(query));
   }
 
   /**
@@ -172,16 +183,33 @@ export class ContactRepository {
 const DEFERRED_JOIN_FROM = 250;
 
 /**
- * Rows after the cursor in list order: a "next" link reads 26 index entries on page 200 as on
- * page 1, where an offset reads (and skips) every row before it.
+ * Rows after the cursor in list order (`after`), or before it (`before`, read backwards): a
+ * "next" or "previous" link reads 26 index entries on page 200 as on page 1, where an offset
+ * reads (and skips) every row before it.
  */
-export function afterCursor(q: Knex.QueryBuilder, query: Pick<ListQuery, 'sort' | 'after'>, nameColumn: string, idColumn: string) {
-  const { id, name } = query.after!;
-  if (query.sort === 'created') return q.where(idColumn, '<', id);
+export function pageCursor(q: Knex.QueryBuilder, query: Pick<ListQuery, 'sort' | 'after' | 'before'>, nameColumn: string, idColumn: string) {
+  const cursor = query.after ?? query.before;
+  if (!cursor) return q;
+  const { id, name } = cursor;
+  const forward = Boolean(query.after);
+  // Newest first: "after" is an older (smaller) id.
+  if (query.sort === 'created') return q.where(idColumn, forward ? '<' : '>', id);
   // `name >= ?` first: the index seeks to the cursor. Written only as "name > ? or (name = ? and
   // id > ?)", MariaDB read the index from the top and filtered (5,000 entries on page 200).
-  return q.where(nameColumn, '>=', name).where((w) => w.where(nameColumn, '>', name).orWhere(idColumn, '>', id));
+  const [bound, strict] = forward ? ['>=', '>'] : ['<=', '<'];
+  return q.where(nameColumn, bound, name).where((w) => w.where(nameColumn, strict, name).orWhere(idColumn, strict, id));
 }
+
+/** The list order (by name, or newest first); reversed for a page read backwards from a `before` cursor. */
+export function orderPage(q: Knex.QueryBuilder, query: Pick<ListQuery, 'sort' | 'before'>, nameColumn: string, idColumn: string) {
+  const back = Boolean(query.before);
+  if (query.sort === 'created') return q.orderBy(idColumn, back ? 'asc' : 'desc');
+  const direction = back ? 'desc' : 'asc';
+  return q.orderBy([{ column: nameColumn, order: direction }, { column: idColumn, order: direction }]);
+}
+
+/** Read one row past the page to know whether another follows; backwards, the page is enough. */
+export const pageRows = (query: Pick<ListQuery, 'limit' | 'before'>) => (query.before ? query.limit : query.limit + 1);
 
 /**
  * `contacts as c`, read through the index that holds the list order (MySQL: named). Left to
@@ -193,8 +221,4 @@ export function afterCursor(q: Knex.QueryBuilder, query: Pick<ListQuery, 'sort' 
 function contactsInListOrder(db: Knex, sort: ListQuery['sort']): Knex.Raw | string {
   if (!isMysql(db)) return 'contacts as c';
   return db.raw('?? as c force index (??)', ['contacts', sort === 'created' ? 'contacts_list_by_creation' : 'contacts_list_by_name']);
-}
-
-function orderPage(q: Knex.QueryBuilder, sort: ListQuery['sort']) {
-  return sort === 'created' ? q.orderBy('c.id', 'desc') : q.orderBy([{ column: 'c.name' }, { column: 'c.id' }]);
 }

@@ -45,6 +45,7 @@ describe('contacts list: deep pages (page 11 and beyond read ids from the index 
   });
 
   const nextHref = (html: string) => /<a href="([^"]+)"[^>]* rel="next"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+  const prevHref = (html: string) => /<a href="([^"]+)"[^>]* rel="prev"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
 
   /** Follows the "next" links from page 1 to the end, as a user clicking through would. */
   async function clickThrough(first: string) {
@@ -85,13 +86,58 @@ describe('contacts list: deep pages (page 11 and beyond read ids from the index 
     expect((await clickThrough(`/accounts/${account.accountId}/contacts?q=souz+pess&sort=created`)).seen).to.deep.equal(souzasNewest);
   });
 
+  /** From the last page, follows the "previous" links back to page 1. */
+  async function clickBack(first: string) {
+    const pages: string[][] = [];
+    const links: string[] = [];
+    let last = first;
+    for (let url: string | undefined = first; url; url = nextHref((await agent.get(url)).text)) last = url;
+    for (let url: string | undefined = last; url; ) {
+      const res = await agent.get(url);
+      expect(res.status).to.equal(200);
+      pages.unshift(namesOnPage(res.text));
+      url = prevHref(res.text);
+      if (url) links.push(url);
+    }
+    return { pages, links };
+  }
+
+  it('"previous" links carry where the page began: clicking back from the last page shows every page as it was', async () => {
+    const all = [...names, account.admin.name].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const { pages, links } = await clickBack(`/accounts/${account.accountId}/contacts`);
+    expect(pages.flat()).to.deep.equal(all);
+    expect(pages.map((p) => p.length)).to.deep.equal([...Array(12).fill(25), 21]);
+    expect(links).to.have.length(12);
+    expect(links[0]).to.match(/[?&]page=12&before=\d+\.Pessoa/);
+    // To page 1 no cursor: the first page is always read from the top.
+    expect(links[11]).to.not.contain('before=');
+    // A page reached backwards still links forward, to the page it came from.
+    const page11 = await agent.get(links[1]!);
+    expect(page11.text).to.contain('Página 11');
+    expect(namesOnPage((await agent.get(nextHref(page11.text)!)).text)).to.deep.equal(all.slice(275, 300));
+  });
+
+  it('newest first and searches go back the same way', async () => {
+    const newestFirst = [...names].reverse().concat(account.admin.name);
+    expect((await clickBack(`/accounts/${account.accountId}/contacts?sort=created`)).pages.flat()).to.deep.equal(newestFirst);
+    const souzas = names.filter((n) => n.endsWith('Souza')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect((await clickBack(`/accounts/${account.accountId}/contacts?q=souza`)).pages.flat()).to.deep.equal(souzas);
+    const souzasNewest = names.filter((n) => n.endsWith('Souza')).reverse();
+    expect((await clickBack(`/accounts/${account.accountId}/contacts?q=souz+pess&sort=created`)).pages.flat()).to.deep.equal(souzasNewest);
+    expect((await clickBack(`/accounts/${account.accountId}/contacts?q=pess+souza`)).pages.flat()).to.deep.equal(souzas);
+  });
+
   it('a page reached by its link does not shift when a contact is added before it', async () => {
     const first = await agent.get(`/accounts/${account.accountId}/contacts`);
     const link = nextHref(first.text)!;
     const before = namesOnPage((await agent.get(link)).text);
+    const page4 = await agent.get(`/accounts/${account.accountId}/contacts?page=4`);
+    const back = prevHref(page4.text)!; // page 3, read backwards from page 4's first row
+    const page3 = namesOnPage((await agent.get(back)).text);
     const id = await new ContactRepository().insert(portal.db, { account_id: account.accountId, user_id: null, status: 'active', profile: 'member', name: 'Aaa Primeira', email: 'aaa@deep.test', country: 'BR' });
     try {
       expect(namesOnPage((await agent.get(link)).text)).to.deep.equal(before);
+      expect(namesOnPage((await agent.get(back)).text)).to.deep.equal(page3);
       // The page number alone counts from the top again: the new contact moved everything by one.
       expect(namesOnPage((await agent.get(`/accounts/${account.accountId}/contacts?page=2`)).text)[1]).to.equal(before[0]);
     } finally {
@@ -106,6 +152,12 @@ describe('contacts list: deep pages (page 11 and beyond read ids from the index 
       expect(res.status, after).to.equal(200);
       expect(namesOnPage(res.text), after).to.deep.equal(all.slice(50, 75));
     }
+    for (const before of ['abc', '-5.Pessoa', `1.${'x'.repeat(300)}`]) {
+      const res = await agent.get(`/accounts/${account.accountId}/contacts?page=3&before=${encodeURIComponent(before)}`);
+      expect(namesOnPage(res.text), before).to.deep.equal(all.slice(50, 75));
+    }
+    // A cursor never moves page 1 off the top.
+    expect(namesOnPage((await agent.get(`/accounts/${account.accountId}/contacts?page=1&before=${encodeURIComponent(`999999.Zz`)}`)).text)).to.deep.equal(all.slice(0, 25));
     // An id-only cursor belongs to the newest-first order.
     const newestFirst = [...names].reverse().concat(account.admin.name);
     const res = await agent.get(`/accounts/${account.accountId}/contacts?sort=created&page=3&after=1.Pessoa`);
