@@ -17,6 +17,8 @@ declare module 'autocannon' {
 
   interface Client {
     setHeaders(headers: Record<string, string>): void;
+    /** Each answer: its status, size and latency in ms. */
+    on(event: 'response', listener: (statusCode: number, bytes: number, responseTime: number) => void): void;
   }
 
   interface Options {

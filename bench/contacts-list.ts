@@ -19,6 +19,7 @@
  * used), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (32), BENCH_SESSIONS
  * (how many logins the connections share, default 32: one browser session per connection),
  * BENCH_WORKERS (node:cluster processes per server, default 1, the same for both servers),
+ * BENCH_SLICES (4: the ceiling and the portal alternate in that many stretches per scenario),
  * BENCH_ONLY (comma-separated scenario names), BENCH_SKIP_SEED=1 (reuse portal_bench as seeded),
  * BENCH_CPU_PROF=<dir> (the server child writes a V8 CPU profile there), BENCH_LIGHT_CONNECTIONS=<n>
  * (a second pass per scenario with n connections: latency without the queue of 32).
@@ -48,6 +49,8 @@ const DB_NAME = 'portal_bench';
 const SERVER_URL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+/** Alternating stretches of ceiling and portal load per scenario (see measurePair). */
+const SLICES = Math.max(1, Number(process.env.BENCH_SLICES ?? 4));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SESSIONS = Math.max(1, Number(process.env.BENCH_SESSIONS ?? CONNECTIONS));
 const WORKERS = Math.max(1, Number(process.env.BENCH_WORKERS ?? 1));
@@ -568,7 +571,8 @@ async function check(url: string, cookie?: string): Promise<Check> {
   return { status: res.status, rows: (tbody.match(/<tr>/g) ?? []).length, bytes: Buffer.byteLength(body) };
 }
 
-function load(url: string, cookies: string[], seconds: number, connections = CONNECTIONS): Promise<Result> {
+/** `latencies`, when given, receives every answer's latency in ms (to merge stretches exactly). */
+function load(url: string, cookies: string[], seconds: number, connections = CONNECTIONS, latencies?: number[]): Promise<Result> {
   let next = 0;
   return new Promise((resolve, reject) => {
     autocannon(
@@ -581,6 +585,7 @@ function load(url: string, cookies: string[], seconds: number, connections = CON
         // One session per connection (round-robin over the logins), like separate browsers.
         setupClient: (client) => {
           if (cookies.length) client.setHeaders({ ...HEADERS, cookie: cookies[next++ % cookies.length]! });
+          if (latencies) client.on('response', (_status, _bytes, ms) => latencies.push(ms));
         },
       },
       (err, result) => (err ? reject(err) : resolve(result)),
@@ -598,43 +603,96 @@ interface Measured {
   bytes: number;
   rows: number;
   cpuPerRequest: number;
+  /** MariaDB's CPU per request (NaN when /proc cannot tell). */
+  dbCpuPerRequest: number;
   paced?: { rps: number; p50: number; p99: number };
 }
 
-async function measure(label: string, server: Running, path: string, cookies: string[]): Promise<Measured> {
-  const url = server.url + path;
-  const loadBefore = os.loadavg()[0]!;
-  const first = await check(url, cookies[0]);
+interface Slice {
+  latencies: number[];
+  requests: number;
+  seconds: number;
+  cpuMs: number;
+  dbMs: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** One stretch of load on one server: what it served, with its CPU and the database's. */
+async function slice(server: Running, url: string, cookies: string[], seconds: number): Promise<Slice> {
+  const cpuBefore = await server.cpuMs();
+  const dbBefore = databaseCpuMs();
+  const latencies: number[] = [];
+  const r = await load(url, cookies, seconds, CONNECTIONS, latencies);
+  return {
+    latencies, requests: r['2xx'] + r.non2xx, seconds: r.duration, cpuMs: (await server.cpuMs()) - cpuBefore, dbMs: databaseCpuMs() - dbBefore,
+    non2xx: r.non2xx, errors: r.errors + r.timeouts,
+  };
+}
+
+/** A page both servers show: checked once before the load (status, rows, size). */
+async function checked(label: string, url: string, cookie?: string): Promise<Check> {
+  const first = await check(url, cookie);
   if (first.status !== 200) throw new Error(`${label}: ${url} answered ${first.status}`);
   // Every scenario finds rows; a page without any would be measuring an empty (cheaper) page.
   if (first.rows === 0) throw new Error(`${label}: ${url} shows no rows in its table`);
-  if (WARMUP_SECONDS > 0) await load(url, cookies, WARMUP_SECONDS);
-  const cpuBefore = await server.cpuMs();
-  const dbBefore = databaseCpuMs();
-  const r = await load(url, cookies, SECONDS);
-  const cpu = (await server.cpuMs()) - cpuBefore;
-  const dbCpu = databaseCpuMs() - dbBefore;
-  const m: Measured = {
-    label, rps: r.requests.mean, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts,
-    bytes: first.bytes, rows: first.rows, cpuPerRequest: cpu / Math.max(1, r['2xx'] + r.non2xx),
+  return first;
+}
+
+function combine(label: string, page: Check, slices: Slice[]): Measured {
+  const sum = (f: (s: Slice) => number) => slices.reduce((n, s) => n + f(s), 0);
+  const requests = Math.max(1, sum((s) => s.requests));
+  // Percentiles of every answer of every stretch, in whole ms as autocannon reports them.
+  const all = Float64Array.from(slices.flatMap((s) => s.latencies)).sort();
+  const percentile = (p: number) => (all.length ? Math.round(all[Math.min(all.length - 1, Math.floor((p / 100) * all.length))]!) : 0);
+  return {
+    label, rps: sum((s) => s.requests) / sum((s) => s.seconds), p50: percentile(50), p99: percentile(99),
+    non2xx: sum((s) => s.non2xx), errors: sum((s) => s.errors), bytes: page.bytes, rows: page.rows,
+    cpuPerRequest: sum((s) => s.cpuMs) / requests, dbCpuPerRequest: sum((s) => s.dbMs) / requests,
   };
-  console.log(
-    `${label.padEnd(36)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${String(m.p50).padStart(3)} ms  p99 ${String(m.p99).padStart(4)} ms  ` +
-      `non-2xx ${m.non2xx}  errors ${m.errors}  server CPU ${m.cpuPerRequest.toFixed(2)} ms/req  (${m.rows} rows, ${(m.bytes / 1024).toFixed(1)} KiB, load avg ${loadBefore.toFixed(1)})`,
-  );
-  const served = Math.max(1, r['2xx'] + r.non2xx);
-  console.log(
-    `${''.padEnd(36)} latency mean ${r.latency.mean.toFixed(1)} p90 ${r.latency.p90} p97.5 ${r.latency.p97_5} p99.9 ${r.latency.p99_9} max ${r.latency.max} ms` +
-      (Number.isNaN(dbCpu) ? '' : `; database CPU ${(dbCpu / served).toFixed(2)} ms/req`),
-  );
+}
+
+const describe = (m: Measured) =>
+  `${m.label.padEnd(44)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${String(m.p50).padStart(3)} ms  p99 ${String(m.p99).padStart(4)} ms  ` +
+  `non-2xx ${m.non2xx}  errors ${m.errors}  CPU ms/req: server ${m.cpuPerRequest.toFixed(2)}` +
+  (Number.isNaN(m.dbCpuPerRequest) ? '' : `, database ${m.dbCpuPerRequest.toFixed(2)}`) + `  (${m.rows} rows, ${(m.bytes / 1024).toFixed(1)} KiB)`;
+
+/**
+ * The portal on `path` and the ceiling, in SLICES alternating stretches (ceiling, portal, ceiling,
+ * portal…) that add up to SECONDS each: the host's speed moves within seconds, and both servers
+ * see the same moments. Requests/s and CPU are summed over the stretches, the percentiles taken
+ * over every answer of them.
+ */
+async function measurePair(label: string, portal: Running, path: string, cookies: string[], ceiling: Running | undefined, ceilingPath: string): Promise<{ portal: Measured; ceiling?: Measured }> {
+  const portalUrl = portal.url + path;
+  const ceilingUrl = ceiling ? ceiling.url + ceilingPath : '';
+  const portalPage = await checked(label, portalUrl, cookies[0]);
+  const ceilingPage = ceiling ? await checked('ceiling', ceilingUrl) : undefined;
+  const loadBefore = os.loadavg()[0]!;
+  if (WARMUP_SECONDS > 0) {
+    if (ceiling) await load(ceilingUrl, [], WARMUP_SECONDS);
+    await load(portalUrl, cookies, WARMUP_SECONDS);
+  }
+  const mine: Slice[] = [];
+  const theirs: Slice[] = [];
+  for (let i = 0; i < SLICES; i++) {
+    if (ceiling) theirs.push(await slice(ceiling, ceilingUrl, [], SECONDS / SLICES));
+    mine.push(await slice(portal, portalUrl, cookies, SECONDS / SLICES));
+  }
+  const m = combine(label, portalPage, mine);
+  const c = ceiling ? combine('  ceiling (bare express+mysql2+ejs)', ceilingPage!, theirs) : undefined;
+  if (c) console.log(describe(c));
+  console.log(describe(m));
+  console.log(`${''.padEnd(44)} per stretch, req/s: portal ${mine.map((s) => (s.requests / s.seconds).toFixed(0)).join(' ')}` +
+    (c ? `; ceiling ${theirs.map((s) => (s.requests / s.seconds).toFixed(0)).join(' ')}` : '') + `  (load avg ${loadBefore.toFixed(1)})`);
   if (LIGHT > 0) {
-    const paced = await load(url, cookies, SECONDS, LIGHT);
+    const paced = await load(portalUrl, cookies, SECONDS, LIGHT);
     m.paced = { rps: paced.requests.mean, p50: paced.latency.p50, p99: paced.latency.p99 };
     m.non2xx += paced.non2xx;
     m.errors += paced.errors + paced.timeouts;
-    console.log(`${''.padEnd(36)} with ${LIGHT} connection(s): ${m.paced.rps.toFixed(0)} req/s  p50 ${m.paced.p50} ms  p99 ${m.paced.p99} ms  non-2xx ${paced.non2xx}`);
+    console.log(`${''.padEnd(44)} with ${LIGHT} connection(s): ${m.paced.rps.toFixed(0)} req/s  p50 ${m.paced.p50} ms  p99 ${m.paced.p99} ms  non-2xx ${paced.non2xx}`);
   }
-  return m;
+  return { portal: m, ceiling: c };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -689,15 +747,12 @@ async function main(): Promise<void> {
   };
 
   console.log('\n== Load ==');
-  // The machine is shared (the host's other load moves every figure by up to ±30 % between
-  // minutes), so each scenario is compared with a ceiling measured right before it, not with one
-  // ceiling figure for the whole run.
+  // The machine is shared (the host's other load moves every figure by up to ±30 % within
+  // seconds), so each scenario is measured in alternating stretches with the ceiling (see
+  // measurePair), not against one ceiling figure for the whole run.
   const given = process.env.BENCH_CEILING_RPS;
   const ceilingServer = given ? undefined : await startServer('ceiling', { ...portalEnv });
-  const ceilingNow = async (): Promise<Measured> =>
-    ceilingServer
-      ? measure('  ceiling (bare express+mysql2+ejs)', ceilingServer, base, [])
-      : { label: 'ceiling (given: BENCH_CEILING_RPS)', rows: 25, rps: Number(given), p50: 0, p99: 0, non2xx: 0, errors: 0, bytes: 0, cpuPerRequest: 0 };
+  const givenCeiling: Measured = { label: 'ceiling (given: BENCH_CEILING_RPS)', rows: 25, rps: Number(given), p50: 0, p99: 0, non2xx: 0, errors: 0, bytes: 0, cpuPerRequest: 0, dbCpuPerRequest: NaN };
 
   const portalServer = await startServer('portal', portalEnv);
   const results: (Measured & { ceiling: Measured })[] = [];
@@ -718,8 +773,8 @@ async function main(): Promise<void> {
       if (href !== pathOf(s)) throw new Error(`page ${s.query.page! + 1} links back to ${href}, not to the measured ${pathOf(s)}`);
     }
     for (const s of scenarios) {
-      const ceiling = await ceilingNow();
-      results.push({ ...(await measure(s.label, portalServer, pathOf(s), cookies)), ceiling });
+      const pair = await measurePair(s.label, portalServer, pathOf(s), cookies, ceilingServer, base);
+      results.push({ ...pair.portal, ceiling: pair.ceiling ?? givenCeiling });
     }
   } finally {
     await portalServer.stop();
@@ -728,8 +783,8 @@ async function main(): Promise<void> {
 
   console.log(`\n== Summary (goal: >= ${GOAL_RATIO * 100}% of the ceiling's req/s and p99 < ${GOAL_P99_MS} ms) ==`);
   const paced = LIGHT > 0 ? ` p99 ms with ${LIGHT} conn. |` : '';
-  console.log(`| scenario | rows | req/s | p50 ms | p99 ms |${paced} non-2xx | server CPU ms/req | ceiling right before: req/s, p99 ms, CPU ms/req | vs ceiling | goals |`);
-  console.log(`|---|---:|---:|---:|---:|${LIGHT > 0 ? '---:|' : ''}---:|---:|---|---:|---|`);
+  console.log(`| scenario | rows | req/s | p50 ms | p99 ms |${paced} non-2xx | CPU ms/req: server, database | ceiling in the same stretches: req/s, p99 ms, CPU ms/req | vs ceiling | goals |`);
+  console.log(`|---|---:|---:|---:|---:|${LIGHT > 0 ? '---:|' : ''}---:|---|---|---:|---|`);
   const pacedCell = (m: Measured) => (LIGHT > 0 ? ` ${m.paced?.p99 ?? ''} |` : '');
   let goalsOk = true;
   let clean = true;
@@ -741,8 +796,8 @@ async function main(): Promise<void> {
     goalsOk &&= pass;
     clean &&= m.non2xx === 0 && m.errors === 0;
     const verdict = pass ? 'pass' : `MISS${ratio < GOAL_RATIO ? ' (throughput)' : ''}${m.p99 >= GOAL_P99_MS ? ' (p99)' : ''}`;
-    const ceilingCell = `${ceiling.rps.toFixed(0)}, ${ceiling.p99}, ${ceiling.cpuPerRequest.toFixed(2)}`;
-    console.log(`| ${m.label} | ${m.rows} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} |${pacedCell(m)} ${m.non2xx} | ${m.cpuPerRequest.toFixed(2)} | ${ceilingCell} | ${(ratio * 100).toFixed(0)}% | ${verdict} |`);
+    const ceilingCell = `${ceiling.rps.toFixed(0)}, ${ceiling.p99}, ${ceiling.cpuPerRequest.toFixed(2)}, ${ceiling.dbCpuPerRequest.toFixed(2)}`;
+    console.log(`| ${m.label} | ${m.rows} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} |${pacedCell(m)} ${m.non2xx} | ${m.cpuPerRequest.toFixed(2)}, ${m.dbCpuPerRequest.toFixed(2)} | ${ceilingCell} | ${(ratio * 100).toFixed(0)}% | ${verdict} |`);
   }
   // A closed loop of N connections has mean latency N / throughput (Little's law).
   console.log(`\nnote: with ${CONNECTIONS} connections, p99 < ${GOAL_P99_MS} ms needs more than ${Math.ceil(CONNECTIONS / (GOAL_P99_MS / 1000))} req/s (mean latency = connections / throughput)`);
