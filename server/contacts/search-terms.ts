@@ -7,7 +7,7 @@ const MAX_TERM = 100;
  * prefix of the leading letters of each name word, of the e-mail and of the document is stored
  * so: a search word of letters is then one exact term, read in list order from the term index
  * (26 entries for the first page of "mari", however many Marias, Marianas and Marios there are),
- * and checked for another word with one primary-key lookup. No search word starts with `>`.
+ * and checked for another word with one primary-key lookup. No whole term starts with `>`.
  */
 export const PREFIX_MARK = '>';
 
@@ -79,7 +79,7 @@ export function termMatchOf(word: string): TermMatch {
   return word.startsWith(PREFIX_MARK) ? null : { startsWith: word };
 }
 
-/** The same test in memory: whether a contact with `terms` matches `word` (tests and the bench check the SQL by it). */
+/** The same test in memory: whether a contact with `terms` matches `word` (the unit tests model the SQL with it). */
 export function termsMatch(terms: readonly string[], word: string): boolean {
   const match = termMatchOf(word);
   if (!match) return false;
