@@ -87,9 +87,9 @@ class SessionStore extends ConnectSessionKnexStore {
     if (this.touchedAt.size >= 100_000) this.touchedAt.clear(); // bounded: forgetting only costs a write
     this.touchedAt.set(sid, now);
     // express-session holds the response until touch() calls back, and this UPDATE commits (a log
-    // flush): 32 sessions renewed in the same second held 32 pages for it. The renewal only moves
-    // an expiry that is still a minute or more away, so the page goes out now; a failed renewal
-    // is retried on the session's next request.
+    // flush): 32 sessions renewed in the same second held 32 pages for it. The session was just
+    // read unexpired and the renewal only moves its expiry later, so the page goes out now; a
+    // failed renewal is retried on the session's next request.
     callback?.();
     return super.touch(sid, sess).catch(() => {
       if (this.touchedAt.get(sid) === now) this.touchedAt.delete(sid);
