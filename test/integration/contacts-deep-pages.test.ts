@@ -47,18 +47,24 @@ describe('contacts list: deep pages (page 11 and beyond read ids from the index 
   const nextHref = (html: string) => /<a href="([^"]+)"[^>]* rel="next"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
   const prevHref = (html: string) => /<a href="([^"]+)"[^>]* rel="prev"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
 
-  /** Follows the "next" links from page 1 to the end, as a user clicking through would. */
-  async function clickThrough(first: string) {
-    const seen: string[] = [];
+  /** Follows the `rel` links from `first` until a page has none, as a user clicking would: each page's names, each link taken. */
+  async function follow(first: string, rel: 'next' | 'prev') {
+    const pages: string[][] = [];
     const links: string[] = [];
     for (let url: string | undefined = first; url; ) {
       const res = await agent.get(url);
       expect(res.status).to.equal(200);
-      seen.push(...namesOnPage(res.text));
-      url = nextHref(res.text);
+      pages.push(namesOnPage(res.text));
+      url = (rel === 'next' ? nextHref : prevHref)(res.text);
       if (url) links.push(url);
     }
-    return { seen, links };
+    return { pages, links };
+  }
+
+  /** Follows the "next" links from page 1 to the end. */
+  async function clickThrough(first: string) {
+    const { pages, links } = await follow(first, 'next');
+    return { seen: pages.flat(), links };
   }
 
   it('"next" links carry where the page ended, and clicking through lists every contact once, in order', async () => {
@@ -86,20 +92,11 @@ describe('contacts list: deep pages (page 11 and beyond read ids from the index 
     expect((await clickThrough(`/accounts/${account.accountId}/contacts?q=souz+pess&sort=created`)).seen).to.deep.equal(souzasNewest);
   });
 
-  /** From the last page, follows the "previous" links back to page 1. */
+  /** From the last page (reached by "next" links), follows the "previous" links back to page 1; pages in list order. */
   async function clickBack(first: string) {
-    const pages: string[][] = [];
-    const links: string[] = [];
-    let last = first;
-    for (let url: string | undefined = first; url; url = nextHref((await agent.get(url)).text)) last = url;
-    for (let url: string | undefined = last; url; ) {
-      const res = await agent.get(url);
-      expect(res.status).to.equal(200);
-      pages.unshift(namesOnPage(res.text));
-      url = prevHref(res.text);
-      if (url) links.push(url);
-    }
-    return { pages, links };
+    const forward = await follow(first, 'next');
+    const { pages, links } = await follow(forward.links.at(-1) ?? first, 'prev');
+    return { pages: pages.reverse(), links };
   }
 
   it('"previous" links carry where the page began: clicking back from the last page shows every page as it was', async () => {
