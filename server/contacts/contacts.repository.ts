@@ -118,14 +118,16 @@ export class ContactRepository {
 
   /**
    * The statement that reads a page (what `list` runs; the benchmark EXPLAINs it). A search reads
-   * the matching ids in list order from the term index (`searchIds`), planned with the account's
-   * frequent name words (cached per process), then those contacts.
+   * the matching ids in list order from the term index (`searchIds`), a search of several words
+   * planned with the account's frequent prefixes (cached per process), then those contacts.
    */
   async listQuery(db: Knex, query: ListQuery): Promise<{ statement: Knex.QueryBuilder }> {
     // Wrapped in an object: a promise resolving to a query builder would run it (it is thenable).
     const byCursor = query.after || query.before;
     if (query.terms.length === 0) return { statement: !byCursor && query.offset >= DEFERRED_JOIN_FROM ? this.deepPage(db, query) : this.plainPage(db, query) };
-    return { statement: this.searchPage(db, query, await frequentWords(db, query.accountId)) };
+    // The counts only choose which of several words drives; one word needs none.
+    const frequent = query.terms.length > 1 ? await frequentWords(db, query.accountId) : [];
+    return { statement: this.searchPage(db, query, frequent) };
   }
 
   /** The page of a search, from the ids `searchIds` reads for any frequent-word list (the tests vary it). */
