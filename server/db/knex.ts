@@ -45,7 +45,7 @@ export function createDb(config: DatabaseConfig): Db {
     } as Knex.MySql2ConnectionConfig,
     pool: {
       min: 0,
-      max: Number(process.env.XPOOL ?? 10),
+      max: 10,
       // MySQL 8 cuts group_concat at 1,024 bytes by default (MariaDB: 1 MiB): the member context
       // reads a contact's flags as one list and must never lose one.
       afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, c: unknown) => void) {
