@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { rebuildSearchIndex, searchRulesV1, searchRulesV2 } from '../server/contacts/search-index-rebuild';
+import { rebuildSearchIndex, searchRulesV1, searchRulesV2 } from './frozen/search-terms';
 
 /**
  * `contact_search_words`: how many contacts of an account have each name word. A search plans

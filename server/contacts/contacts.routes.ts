@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { Conflict, isDomainError, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
-import { requirePermission } from '../http/guards';
+import { requirePermission } from '../accounts/permission-guard';
 import { flash } from '../http/locals';
-import { actorFrom } from '../http/request-meta';
+import { actorFrom } from '../audit/actor';
 import { CONTACT_FIELDS, formValues, valuesOf, type ContactFormValues } from './contact-form';
 import type { Caller, ContactService } from './contacts.service';
 import { countries, documentTypes } from './identity';

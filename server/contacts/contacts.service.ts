@@ -8,7 +8,7 @@ import type { Registry } from '../plugins/registry';
 import { UserRepository } from '../users/users.repository';
 import { parseContactForm, type ContactFormValues } from './contact-form';
 import { CONTACT_STATUSES, ContactRepository, type ContactFields, type ContactRow, type ContactStatus, type PageCursor } from './contacts.repository';
-import { parseSearch } from './search-terms';
+import { parseSearch } from './search-text';
 
 export const PAGE_SIZE = 25;
 
@@ -99,7 +99,7 @@ export class ContactService {
     const after = page > 1 ? parseCursor(params.after, sort) : undefined;
     const before = page > 1 && !after ? parseCursor(params.before, sort) : undefined;
     const byCursor = Boolean(after || before);
-    const rows = await this.contacts.list(this.db, { accountId: account.id, status, terms: parseSearch(q), sort, offset: byCursor ? 0 : (page - 1) * PAGE_SIZE, limit: PAGE_SIZE, after, before });
+    const rows = await this.contacts.list(this.db, { accountId: account.id, status, words: parseSearch(q), sort, offset: byCursor ? 0 : (page - 1) * PAGE_SIZE, limit: PAGE_SIZE, after, before });
     const shown = rows.slice(0, PAGE_SIZE);
     const first = shown[0];
     const last = shown[shown.length - 1];

@@ -12,15 +12,16 @@ import { createDb } from '../../server/db/knex';
 import { verifyPassword } from '../../server/users/passwords';
 import { freshDatabaseUrl } from '../support/databases';
 import { addMember, createAccount } from '../support/fixtures';
-import { agent, loggedIn, sharedPortal, startPortal, testEnv } from '../support/portal';
+import { agent, loggedIn, sharedPortal, startPortal, testEnv, type TestPortal } from '../support/portal';
 
 const databaseUrl = (config: Config) => (config.database.client === 'sqlite' ? `sqlite:${config.database.filename}` : config.database.url);
 
 /** Every row of the tables the seed writes, in id order: two equal snapshots mean nothing changed. */
 async function snapshot(db: Knex) {
   const out: Record<string, unknown[]> = {};
-  for (const table of ['accounts', 'users', 'contacts', 'audit_events']) out[table] = await db(table).select('*').orderBy('id');
-  out.contact_search_terms = await db('contact_search_terms').select('*').orderBy(['contact_id', 'term']);
+  for (const table of ['accounts', 'users', 'contacts', 'audit_events', 'groups', 'cloud_environments', 'education_course_seats']) out[table] = await db(table).select('*').orderBy('id');
+  out.group_permissions = await db('group_permissions').select('*').orderBy(['group_id', 'permission_key']);
+  out.group_members = await db('group_members').select('*').orderBy(['group_id', 'contact_id']);
   return out;
 }
 
@@ -37,11 +38,13 @@ async function expectCountersExact(db: Knex) {
 describe('operator commands (server/cli)', () => {
   describe('seed:demo', () => {
     // One seeded database for the first two tests (migrating and seeding MySQL takes seconds).
+    let portal: TestPortal;
     let db: Knex;
     let first: SeedResult;
     before(async () => {
-      db = (await startPortal()).db;
-      first = await seedDemo(db, { password: 'senha-demo-2026' });
+      portal = await startPortal();
+      db = portal.db;
+      first = await seedDemo(db, { password: 'senha-demo-2026', plugins: portal.registry.plugins });
     });
 
     it('fills a fresh database; a second run changes nothing, prints the same logins, and the counters are exact', async () => {
@@ -49,7 +52,7 @@ describe('operator commands (server/cli)', () => {
       const before = await snapshot(db);
       const report = await formatReport(db, first);
 
-      const second = await seedDemo(db, { password: 'senha-demo-2026' });
+      const second = await seedDemo(db, { password: 'senha-demo-2026', plugins: portal.registry.plugins });
       expect(second.created).to.deep.equal({ accounts: 0, contacts: 0, users: 0 });
       expect(second.accounts).to.deep.equal(first.accounts);
       expect(await snapshot(db)).to.deep.equal(before);
@@ -87,6 +90,19 @@ describe('operator commands (server/cli)', () => {
       };
       expect(await owner(accounts.aurora)).to.equal('admin@demo.portal');
       expect(await owner(accounts.valeVerde)).to.equal('admin2@demo.portal');
+    });
+
+    it("grants the cloud plugin's demo IT team: its member may restart Aurora's environments, another member may not", async () => {
+      const restartButtons = async (email: string) => {
+        const { agent: a } = await loggedIn(portal, email, 'senha-demo-2026');
+        const page = await a.get(`/accounts/${first.accounts.aurora}/p/cloud`);
+        expect(page.status, email).to.equal(200);
+        return (page.text.match(/\/restart" class="inline">/g) ?? []).length;
+      };
+      const members: { email: string }[] = await db('contacts').select('email').where({ account_id: first.accounts.aurora, status: 'active', profile: 'member' }).orderBy('id').limit(2);
+      expect(members).to.have.length(2);
+      expect(await restartButtons(members[0]!.email), 'in the IT team group').to.equal(3);
+      expect(await restartButtons(members[1]!.email), 'member profile only').to.equal(0);
     });
 
     it('without DEMO_PASSWORD: one random password on the first run, kept (not reset) on the next; the logins work', async () => {

@@ -6,7 +6,7 @@ import { loggedIn, sharedPortal, type Agent, type TestPortal } from '../support/
 
 const namesOnPage = (html: string) => [...html.matchAll(/<td><a href="\/accounts\/\d+\/contacts\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
 
-describe('contacts list: deep pages (page 11 and beyond read ids from the index first)', () => {
+describe('contacts list: deep pages, by number and by their links', () => {
   let portal: TestPortal;
   let account: AccountFixture;
   let agent: Agent;

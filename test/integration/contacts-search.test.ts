@@ -1,19 +1,14 @@
 import { expect } from 'chai';
 import { AccountRepository } from '../../server/accounts/accounts.repository';
 import { ContactRepository, type ContactStatus } from '../../server/contacts/contacts.repository';
-import { fold, isLetterWord, parseSearch } from '../../server/contacts/search-terms';
-import { selectRows } from '../../server/db/knex';
+import { fold, parseSearch } from '../../server/contacts/search-text';
 import { createAccount, PASSWORD, type AccountFixture } from '../support/fixtures';
 import { loggedIn, sharedPortal, type Agent, type TestPortal } from '../support/portal';
 
 const namesOnPage = (html: string) => [...html.matchAll(/<td><a href="\/accounts\/\d+\/contacts\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]!);
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/**
- * A search word of letters is one prefix term ("silv" stands for silva, silvana, silveira, …),
- * read in list order straight from the term index; words with digits or "@" read the range of
- * whole terms they start. Both are held to what reading every contact would give.
- */
+/** Every search is held to what reading every contact would give, page after page. */
 describe('contacts list: one-word searches', () => {
   let portal: TestPortal;
   let account: AccountFixture;
@@ -50,16 +45,8 @@ describe('contacts list: one-word searches', () => {
     return { names: namesOnPage(res.text), hasNext: res.text.includes('rel="next"') };
   };
 
-  it('a word of letters, frequent or rare, is one term read in list order: nothing to sort', async () => {
-    const sent: string[] = [];
-    const listener = (q: { sql: string }) => sent.push(q.sql);
-    portal.db.on('query', listener);
+  it('a word of letters, frequent or rare, lists its matches by name and newest first, page after page', async () => {
     const pess = await page('q=pess');
-    portal.db.off('query', listener);
-    const list = sent.filter((q) => /contact_search_terms/.test(q));
-    expect(list).to.have.length(1);
-    expect(list[0]).to.match(/[`"]?t[`"]?\.[`"]?term[`"]? = \?/);
-    expect(list[0]).to.not.match(/distinct|union/i);
     expect(pess.names).to.deep.equal(expected('pess', 'active').slice(0, 25));
     const all = expected('silveira', 'active');
     expect(all.length).to.be.greaterThan(25);
@@ -106,7 +93,7 @@ describe('contacts list: one-word searches', () => {
     expect((await page('q=silverio&status=deactivated')).names).to.include(target.name);
 
     const renamed = contacts.find((c) => c.status === 'active' && c.name.endsWith(' Souza'))!;
-    await repo.update(portal.db, account.accountId, renamed.id, { name: 'Aaron Silvano' });
+    await repo.update(portal.db, account.accountId, renamed.id, { name: 'Aaron Silvano', email: renamed.email, country: 'BR' });
     renamed.name = 'Aaron Silvano';
     const first = await page('q=silv');
     expect(first.names[0]).to.equal('Aaron Silvano');
@@ -115,60 +102,35 @@ describe('contacts list: one-word searches', () => {
     expect((await page('q=souza')).names).to.not.include('Aaron Silvano');
   });
 
-  it('a word that starts many different terms still finds the same contacts', async () => {
-    // "p" starts "pessoa" and every e-mail (p0@…, p1@…): one prefix term, each contact once.
+  it('a word that starts several words of one contact lists that contact once', async () => {
+    // "p" starts "pessoa" and every e-mail (p0@…, p1@…).
     const all = contacts.filter((c) => c.status === 'active').map((c) => c.name).sort(byName);
     expect((await page('q=p')).names).to.deep.equal(all.slice(0, 25));
   });
 
-  it('whichever words are taken as frequent, every search lists exactly the contacts whose terms match every word', async () => {
-    // Independent of how terms are stored: a word matches when a word of the name, the e-mail or
-    // the document starts with it (letters compared folded, as typed otherwise).
+  it('every search lists exactly the contacts where each typed word starts a word of the name or the e-mail', async () => {
     const nameWords = (c: (typeof contacts)[number]) => fold(c.name).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-    const matches = (c: (typeof contacts)[number], w: string) =>
-      [...nameWords(c), isLetterWord(w) ? fold(c.email) : c.email.toLowerCase()].some((t) => t.startsWith(w));
+    const matches = (c: (typeof contacts)[number], w: string) => [...nameWords(c), c.email].some((t) => t.startsWith(w));
     const reference = (words: string[], status: ContactStatus, sort: 'name' | 'created') => {
       const found = contacts.filter((c) => c.status === status && words.every((w) => matches(c, w)));
       return sort === 'name' ? found.map((c) => c.name).sort(byName) : [...found].sort((a, b) => b.id - a.id).map((c) => c.name);
     };
-    const word = (w: string, n = 100) => ({ word: w, contacts: n });
-    const plans = [
-      [],
-      [word('pessoa', 140), word('p', 140)],
-      [word('silva'), word('silveira'), word('silvana'), word('silverio'), word('souza'), word('silv', 120)],
-      [word('pessoa'), word('silva', 1), word('silvana', 5000), word('nobody'), word('s', 3), word('pess', 9999)],
-    ];
-    const searches = ['silv', 'silva', 'pessoa', 'pess silv', 'silva silveira', 'silveira silva', 'p', 'pessoa 01', 'p1', 'p12@busca', 'p1@', 'souza pessoa', 'zzz silva'];
+    const searches = ['silv', 'silva', 'pessoa', 'pess silv', 'silva silveira', 'silveira silva', 'p', 'pessoa 01', 'p1', 'p12@busca', 'p1@', 'P1@BUSCA', 'souza pessoa', 'zzz silva', 'busca', 'sílvá', '100%', 'p_2', 'p_2@', 'p%@', 'p!1@'];
     let compared = 0;
     for (const q of searches) {
-      for (const frequent of plans) {
-        for (const status of ['active', 'deactivated'] as const) {
-          for (const sort of ['name', 'created'] as const) {
-            const want = reference(parseSearch(q), status, sort);
-            for (const offset of [0, 25]) {
-              const rows = await repo.searchPage(portal.db, { accountId: account.accountId, status, terms: parseSearch(q), sort, offset, limit: 25 }, frequent);
-              expect(rows.map((r: { name: string }) => r.name), `${q} / ${status} / ${sort} / ${offset} / ${frequent.map((f) => f.word)}`).to.deep.equal(want.slice(offset, offset + 26));
-              compared++;
-            }
+      for (const status of ['active', 'deactivated'] as const) {
+        for (const sort of ['name', 'created'] as const) {
+          const want = reference(parseSearch(q), status, sort);
+          for (const offset of [0, 25]) {
+            const rows = await repo.list(portal.db, { accountId: account.accountId, status, words: parseSearch(q), sort, offset, limit: 25 });
+            expect(rows.map((r) => r.name), `${q} / ${status} / ${sort} / ${offset}`).to.deep.equal(want.slice(offset, offset + 26));
+            compared++;
           }
         }
       }
     }
-    expect(compared).to.equal(searches.length * plans.length * 8);
+    expect(compared).to.equal(searches.length * 8);
     expect(reference(['pess', 'silv'], 'active', 'name').length).to.be.greaterThan(25);
-  });
-
-  it('a page read prepared (MySQL) has the same rows, values and types as knex reading it', async () => {
-    for (const q of ['', 'silv', 'pessoa souza', 'p1']) {
-      for (const sort of ['name', 'created'] as const) {
-        const query = { accountId: account.accountId, status: 'active' as const, terms: parseSearch(q), sort, offset: 0, limit: 25 };
-        const { statement } = await repo.listQuery(portal.db, query);
-        const viaKnex = await statement.clone();
-        const prepared = await selectRows<Record<string, unknown>>(portal.db, statement);
-        expect(prepared, `${q} / ${sort}`).to.deep.equal(viaKnex);
-        expect(prepared.length).to.be.greaterThan(0);
-        expect(prepared[0]!.created_at).to.deep.equal(viaKnex[0].created_at);
-      }
-    }
+    expect(reference(['p1@'], 'active', 'name').length).to.be.greaterThan(0);
   });
 });

@@ -811,7 +811,6 @@ describe('contact administration', () => {
       expect(await contactRow(id)).to.equal(undefined);
       expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 1, pending: 0, deactivated: 0 });
       await expectCountersExact(portal.db, s.accountId);
-      expect(await portal.db('contact_search_terms').where({ contact_id: id })).to.deep.equal([]);
       const events = await auditEventsOf(portal.db, s.accountId, id);
       expect(events.map((e) => e.action)).to.deep.equal(['contact.created', 'contact.deleted']);
       expect(events[1]!.actor_contact_id).to.equal(s.admin.contactId);

@@ -1,17 +1,17 @@
 import { expect } from 'chai';
-import { countedPrefixesOf, fold, parseSearch, searchTermsOf, termMatchOf, termsMatch } from '../../server/contacts/search-terms';
+import { fold, parseSearch, searchPattern, searchTextOf, SEARCH_TEXT_MAX } from '../../server/contacts/search-text';
 
-/** True when every word of the query matches the stored terms as the list query tests them. */
-const finds = (query: string, contact: Parameters<typeof searchTermsOf>[0]) => {
-  const stored = searchTermsOf(contact);
-  const terms = parseSearch(query);
-  return terms.length > 0 && terms.every((t) => termsMatch(stored, t));
+/**
+ * The list query's test, in memory: every typed word starts a stored word (`search LIKE '% word%'`).
+ * test/integration/contacts-search.test.ts holds the SQL to the same answers.
+ */
+const finds = (query: string, contact: Parameters<typeof searchTextOf>[0]) => {
+  const text = searchTextOf(contact);
+  const words = parseSearch(query);
+  return words.length > 0 && words.every((w) => text.includes(` ${w}`));
 };
-const prefixes = (letters: string) => Array.from(letters, (_, i) => `>${letters.slice(0, i + 1)}`);
-/** Each term once, first place kept (as stored). */
-const once = (terms: string[]) => [...new Set(terms)];
 
-describe('search terms', () => {
+describe('contact search text', () => {
   describe('fold', () => {
     it('lower-cases and removes accents: "João" and "joao" are the same word', () => {
       expect(fold('João')).to.equal('joao');
@@ -32,65 +32,30 @@ describe('search terms', () => {
     });
   });
 
-  describe('searchTermsOf', () => {
-    it('every prefix of each name word (folded), of the e-mail\'s and the document\'s leading letters; the e-mail and document whole', () => {
-      expect(searchTermsOf({ name: 'João da Silva', email: 'JSilva@Exemplo.COM', document_number: '01234567890' })).to.deep.equal(
-        once(['jsilva@exemplo.com', '01234567890', ...prefixes('joao'), ...prefixes('da'), ...prefixes('silva'), ...prefixes('jsilva')]),
-      );
+  describe('searchTextOf', () => {
+    it('the folded name words, the document without mask, the e-mail and the e-mail from each later word of its name part', () => {
+      expect(searchTextOf({ name: 'João da Silva', email: 'Joao.Silva@Exemplo.com', document_number: '123.456.789-09' })).to.equal(' joao da silva 12345678909 joao.silva@exemplo.com silva@exemplo.com');
+      expect(searchTextOf({ name: "Ana D'Ávila-Souza", email: 'ana@x.test' })).to.equal(' ana d avila souza ana@x.test');
     });
 
-    it('a prefix shared by the name and the e-mail is stored once', () => {
-      expect(searchTermsOf({ name: 'Maria Souza', email: 'maria2@x.test' })).to.deep.equal(['maria2@x.test', ...prefixes('maria'), ...prefixes('souza')]);
-      expect(searchTermsOf({ name: 'Silva SILVA Sílva', email: 'silva@x.test' })).to.deep.equal(['silva@x.test', ...prefixes('silva')]);
+    it('a word repeated in the name, the e-mail or the document is stored once', () => {
+      expect(searchTextOf({ name: 'Silva Silva', email: 'silva@x.test', document_number: null })).to.equal(' silva silva@x.test');
     });
 
-    it('splits names at hyphens, apostrophes and other separators', () => {
-      expect(searchTermsOf({ name: "Ana-Maria D'Ávila  O.  Souza", email: '1@c.test' })).to.deep.equal(
-        once(['1@c.test', ...prefixes('ana'), ...prefixes('maria'), '>d', ...prefixes('avila'), '>o', ...prefixes('souza')]),
-      );
-    });
-
-    it('the e-mail also from each later word of its name part, with that word\'s prefixes', () => {
-      expect(searchTermsOf({ name: 'Vera', email: 'Vera.Batista2@cbt.com.br' })).to.deep.equal(
-        once(['vera.batista2@cbt.com.br', 'batista2@cbt.com.br', ...prefixes('vera'), ...prefixes('batista')]),
-      );
-      expect(searchTermsOf({ name: 'Ana', email: 'a_b-c+d@x.test' })).to.deep.equal(once(['a_b-c+d@x.test', 'b-c+d@x.test', 'c+d@x.test', 'd@x.test', ...prefixes('ana'), '>b', '>c', '>d']));
-      expect(searchTermsOf({ name: 'Ana', email: 'ana.@x.test' })).to.deep.equal(['ana.@x.test', ...prefixes('ana')]);
-    });
-
-    it('a name word with digits is kept whole too (a search with digits finds it), with the prefixes of its leading letters', () => {
-      expect(searchTermsOf({ name: 'Sala 42B Filial2', email: '9@x.test' })).to.deep.equal(['42b', 'filial2', '9@x.test', ...prefixes('sala'), ...prefixes('filial')]);
-    });
-
-    it('without a document, no document term; a foreign document loses its separators', () => {
-      expect(searchTermsOf({ name: 'Ana', email: '1@x.test', document_number: null })).to.deep.equal(['1@x.test', ...prefixes('ana')]);
-      expect(searchTermsOf({ name: 'Ana', email: '1@x.test', document_number: 'AB-123/45' })).to.deep.equal(once(['1@x.test', 'ab12345', ...prefixes('ana'), ...prefixes('ab')]));
-    });
-
-    it('cuts each term to 100 characters (the column size)', () => {
-      const long = 'a'.repeat(150);
-      const terms = searchTermsOf({ name: long, email: `${'b'.repeat(120)}@x.test` });
-      expect(terms).to.include('b'.repeat(100));
-      expect(terms).to.include(`>${'a'.repeat(99)}`);
-      expect(terms.filter((t) => t.startsWith('>a'))).to.have.length(99);
-      for (const t of terms) expect(t.length).to.be.at.most(100);
-    });
-
-    it('never yields an empty term', () => {
-      expect(searchTermsOf({ name: ' -- ', email: '1@y.test', document_number: '' })).to.deep.equal(['1@y.test']);
-    });
-
-    it('the counted prefixes are the marked ones, unmarked', () => {
-      expect(countedPrefixesOf(searchTermsOf({ name: 'Ana Lu', email: '1@y.test' }))).to.deep.equal(['a', 'an', 'ana', 'l', 'lu']);
+    it('never longer than the column; the name words come first, later words are left out whole', () => {
+      const long = { name: 'Maria Aparecida dos Santos', email: `${Array.from({ length: 60 }, (_, i) => `w${i}`).join('.')}@x.test` };
+      const text = searchTextOf(long);
+      expect(text.length).to.be.at.most(SEARCH_TEXT_MAX);
+      expect(text.startsWith(' maria aparecida dos santos ')).to.equal(true);
+      expect(text.split(' ').slice(1).every((w) => w === '' || long.email.toLowerCase().includes(w) || 'maria aparecida dos santos'.includes(w))).to.equal(true);
     });
   });
 
-  describe('termMatchOf', () => {
-    it('a word of letters is one exact prefix term; a word with digits or "@" the terms it starts; none starts with the mark', () => {
-      expect(termMatchOf('mari')).to.deep.equal({ exact: '>mari' });
-      expect(termMatchOf('ana.s@x')).to.deep.equal({ startsWith: 'ana.s@x' });
-      expect(termMatchOf('123456')).to.deep.equal({ startsWith: '123456' });
-      expect(termMatchOf('>mari@')).to.equal(null);
+  describe('searchPattern', () => {
+    it('escapes the LIKE wildcards and the escape character a typed e-mail may hold', () => {
+      expect(searchPattern('silva')).to.equal('% silva%');
+      expect(searchPattern('sou_za@')).to.equal('% sou!_za@%');
+      expect(searchPattern('a%b!c')).to.equal('% a!%b!!c%');
     });
   });
 
@@ -100,7 +65,7 @@ describe('search terms', () => {
       expect(parseSearch('   ')).to.deep.equal([]);
     });
 
-    it('CPF digits typed with or without mask: "123.456" and "123456" give the same term', () => {
+    it('CPF digits typed with or without mask: "123.456" and "123456" give the same word', () => {
       expect(parseSearch('123.456')).to.deep.equal(['123456']);
       expect(parseSearch('123456')).to.deep.equal(['123456']);
       expect(parseSearch(' 529.982.247-25 ')).to.deep.equal(['52998224725']);
@@ -117,13 +82,14 @@ describe('search terms', () => {
       expect(parseSearch("d'ávila")).to.deep.equal(['d', 'avila']);
     });
 
-    it('a word with "@" is an e-mail prefix, kept whole and lower-cased', () => {
+    it('a word with "@" is an e-mail prefix, kept whole and folded', () => {
       expect(parseSearch('Ana.Souza@Exemplo')).to.deep.equal(['ana.souza@exemplo']);
       expect(parseSearch('ana@x.test silva')).to.deep.equal(['ana@x.test', 'silva']);
     });
 
-    it('at most 5 terms, each at most 100 characters', () => {
+    it('at most 5 words, repeated ones once, each at most 100 characters', () => {
       expect(parseSearch('a b c d e f g')).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
+      expect(parseSearch('silva Silva SÍLVA')).to.deep.equal(['silva']);
       expect(parseSearch('x'.repeat(150))).to.deep.equal(['x'.repeat(100)]);
     });
 
