@@ -1,29 +1,29 @@
 import path from 'node:path';
 import ejs from 'ejs';
-import express, { Router } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { i18n } from 'i18next';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Config } from './config';
+import { accountContext } from './accounts/account-context';
 import { accountHomeRoutes, accountRoutes } from './accounts/accounts.routes';
 import { authRoutes } from './auth/auth.routes';
+import { createPassport } from './auth/passport';
 import { healthRoutes } from './health/health.routes';
 import { errorHandler, notFoundHandler } from './http/errors';
-import { accountContext, requireLogin } from './http/guards';
+import { requireLogin } from './http/guards';
 import { viewLocals } from './http/locals';
-import { precompileViews } from './http/views';
 import { requestLogging } from './http/request-log';
-import { createPassport } from './http/passport';
-import { csrf, securityHeaders } from './http/security';
+import { csrf, personalPages, securityHeaders } from './http/security';
 import { sessionMiddleware } from './http/session';
 import { contactFormatters } from './contacts/format';
 import { contactRoutes } from './contacts/contacts.routes';
 import { meRoutes } from './me/me.routes';
 import { groupRoutes, permissionRoutes } from './permissions/permissions.routes';
 import type { Registry } from './plugins/registry';
+import { pluginRoutes } from './plugin-routes';
 import { createServices } from './services';
 import { setupRoutes } from './setup/setup.routes';
-import { pluginRoutes } from './plugins/mount';
 import './http/types';
 
 export interface AppDeps {
@@ -32,6 +32,8 @@ export interface AppDeps {
   registry: Registry;
   i18n: i18n;
   logger: Logger;
+  /** The first-run code /setup asks for; null once an account exists. */
+  setupCode?: string | null;
 }
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -47,16 +49,13 @@ export function createApp(deps: AppDeps) {
   // CPU than a list query, to spare bytes only on a reload. Static files keep their own ETags.
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
+  const views = path.join(ROOT, 'views');
   app.set('view engine', 'ejs');
-  // The same EJS module instance (and cache) precompileViews fills: express would require() the
-  // CommonJS build, a second instance beside the ESM one imported here.
-  app.engine('ejs', ejs.renderFile);
-  app.set('views', path.join(ROOT, 'views'));
-  // Every view compiled once at start-up (see precompileViews): in every environment, so tests run
-  // the templates exactly as production does. Editing a view needs a restart.
-  const pluginViews = registry.plugins.flatMap((p) => (p.views ? [p.views] : []));
-  precompileViews([path.join(ROOT, 'views'), ...pluginViews], path.join(ROOT, 'views'));
-  app.enable('view cache');
+  app.set('views', views);
+  // Views, plugins' too, include core ones by their path in the views folder ('/partials/field'):
+  // EJS resolves that against its `root` option, which EJS 7 no longer reads from express's
+  // 'view options', so it is handed over here. Express turns 'view cache' on in production.
+  app.engine('ejs', (file, locals, done) => ejs.renderFile(file, locals, { root: views, cache: app.enabled('view cache') }, done));
   Object.assign(app.locals, contactFormatters);
   const labels = new Map(registry.permissions.map((p) => [p.key, p.label]));
   app.locals.permissionLabel = (key: string) => labels.get(key) ?? key;
@@ -65,24 +64,30 @@ export function createApp(deps: AppDeps) {
   app.use(securityHeaders(config));
   app.use('/public', express.static(path.join(ROOT, 'public'), { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.get('/public/vendor/htmx.min.js', (_req, res) => res.sendFile(path.join(ROOT, 'node_modules/htmx.org/dist/htmx.min.js')));
+  // Browsers ask for it on every first visit, whatever the page links.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(ROOT, 'public/images/favicon.ico'), { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.use(healthRoutes(db));
+  app.use(personalPages);
 
   app.use(express.urlencoded({ extended: false, limit: '200kb' }));
+  // Express 5 leaves req.body undefined when a POST has no body (an HTMX button sends only the
+  // CSRF header): an empty form is what every route reads then, so it is refused or done, not a 500.
+  app.use(emptyBodyAsEmptyForm);
   const { middleware: session } = sessionMiddleware(config, db);
   app.use(session);
-  const passport = createPassport(db, services.auth);
+  const passport = createPassport(services.auth);
   app.use(passport.initialize());
   app.use(passport.session());
-  app.use(viewLocals(deps.i18n, registry));
+  app.use(viewLocals(deps.i18n));
   app.use(csrf.csrfSynchronisedProtection);
 
   app.use(setupRoutes(services.setup));
   app.use(authRoutes(passport, services.setup));
   app.use(meRoutes(services.me));
-  app.use(accountRoutes(db));
+  app.use(accountRoutes(services.accounts));
 
   const account = Router({ mergeParams: true });
-  account.use(requireLogin, accountContext(db, registry));
+  account.use(requireLogin, accountContext(services.accounts, services.permissions), accountMenu(registry));
   account.use('/contacts/:contactId/permissions', permissionRoutes(services.permissions));
   account.use('/contacts', contactRoutes(services.contacts));
   account.use('/groups', groupRoutes(services.groups, services.permissions));
@@ -93,4 +98,17 @@ export function createApp(deps: AppDeps) {
   app.use(notFoundHandler);
   app.use(errorHandler(logger, config.env === 'development'));
   return app;
+}
+
+function emptyBodyAsEmptyForm(req: Request, _res: Response, next: NextFunction) {
+  req.body ??= {};
+  next();
+}
+
+/** The layout's menu on account pages: the entries the current contact may open. */
+function accountMenu(registry: Registry) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.locals.menu = registry.menu.filter((m) => req.ctx!.can(m.requires));
+    next();
+  };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -11,9 +12,30 @@ export class ConfigError extends Error {
   }
 }
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const TRUST_PROXY_MESSAGE =
+  'must be the number of proxies in front of the portal (e.g. 1) or their addresses and ranges (e.g. 10.0.0.0/8,loopback); ' +
+  '`true` is refused: it trusts every hop, so a client could name its own address';
+
+/** An address, a range (`10.0.0.0/8`, `fd00::/8`, `10.0.0.0/255.0.0.0`) or a name express knows. */
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', range, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
+  return version === 4 && isIP(range) === 4;
+}
+
+/** express's `trust proxy` as a hop count or a list of addresses; never "trust everyone". */
+const trustProxy = z.string().transform((value, ctx): number | string[] => {
+  if (value === 'false') return 0;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (entries.length && entries.every(isProxyAddress)) return entries;
+  ctx.addIssue({ code: 'custom', message: TRUST_PROXY_MESSAGE });
+  return z.NEVER;
+});
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
@@ -28,7 +50,8 @@ const schema = z.object({
     .optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_IDLE_MINUTES: z.coerce.number({ message: 'must be a number of minutes' }).int().min(1, 'must be at least 1').default(30),
-  TRUST_PROXY: bool.default(false),
+  SESSION_MAX_HOURS: z.coerce.number({ message: 'must be a number of hours' }).int().min(1, 'must be at least 1').default(12),
+  TRUST_PROXY: trustProxy.default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOGIN_MAX_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),
@@ -49,7 +72,10 @@ export interface Config {
   database: DatabaseConfig;
   sessionSecret: string;
   sessionIdleMs: number;
-  trustProxy: boolean;
+  /** How long a login lasts however active the session is. */
+  sessionMaxMs: number;
+  /** express's `trust proxy`: how many proxies, or which addresses, may name the client (0: none). */
+  trustProxy: number | string[];
   logLevel: string;
   loginLimits: { perEmail: number; perIp: number; blockSeconds: number };
   extraPlugins: string[];
@@ -79,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: databaseConfig(e.DATABASE_URL, dataDir),
     sessionSecret: e.SESSION_SECRET ?? developmentSecret(dataDir),
     sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+    sessionMaxMs: e.SESSION_MAX_HOURS * 3_600_000,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     loginLimits: {

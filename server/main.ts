@@ -2,22 +2,31 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config';
 import { PluginError } from './plugins/loader';
 import { createPortal } from './portal';
-import { SetupService } from './setup/setup.service';
-import { AuditService } from './audit/audit.service';
 
 const started = performance.now();
 
 async function main() {
   const config = loadConfig();
   const portal = await createPortal(config);
-  const { app, db, logger } = portal;
+  const { app, logger } = portal;
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
   const url = `http://localhost:${port}`;
-  const needsSetup = await new SetupService(db, new AuditService()).isNeeded();
-  logger.info({ port, database: config.database.client, ms: Math.round(performance.now() - started) }, 'portal listening');
-  console.log(`\n  Portal: ${url}${needsSetup ? '/setup  (first run: create the company and its administrator)' : '/login'}\n`);
+  logger.info({ port, database: config.database.client, env: config.env, ms: Math.round(performance.now() - started) }, 'portal listening');
+  const banner = [`  Portal: ${url}${portal.setupCode ? '/setup  (first run: create the company and its administrator)' : '/login'}`];
+  if (portal.setupCode) {
+    logger.info('first run: /setup asks for the one-time setup code shown on the console');
+    banner.push(`  Setup code: ${portal.setupCode}  (asked for by ${url}/setup; each start makes a new one until setup is done)`);
+  }
+  if (config.env !== 'production') {
+    logger.warn({ env: config.env }, 'NODE_ENV is not production: not for a production deployment');
+    banner.push(
+      `  WARNING: running with NODE_ENV=${config.env}. This is the developer's quick start: error pages show`,
+      '  internals, cookies are not Secure, no HSTS. A production deployment must set NODE_ENV=production and SESSION_SECRET.',
+    );
+  }
+  console.log(`\n${banner.join('\n')}\n`);
 
   // SIGTERM: stop accepting, let in-flight requests finish, then close the pool.
   let stopping = false;

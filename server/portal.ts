@@ -5,6 +5,7 @@ import { createDb } from './db/knex';
 import { coreMigrations, migrateLatest } from './db/migrations';
 import { createI18n } from './i18n';
 import { loadRegistry } from './plugins/loader';
+import { firstRunSetupCode } from './setup/setup-code';
 
 /** Everything a running portal needs: config → plugins → db → migrations → i18n → app. */
 export async function createPortal(config: Config, options: { logger?: Logger; builtInPluginsDir?: string } = {}) {
@@ -18,6 +19,7 @@ export async function createPortal(config: Config, options: { logger?: Logger; b
     throw err;
   }
   const i18n = await createI18n(registry.catalogs);
-  const app = createApp({ config, db, registry, i18n, logger });
-  return { app, db, registry, logger, close: () => db.destroy() };
+  const setupCode = await firstRunSetupCode(db);
+  const app = createApp({ config, db, registry, i18n, logger, setupCode });
+  return { app, db, registry, logger, setupCode, close: () => db.destroy() };
 }

@@ -38,6 +38,3 @@ export const email = z
   .max(254, 'validation.tooLong')
   .pipe(z.email('validation.email'))
   .transform((v) => v.toLowerCase());
-
-/** HTML checkboxes send "on" when ticked and nothing otherwise. */
-export const checkbox = z.preprocess((v) => v === 'on' || v === 'true' || v === '1' || v === true, z.boolean());

@@ -5,13 +5,22 @@ import { definePlugin, type PluginContext } from '../../server/plugins/contract'
 const environmentsOf = (ctx: PluginContext, accountId: number) =>
   ctx.db('cloud_environments').where({ account_id: accountId }).orderBy('name');
 
+/**
+ * The redirect after a restart carries only the environment's id: the message names it from this
+ * account's own rows, so a link cannot make the page print a text of its choosing.
+ */
+function restartedName(environments: { id: number; name: string; state: string }[], raw: unknown): string | null {
+  const env = environments.find((e) => String(e.id) === raw && e.state === 'restarting');
+  return env ? env.name : null;
+}
+
 async function listPage(req: Request, res: Response, ctx: PluginContext) {
   const environments = await environmentsOf(ctx, req.ctx!.account.id);
   await ctx.render(res, 'environments', {
     title: req.t('plugins.cloud.title'),
     environments,
     canAdminister: req.ctx!.can('cloud.it-admin'),
-    restarted: typeof req.query.restarted === 'string' ? req.query.restarted : null,
+    restarted: restartedName(environments, req.query.restarted),
   });
 }
 
@@ -19,15 +28,15 @@ async function listPage(req: Request, res: Response, ctx: PluginContext) {
 async function restart(req: Request, res: Response, ctx: PluginContext) {
   const id = Number(req.params.environmentId);
   const accountId = req.ctx!.account.id;
-  const name = await ctx.db.transaction(async (trx) => {
+  const restartedId = await ctx.db.transaction(async (trx) => {
     const env = await trx('cloud_environments').where({ id: Number.isSafeInteger(id) ? id : 0, account_id: accountId }).first();
     if (!env) return null;
     await trx('cloud_environments').where({ id: env.id }).update({ state: 'restarting', restarted_at: new Date() });
     await ctx.audit(trx, req, { action: 'cloud.environment_restarted', target: { type: 'cloud_environment', id: env.id }, details: { before: { state: env.state }, after: { state: 'restarting' } } });
-    return env.name as string;
+    return Number(env.id);
   });
-  if (name === null) ctx.notFound();
-  res.redirect(303, `/accounts/${accountId}/p/cloud?restarted=${encodeURIComponent(name)}`);
+  if (restartedId === null) ctx.notFound();
+  res.redirect(303, `/accounts/${accountId}/p/cloud?restarted=${restartedId}`);
 }
 
 /** Cloud control center: the account's cloud environments; IT administrators may act on them. */
@@ -46,7 +55,9 @@ export default definePlugin({
   ],
   migrations: path.join(import.meta.dirname, 'migrations'),
   views: path.join(import.meta.dirname, 'views'),
-  async seedDemo(trx, account) {
+  async seedDemo(trx, account, grants) {
+    // The first demo account's IT team: the permission editor shows a group as a flag's source.
+    if (account.index === 0) await grants.group('Equipe de TI', 'Acompanha e administra os ambientes cloud', ['cloud.control-center', 'cloud.it-admin']);
     if (await trx('cloud_environments').where({ account_id: account.id }).first()) return;
     await trx('cloud_environments').insert([
       { account_id: account.id, name: 'Produção', product: 'Protheus', region: 'São Paulo', state: 'running' },

@@ -86,4 +86,9 @@ export class AccountRepository {
   activeMembershipsOfUser(userId: number, q: Q = this.db): Promise<Membership[]> {
     return this.memberships(q).where({ 'c.user_id': userId, 'c.status': 'active' }).orderBy('a.name');
   }
+
+  /** The user's active contact in one account with the account's counters: read on every account page. */
+  activeMembership(accountId: number, userId: number, q: Q = this.db): Promise<Membership | undefined> {
+    return this.memberships(q).where({ 'c.account_id': accountId, 'c.user_id': userId, 'c.status': 'active' }).first();
+  }
 }

@@ -1,12 +1,10 @@
 import { Router } from 'express';
-import type { Knex } from 'knex';
 import { requireLogin } from '../http/guards';
-import { AccountRepository } from './accounts.repository';
+import type { AccountService } from './accounts.service';
 
 /** The account picker and each account's home page. */
-export function accountRoutes(db: Knex) {
+export function accountRoutes(accounts: AccountService) {
   const router = Router();
-  const accounts = new AccountRepository(db);
 
   router.get('/accounts', requireLogin, async (req, res) => {
     const memberships = await accounts.activeMembershipsOfUser(req.user!.id);

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { forUpdate } from '../db/knex';
+import { AccountRepository } from '../accounts/accounts.repository';
 import { AuditRepository } from './audit.repository';
 
-/** Who did it and from where; built from the request by server/http/request-meta.ts. */
+/** Who did it and from where; built from the request by server/audit/actor.ts. */
 export interface Actor {
   userId: number | null;
   contactId: number | null;
@@ -29,7 +29,7 @@ export class AuditService {
 
   async record(trx: Knex.Transaction, actor: Actor, event: AuditEvent): Promise<void> {
     // The account row lock serializes writers of one chain (SQLite has one writer anyway).
-    if (event.accountId !== null) await forUpdate(trx, trx('accounts').select('id').where({ id: event.accountId }));
+    if (event.accountId !== null) await new AccountRepository(trx).lock(trx, event.accountId);
     const prevHash = await this.repo.lastHash(trx, event.accountId);
     const row = {
       account_id: event.accountId,

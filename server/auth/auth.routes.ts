@@ -1,7 +1,9 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import type { createPassport } from '../http/passport';
 import { DomainError } from '../errors';
+import { issueCsrfToken } from '../http/locals';
+import { markSignedIn } from '../http/session';
 import type { SetupService } from '../setup/setup.service';
+import type { createPassport } from './passport';
 
 /** /login, /logout and the front door `/`. */
 export function authRoutes(passport: ReturnType<typeof createPassport>, setup: SetupService) {
@@ -15,6 +17,7 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
   router.get('/login', async (req, res) => {
     if (req.isAuthenticated()) return res.redirect('/accounts');
     if (await setup.isNeeded()) return res.redirect('/setup');
+    issueCsrfToken(req, res);
     await res.renderPage('auth/login', { title: req.t('auth.title'), email: '', error: null, loggedOut: req.query.bye === '1' });
   });
 
@@ -34,6 +37,7 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
       // Passport regenerates the session id here (no session fixation).
       req.logIn(user, (loginErr) => {
         if (loginErr) return next(loginErr);
+        markSignedIn(req);
         const safe = typeof returnTo === 'string' && returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/accounts';
         res.redirect(303, safe);
       });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AccountRepository, type Membership } from '../accounts/accounts.repository';
 import type { Knex } from 'knex';
 import { DomainError } from '../errors';
@@ -24,16 +25,29 @@ export class AuthService {
 
   async authenticate(emailInput: string, password: string, ip: string): Promise<{ user: UserRow; memberships: Membership[] }> {
     const email = String(emailInput ?? '').trim().toLowerCase();
-    await this.limiter.assertAllowed(email, ip);
     const user = email ? await this.users.findByEmail(email) : undefined;
+    // MySQL's collation finds a user by an accented or differently cased spelling: one person, one counter.
+    const limitKey = foldEmail(user?.email ?? email);
+    await this.limiter.consume(limitKey, ip);
     const ok = user ? await verifyPassword(user.password_hash, String(password ?? '')) : await verifyPassword(await dummyPasswordHash(), 'x');
-    if (!user || !ok) {
-      await this.limiter.recordFailure(email, ip);
-      throw new InvalidCredentials();
-    }
-    await this.limiter.recordSuccess(email);
+    if (!user || !ok) throw new InvalidCredentials();
+    await this.limiter.succeeded(limitKey, ip);
     const memberships = await this.accounts.activeMembershipsOfUser(user.id);
     if (memberships.length === 0) throw new InvalidCredentials('auth.errors.noAccess');
     return { user, memberships };
   }
+
+  /** A session that kept only the user's id (an older shape) is signed in as this user, if they still exist. */
+  findUser(id: number): Promise<UserRow | undefined> {
+    return this.users.findById(id);
+  }
+}
+
+/**
+ * The e-mail without case or accents, as an accent-insensitive collation compares it; hashed when
+ * longer than a real address, so any input fits the limiter's 255-character key.
+ */
+export function foldEmail(email: string): string {
+  const folded = email.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+  return folded.length <= 200 ? folded : `sha256:${createHash('sha256').update(folded).digest('hex')}`;
 }

@@ -10,42 +10,47 @@ export interface LoginLimits {
 }
 
 /**
- * Failed logins counted per e-mail and per IP in the database (table `rate_limits`), so every app
- * process shares the counters. Only failures consume points; a success clears the e-mail's count.
+ * A counter kept in the database (table `rate_limits`), so every app process shares it. Blocked
+ * for `seconds` once `points` attempts were counted within that time.
+ */
+export function databaseLimiter(db: Knex, database: string | null, keyPrefix: string, points: number, seconds: number): RateLimiterAbstract {
+  const common = { storeClient: db, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, keyPrefix, points, duration: seconds, blockDuration: seconds };
+  return isMysql(db)
+    ? new RateLimiterMySQL({ ...common, dbName: database ?? undefined, clearExpiredByTimeout: false })
+    : new RateLimiterSQLite({ ...common, clearExpiredByTimeout: false });
+}
+
+/**
+ * Login attempts counted per e-mail and per IP. Every attempt is counted before the password is
+ * verified, so guesses sent at the same moment cannot all pass between a read and a late count;
+ * a success gives the points back.
  */
 export class LoginLimiter {
   private readonly byEmail: RateLimiterAbstract;
   private readonly byIp: RateLimiterAbstract;
 
   constructor(db: Knex, limits: LoginLimits, database: string | null) {
-    const make = (keyPrefix: string, points: number) => {
-      const common = { storeClient: db, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, keyPrefix, points, duration: limits.blockSeconds, blockDuration: limits.blockSeconds };
-      return isMysql(db)
-        ? new RateLimiterMySQL({ ...common, dbName: database ?? undefined, clearExpiredByTimeout: false })
-        : new RateLimiterSQLite({ ...common, clearExpiredByTimeout: false });
-    };
-    this.byEmail = make('login_email', limits.perEmail);
-    this.byIp = make('login_ip', limits.perIp);
+    this.byEmail = databaseLimiter(db, database, 'login_email', limits.perEmail, limits.blockSeconds);
+    this.byIp = databaseLimiter(db, database, 'login_ip', limits.perIp, limits.blockSeconds);
   }
 
-  /** Throws TooManyAttempts when either counter is already exhausted. */
-  async assertAllowed(email: string, ip: string): Promise<void> {
-    const [e, i] = await Promise.all([this.byEmail.get(email), this.byIp.get(ip)]);
-    for (const [res, limit] of [[e, this.byEmail.points], [i, this.byIp.points]] as const) {
-      if (res && res.consumedPoints >= limit) throw new TooManyAttempts(Math.ceil(res.msBeforeNext / 1000));
-    }
+  /** Counts one attempt; throws TooManyAttempts when either counter is past its limit. */
+  async consume(emailKey: string, ip: string): Promise<void> {
+    const results = await Promise.allSettled([this.byEmail.consume(emailKey), this.byIp.consume(ip)]);
+    throwIfLimited(results);
   }
 
-  async recordFailure(email: string, ip: string): Promise<void> {
-    await Promise.all([this.byEmail.consume(email).catch(swallowLimit), this.byIp.consume(ip).catch(swallowLimit)]);
-  }
-
-  async recordSuccess(email: string): Promise<void> {
-    await this.byEmail.delete(email);
+  async succeeded(emailKey: string, ip: string): Promise<void> {
+    await Promise.all([this.byEmail.delete(emailKey), this.byIp.reward(ip, 1)]);
   }
 }
 
-// consume() rejects with RateLimiterRes once the limit is reached: that is the count we wanted.
-function swallowLimit(err: unknown): void {
-  if (!(err instanceof RateLimiterRes)) throw err;
+/** consume() rejects with a RateLimiterRes when the limit is passed: that is TooManyAttempts. */
+export function throwIfLimited(results: PromiseSettledResult<unknown>[]): void {
+  const limited = results.filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (limited.length === 0) return;
+  const failure = limited.find((reason) => !(reason instanceof RateLimiterRes));
+  if (failure !== undefined) throw failure;
+  const waitMs = Math.max(...limited.map((reason) => (reason as RateLimiterRes).msBeforeNext));
+  throw new TooManyAttempts(Math.max(1, Math.ceil(waitMs / 1000)));
 }

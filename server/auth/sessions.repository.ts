@@ -5,7 +5,7 @@ import { isMysql } from '../db/knex';
  * The user a stored session is signed in as: passport's `user.id` inside the session JSON; NULL
  * for a row that is not JSON (SQLite's json_extract would fail the whole statement on it).
  */
-export function sessionUserSql(db: Knex | Knex.Transaction, column: string): string {
+function sessionUserSql(db: Knex | Knex.Transaction, column: string): string {
   const id = isMysql(db) ? `cast(json_value(${column}, '$.passport.user.id') as unsigned)` : `cast(json_extract(${column}, '$.passport.user.id') as integer)`;
   return `case when json_valid(${column}) then ${id} end`;
 }

@@ -15,7 +15,7 @@
  * `seedDemo` after the accounts; look rows up before inserting so re-runs stay no-ops.
  */
 import { randomInt } from 'node:crypto';
-import type { PluginManifest } from '../plugins/contract';
+import type { DemoGrants, PluginManifest, ProfileId } from '../plugins/contract';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { cnpj, cpf } from 'cpf-cnpj-validator';
 import type { Knex } from 'knex';
@@ -25,7 +25,6 @@ import { loadConfig } from '../config';
 import { ContactRepository, type ContactStatus } from '../contacts/contacts.repository';
 import { createDb } from '../db/knex';
 import { coreMigrations, migrateLatest } from '../db/migrations';
-import type { ProfileId } from '../plugins/contract';
 import { loadRegistry } from '../plugins/loader';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
@@ -356,23 +355,25 @@ export interface SeedResult {
   created: SeedContext['created'];
 }
 
-/** A group that grants the cloud flags, with one member: shows "Grupo …" as a source in the editor. */
-export async function seedPermissionGroups(db: Knex, accountId: number): Promise<void> {
-  await db.transaction(async (trx) => {
-    const repo = new PermissionRepository();
-    if (await repo.groupIdByName(trx, accountId, 'Equipe de TI')) return;
-    const groupId = await repo.createGroup(trx, accountId, 'Equipe de TI', 'Acompanha e administra os ambientes cloud');
-    await repo.setGroupFlags(trx, groupId, ['cloud.control-center', 'cloud.it-admin']);
-    const member = await trx('contacts').select('id').where({ account_id: accountId, status: 'active', profile: 'member' }).orderBy('id').first();
-    if (member) await repo.setContactGroups(trx, member.id, [groupId]);
-  });
+/** Core's side of a plugin's demo grants, in the plugin's seeding transaction. */
+function demoGrants(trx: Knex.Transaction, accountId: number): DemoGrants {
+  const repo = new PermissionRepository();
+  return {
+    async group(name, description, flags) {
+      if (await repo.groupIdByName(trx, accountId, name)) return;
+      const groupId = await repo.createGroup(trx, accountId, name, description);
+      await repo.setGroupFlags(trx, groupId, flags);
+      const member = await trx('contacts').select('id').where({ account_id: accountId, status: 'active', profile: 'member' }).orderBy('id').first();
+      if (member) await repo.setContactGroups(trx, member.id, [groupId]);
+    },
+  };
 }
 
-/** Each plugin's own demo rows (course seats, cloud environments…), per account, idempotent. */
+/** Each plugin's own demo rows and grants (course seats, cloud environments…), per account, idempotent. */
 export async function seedPluginData(db: Knex, accountIds: number[], plugins: PluginManifest[]): Promise<void> {
   for (const plugin of plugins) {
     if (!plugin.seedDemo) continue;
-    for (const [index, id] of accountIds.entries()) await db.transaction((trx) => plugin.seedDemo!(trx, { id, index }));
+    for (const [index, id] of accountIds.entries()) await db.transaction((trx) => plugin.seedDemo!(trx, { id, index }, demoGrants(trx, id)));
   }
 }
 
@@ -385,7 +386,6 @@ export async function seedDemo(db: Knex, options: { password?: string; plugins?:
     valeVerde: await seedValeVerdeAccount(ctx),
     sabor: await seedSaborAccount(ctx),
   };
-  await seedPermissionGroups(db, accounts.aurora);
   await seedPluginData(db, Object.values(accounts), options.plugins ?? []);
   // Later issues: await seedTheirData(ctx, accounts);
   return { accounts, logins: ctx.logins, password: outcome, created: ctx.created };

@@ -4,7 +4,7 @@ import { requirePermission } from '../accounts/permission-guard';
 import { flash } from '../http/locals';
 import { actorFrom } from '../audit/actor';
 import { CONTACT_FIELDS, formValues, valuesOf, type ContactFormValues } from './contact-form';
-import type { Caller, ContactService } from './contacts.service';
+import { assertMayEdit, type Caller, type ContactService } from './contacts.service';
 import { countries, documentTypes } from './identity';
 
 const contactId = (req: Request) => {
@@ -81,6 +81,7 @@ export function contactRoutes(contacts: ContactService) {
   router.get('/:contactId/edit', async (req, res) => {
     const id = contactId(req);
     const { contact } = await contacts.get(req.ctx!.account, id);
+    assertMayEdit(req.ctx!.account.ownerContactId, req.ctx!.contact.id, id);
     await formPage(req, res, 'edit', valuesOf(contact), {}, 200, { contactId: id, saved: req.query.saved === '1' });
   });
 

@@ -3,7 +3,7 @@ import { AccountRepository, type AccountRow } from '../accounts/accounts.reposit
 import type { Actor, AuditService } from '../audit/audit.service';
 import { AuditRepository } from '../audit/audit.repository';
 import { toDate } from '../db/knex';
-import { Conflict, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
+import { Conflict, Forbidden, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
 import type { Registry } from '../plugins/registry';
 import { UserRepository } from '../users/users.repository';
 import { parseContactForm, type ContactFormValues } from './contact-form';
@@ -63,6 +63,14 @@ function changes(before: ContactRow, after: ContactFields) {
     }
   }
   return { before: b, after: a };
+}
+
+/**
+ * Only the primary administrator edits the primary administrator: another administrator could
+ * otherwise change the owner's e-mail and take the account over.
+ */
+export function assertMayEdit(ownerContactId: number | null, callerContactId: number, id: number): void {
+  if (id === ownerContactId && callerContactId !== id) throw new Forbidden('contacts.errors.editOwner');
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -169,7 +177,8 @@ export class ContactService {
     if (!(await this.contacts.find(this.db, caller.accountId, id))) throw new NotFound();
     const data = parseContactForm(values, { confirmEmail: false });
     await this.write(async (trx) => {
-      await this.lockAccount(trx, caller.accountId);
+      const account = await this.lockAccount(trx, caller.accountId);
+      assertMayEdit(account.owner_contact_id, caller.contactId, id);
       const before = await this.contacts.lock(trx, caller.accountId, id);
       if (!before) throw new NotFound();
       await this.assertUnique(trx, caller.accountId, data, id);

@@ -15,6 +15,15 @@ export function notFoundHandler(_req: Request, _res: Response, next: NextFunctio
   next(new NotFound());
 }
 
+/**
+ * mysql2 hands a failed statement back in `err.sql` with its values bound in (CPFs, e-mails,
+ * names): the log keeps knex's message, whose statement has placeholders, and not that copy.
+ */
+function withoutBoundValues(err: unknown): unknown {
+  if (err instanceof Error && 'sql' in err) delete (err as { sql?: unknown }).sql;
+  return err;
+}
+
 const isCsrfError = (err: unknown) => err === csrf.invalidCsrfTokenError || (err as { code?: string })?.code === 'EBADCSRFTOKEN';
 
 /**
@@ -38,7 +47,7 @@ export function errorHandler(logger: Logger, showStack: boolean) {
       status = (err as { status: number }).status; // e.g. body-parser's 413
       message = String((err as Error).message);
     } else {
-      (req.log ?? logger).error({ err }, 'unhandled error');
+      (req.log ?? logger).error({ err: withoutBoundValues(err) }, 'unhandled error');
     }
     const title = status === 404 ? t('errors.notFound.title') : status === 403 ? t('errors.forbidden.title') : status >= 500 ? t('errors.server.title') : message;
 

@@ -2,8 +2,6 @@ import type { NextFunction, Request, Response } from 'express';
 import type { i18n } from 'i18next';
 import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale } from '../i18n';
 import { formatDateTime } from '../i18n/format';
-import { MemoizedTranslators } from '../i18n/memoized';
-import type { Registry } from '../plugins/registry';
 import type { FlashMessage } from './types';
 import { csrf } from './security';
 
@@ -26,33 +24,37 @@ export function flash(req: Request, message: FlashMessage): void {
   (req.session.flash ??= []).push(message);
 }
 
+/** For a form shown to an anonymous visitor (login, setup): its CSRF token, kept in a new session. */
+export function issueCsrfToken(req: Request, res: Response): void {
+  res.locals.csrfToken = csrf.generateToken(req);
+}
+
 /** Sets t(), the locale and what every view needs; adds res.renderPage (view inside the layout). */
-export function viewLocals(i18nInstance: i18n, registry: Registry) {
-  const translators = new MemoizedTranslators(i18nInstance);
+export function viewLocals(i18nInstance: i18n) {
+  const translators = new Map(LOCALES.map((l) => [l, i18nInstance.getFixedT(l)]));
   return (req: Request, res: Response, next: NextFunction) => {
     const locale = pickLocale(req);
     req.locale = locale;
-    req.t = translators.get(locale);
+    req.t = translators.get(locale)!;
     res.locals.t = req.t;
     res.locals.locale = locale;
     res.locals.currentUser = req.user ?? null;
-    res.locals.isHtmx = req.get('hx-request') === 'true';
-    res.locals.csrfToken = req.session ? csrf.generateToken(req) : '';
+    // An anonymous visit stores no session: its token is made only by a form that needs one (issueCsrfToken).
+    res.locals.csrfToken = req.session && (req.isAuthenticated() || req.session.csrfToken) ? csrf.generateToken(req) : '';
     res.locals.flash = [] as FlashMessage[];
     res.locals.formatDate = (d: Date | null) => formatDateTime(d, locale);
+    // The layout's account part: filled in by the account pages (accountContext and its menu).
+    res.locals.ctx = null;
+    res.locals.menu = [];
     if (req.session?.flash?.length && req.method === 'GET') {
       res.locals.flash = req.session.flash;
       delete req.session.flash;
     }
     res.renderPage = (view, locals = {}, status = 200) =>
       new Promise<void>((resolve, reject) => {
-        const ctx = req.ctx;
-        const menu = ctx ? registry.menu.filter((m) => ctx.can(m.requires)) : [];
-        // The page and the layout both see the account context and the menu.
-        const shared = { ...locals, ctx: ctx ?? null, menu };
-        res.render(view, shared, (err, body) => {
+        res.render(view, locals, (err, body) => {
           if (err) return reject(err);
-          res.render('layout', { ...shared, body }, (err2, html) => {
+          res.render('layout', { ...locals, body }, (err2, html) => {
             if (err2) return reject(err2);
             res.status(status).type('html').send(html);
             resolve();

@@ -1,16 +1,6 @@
 import type { Request } from 'express';
-import type { Actor } from '../audit/audit.service';
 
-/** Who is acting, for the audit trail: the signed-in user, their contact here, and where from. */
-export function actorFrom(req: Request): Actor {
-  return {
-    userId: req.user?.id ?? null,
-    contactId: req.ctx?.contact.id ?? null,
-    name: req.ctx?.contact.name ?? req.user?.name ?? null,
-    ...requestMeta(req),
-  };
-}
-
+/** Where a request comes from, for the audit trail. */
 export function requestMeta(req: Request) {
   return { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null, requestId: String(req.id ?? '') || null };
 }

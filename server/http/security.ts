@@ -1,6 +1,6 @@
 import helmet from 'helmet';
 import { csrfSync } from 'csrf-sync';
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config';
 
 /** A CSP with no 'unsafe-inline': scripts and styles come only from our own files. */
@@ -20,6 +20,16 @@ export function securityHeaders(config: Config) {
     },
     strictTransportSecurity: config.env === 'production',
   });
+}
+
+/**
+ * Every page is personal (CPFs, e-mails, names): no browser or proxy keeps a copy. And any URL may
+ * answer an HTMX request differently (a fragment, or an error as text), so caches key on the header.
+ */
+export function personalPages(_req: Request, res: Response, next: NextFunction) {
+  res.set('Cache-Control', 'no-store');
+  res.vary('HX-Request');
+  next();
 }
 
 /**

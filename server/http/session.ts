@@ -2,11 +2,16 @@ import type { NextFunction, Request, Response } from 'express';
 import session, { type SessionData } from 'express-session';
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import type { Knex } from 'knex';
-import { MemberContextRepository } from '../accounts/member-context.repository';
 import type { Config } from '../config';
 
-/** `/accounts/12/…`: the pages that need the signed-in user's membership in account 12. */
-const ACCOUNT_PATH = /^\/accounts\/(\d{1,15})(?:\/|$)/;
+const TOUCH_EVERY_MS = 60_000;
+
+declare module 'express-session' {
+  interface SessionData {
+    /** When the person signed in (ms since the epoch): the session's absolute lifetime counts from it. */
+    signedInAt?: number;
+  }
+}
 
 /**
  * connect-session-knex hands a database error to the callback and also rethrows it, and its
@@ -14,57 +19,9 @@ const ACCOUNT_PATH = /^\/accounts\/(\d{1,15})(?:\/|$)/;
  * database hiccup became an unhandled rejection (which ends the Node process) or a request that
  * never got an answer. Here the error always goes to the callback and the promise never rejects.
  */
-const TOUCH_EVERY_MS = 60_000;
-
 class SessionStore extends ConnectSessionKnexStore {
-  private readonly members: MemberContextRepository;
-  /** The request express-session is about to read the session for; see `readFor`. */
-  private readingFor: Request | undefined;
-
-  constructor(options: ConstructorParameters<typeof ConnectSessionKnexStore>[0] & { knex: Knex }) {
-    super(options);
-    this.members = new MemberContextRepository(options.knex);
-  }
-
-  /** Runs express-session's middleware, telling get() which request it reads the session for. */
-  readFor(middleware: (req: Request, res: Response, next: NextFunction) => void, req: Request, res: Response, next: NextFunction) {
-    // express-session calls get() synchronously inside its middleware (or not at all), so the
-    // field is set and cleared around that call and no other request can see it.
-    this.readingFor = ACCOUNT_PATH.test(req.path) ? req : undefined;
-    try {
-      middleware(req, res, next);
-    } finally {
-      this.readingFor = undefined;
-    }
-  }
-
-  /**
-   * For an account page, the session and the user's member context in that account come from one
-   * statement (MemberContextRepository.loadWithSession): a page view costs two round trips to the
-   * database instead of three, and each is a network write and a pass through knex and the
-   * driver. accountContext uses the member context only for the same account and user; every
-   * other page reads the session alone.
-   */
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void) {
-    const req = this.readingFor;
-    this.readingFor = undefined;
-    const accountId = req ? Number(ACCOUNT_PATH.exec(req.path)?.[1]) : NaN;
-    if (!req || !Number.isSafeInteger(accountId) || accountId <= 0) return super.get(sid, callback).catch(() => null);
-    return this.readWithMember(req, sid, accountId, callback);
-  }
-
-  private async readWithMember(req: Request, sid: string, accountId: number, callback: (err: unknown, session?: SessionData | null) => void) {
-    let data: SessionData | null;
-    try {
-      const { sess, userId, member } = await this.members.loadWithSession(sid, accountId);
-      data = sess === null ? null : (JSON.parse(sess) as SessionData);
-      if (member && userId !== null) req.prefetchedMember = { accountId, userId, member };
-    } catch (err) {
-      callback(err); // a database error or an unreadable session row: express-session answers it
-      return null;
-    }
-    callback(null, data);
-    return data;
+    return super.get(sid, callback).catch(() => null);
   }
 
   override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void) {
@@ -104,7 +61,9 @@ class SessionStore extends ConnectSessionKnexStore {
 
 /**
  * Sessions live in the database (table `sessions`) so any number of app processes share them.
- * `rolling` renews the cookie on every request: the configured time is an idle timeout.
+ * `rolling` renews the cookie on every request: the configured time is an idle timeout; on top of
+ * it a login lasts at most `sessionMaxMs`. An anonymous session is stored only once something is
+ * put in it (`saveUninitialized: false`).
  */
 export function sessionMiddleware(config: Config, db: Knex) {
   const store = new SessionStore({
@@ -120,11 +79,25 @@ export function sessionMiddleware(config: Config, db: Knex) {
     resave: false,
     saveUninitialized: false,
     rolling: true,
-    proxy: config.trustProxy,
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.env === 'production', maxAge: config.sessionIdleMs },
   });
-  return {
-    store,
-    middleware: (req: Request, res: Response, next: NextFunction) => store.readFor(middleware, req, res, next),
+  return { store, middleware: [middleware, endExpiredLogins(config.sessionMaxMs)] };
+}
+
+/** To call once the person is signed in: their session's lifetime starts now. */
+export function markSignedIn(req: Request): void {
+  req.session.signedInAt = Date.now();
+}
+
+/**
+ * A signed-in session older than `maxMs` (or with no login time) is replaced by an empty one:
+ * the request goes on anonymous, and the old row is deleted.
+ */
+function endExpiredLogins(maxMs: number) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const s = req.session as (typeof req.session & { passport?: { user?: unknown } }) | undefined;
+    if (!s?.passport?.user) return next();
+    if (typeof s.signedInAt === 'number' && Date.now() - s.signedInAt < maxMs) return next();
+    s.regenerate((err) => next(err));
   };
 }

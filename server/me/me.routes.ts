@@ -1,9 +1,9 @@
 import { Router, type Request, type Response } from 'express';
-import { ValidationFailed, type FieldErrors } from '../errors';
+import { actorFrom } from '../audit/actor';
+import { refreshSessionUser } from '../auth/passport';
+import { TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
 import { requireLogin } from '../http/guards';
 import { flash } from '../http/locals';
-import { refreshSessionUser } from '../http/passport';
-import { actorFrom } from '../http/request-meta';
 import { LOCALES } from '../i18n';
 import type { MeService } from './me.service';
 
@@ -39,6 +39,10 @@ export function meRoutes(me: MeService) {
       await me.changePassword({ ...actorFrom(req), userId: req.user!.id }, req.body, req.sessionID);
     } catch (err) {
       if (err instanceof ValidationFailed) return page(req, res, { passwordErrors: err.fields }, 422);
+      if (err instanceof TooManyAttempts) {
+        res.set('Retry-After', String(err.retryAfterSeconds));
+        return page(req, res, { passwordErrors: { currentPassword: { key: err.messageKey, params: err.params } } }, 429);
+      }
       throw err;
     }
     flash(req, { type: 'success', key: 'me.passwordChanged' });

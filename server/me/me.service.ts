@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Actor, AuditService } from '../audit/audit.service';
+import type { PasswordChangeLimiter } from '../auth/password-change-limiter';
 import { SessionRepository } from '../auth/sessions.repository';
 import { ValidationFailed } from '../errors';
 import { LOCALES } from '../i18n';
@@ -30,7 +31,7 @@ export class MeService {
   private readonly users: UserRepository;
   private readonly sessions = new SessionRepository();
 
-  constructor(private readonly db: Knex, private readonly audit: AuditService) {
+  constructor(private readonly db: Knex, private readonly audit: AuditService, private readonly limiter: PasswordChangeLimiter) {
     this.users = new UserRepository(db);
   }
 
@@ -47,9 +48,13 @@ export class MeService {
     return data;
   }
 
-  /** Also ends the user's other sessions (`keepSid` is the one asking): whoever knew the old password is out. */
+  /**
+   * Also ends the user's other sessions (`keepSid` is the one asking): whoever knew the old password
+   * is out. Wrong current passwords are limited (TooManyAttempts).
+   */
   async changePassword(actor: Actor & { userId: number }, input: unknown, keepSid?: string): Promise<void> {
     const data = parseInput(passwordSchema, input);
+    await this.limiter.consume(actor.userId);
     const user = await this.users.findById(actor.userId);
     if (!user || !(await verifyPassword(user.password_hash, data.currentPassword))) {
       throw new ValidationFailed({ currentPassword: { key: 'validation.passwordWrong' } });
@@ -60,5 +65,6 @@ export class MeService {
       const endedSessions = await this.sessions.endOthers(trx, actor.userId, keepSid);
       await this.audit.record(trx, actor, { accountId: null, action: 'user.password_changed', target: { type: 'user', id: actor.userId }, details: { endedSessions } });
     });
+    await this.limiter.succeeded(actor.userId);
   }
 }

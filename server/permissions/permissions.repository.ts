@@ -12,7 +12,7 @@ export interface GroupRow {
 
 /** Explicit grants, groups, their flags and members. Every query is scoped by account. */
 export class PermissionRepository {
-  /** Explicit and group grants of one contact in one query: the per-request path. */
+  /** Explicit ∪ group grants of one contact, in one query: read on every account page and by the editor. */
   async extraFlags(q: Q, contactId: number): Promise<string[]> {
     const rows: { permission_key: string }[] = await q
       .select('permission_key')

@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
+import { requirePermission } from '../accounts/permission-guard';
+import { actorFrom } from '../audit/actor';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
-import { requirePermission } from '../http/guards';
 import { flash } from '../http/locals';
-import { actorFrom } from '../http/request-meta';
 import type { GroupService } from './groups.service';
 import { PROFILES, type Editor, type PermissionService } from './permissions.service';
 

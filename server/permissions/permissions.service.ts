@@ -5,7 +5,7 @@ import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { BUILT_IN_PROFILES } from '../plugins/contract';
 import type { Registry, RegisteredPermission } from '../plugins/registry';
-import { canGrant, effectivePermissions } from './policy';
+import { can, canGrant, canLift, effectivePermissions } from './policy';
 import { PermissionRepository } from './permissions.repository';
 
 export const PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
@@ -109,12 +109,24 @@ export class PermissionService {
       const removed = sorted([...before].filter((k) => !after.has(k)));
       const beyond = added.filter((k) => !canGrant(this.registry, editor.flags, k));
       if (beyond.length) throw new Forbidden('permissions.errors.cannotGrant');
+      if (removed.some((k) => !canLift(this.registry, editor.flags, k))) throw new Forbidden('permissions.errors.cannotLift');
       await this.audit.record(trx, editor.actor, {
         accountId: editor.accountId, action: 'contact.permissions_changed', target: { type: 'contact', id: contactId },
         details: { before: { profile: contact.profile }, after: { profile, groups: groupIds }, added, removed },
       });
       return { added, removed };
     });
+  }
+
+  /**
+   * The contact's effective flags and the decision on them, for one request: what the account
+   * context hands every guard, menu and view. The primary administrator holds every flag, so their
+   * grants are not read.
+   */
+  async accessOf(contact: { contactId: number; profile: string; isOwner: boolean }): Promise<{ permissions: ReadonlySet<string>; can(key: string): boolean }> {
+    const extraFlags = contact.isOwner ? [] : await this.repo.extraFlags(this.db, contact.contactId);
+    const permissions = effectivePermissions(this.registry, { profile: contact.profile, isOwner: contact.isOwner, extraFlags });
+    return { permissions, can: (key) => can(permissions, key) };
   }
 
   /** Active contacts of the account who hold `key` (owner, profile, explicit or group), e.g. a plugin's managers. */

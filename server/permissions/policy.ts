@@ -32,3 +32,13 @@ export function can(flags: ReadonlySet<string> | undefined, key: string): boolea
 export function canGrant(registry: Registry, editorFlags: ReadonlySet<string>, key: string): boolean {
   return editorFlags.has(key) || (registry.keys.has(key) && !registry.everything.has(key));
 }
+
+/**
+ * Taking a narrowing flag away gives access back, so it is a grant: nobody lifts a restriction they
+ * are under themselves (from themselves or anyone), directly, through a group's membership, a
+ * group's flags or a group's deletion. Other flags may always be taken away.
+ */
+export function canLift(registry: Registry, editorFlags: ReadonlySet<string>, key: string): boolean {
+  const narrows = registry.keys.has(key) && !registry.everything.has(key);
+  return !narrows || !editorFlags.has(key);
+}

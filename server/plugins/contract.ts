@@ -78,8 +78,20 @@ export interface PluginManifest {
   views?: string;
   locales?: Catalogs;
   hooks?: Hooks;
-  /** Demo data for one account, called by `npm run seed:demo` inside its transaction. */
-  seedDemo?: (trx: Knex.Transaction, account: { id: number; index: number }) => Promise<void>;
+  /**
+   * Demo data for one account, called by `npm run seed:demo` inside its transaction; `grants`
+   * gives the plugin's flags to the demo's contacts without the plugin touching core's tables.
+   */
+  seedDemo?: (trx: Knex.Transaction, account: { id: number; index: number }, grants: DemoGrants) => Promise<void>;
+}
+
+/** What `seed:demo` lets a plugin grant in the demo account it is seeding. */
+export interface DemoGrants {
+  /**
+   * A permission group granting `flags`, with the account's first active member in it. Does
+   * nothing when the account already has a group of that name, so a second seed run adds nothing.
+   */
+  group(name: string, description: string, flags: string[]): Promise<void>;
 }
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { coreCatalogs, DEFAULT_LOCALE, type Catalog } from '../i18n';
-import { corePermissions } from '../permissions/core-permissions';
+import { coreManifest } from './core-manifest';
 import { BUILT_IN_PROFILES, type PluginManifest } from './contract';
 import { Registry } from './registry';
 
@@ -19,6 +19,9 @@ export class PluginError extends Error {
 }
 
 const id = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'id must be lower-case letters, digits or "-" (2-31 characters)');
+// Keys are joined with "," and written into attributes and JSON: one strict shape keeps any
+// separator or quote out, so no key can stand for another.
+const permissionKey = z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/, 'key must be "<plugin id>.<name>" in lower-case letters, digits, "-" or "."');
 const i18nKey = z.string({ message: 'missing label' }).min(1, 'missing label');
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'must be a function');
 const HOOK_NAMES = ['contact.deleting', 'contact.deactivated', 'owner.transferred'] as const;
@@ -27,7 +30,7 @@ const manifestSchema = z.strictObject({
   id,
   name: i18nKey,
   permissions: z.array(
-    z.strictObject({ key: z.string().min(1), label: i18nKey, description: z.string().optional(), group: z.string().optional(), narrows: z.boolean().optional() }),
+    z.strictObject({ key: permissionKey, label: i18nKey, description: z.string().optional(), group: z.string().optional(), narrows: z.boolean().optional() }),
   ),
   profiles: z.partialRecord(z.enum(BUILT_IN_PROFILES as [string, ...string[]]), z.array(z.string())).optional(),
   menu: z.array(z.object({ label: i18nKey, path: z.string().startsWith('/'), requires: z.string() })).optional(),
@@ -119,7 +122,7 @@ function assertTranslated(plugin: PluginManifest): void {
 /** Checks each manifest, then the set as a whole; throws PluginError on the first problem. */
 export function validatePlugins(plugins: PluginManifest[]): void {
   const owners = new Map<string, string>();
-  for (const perm of corePermissions.permissions) owners.set(perm.key, 'core');
+  for (const perm of coreManifest.permissions) owners.set(perm.key, 'core');
   const ids = new Set<string>(['core']);
 
   for (const plugin of plugins) {
@@ -190,5 +193,5 @@ export async function loadRegistry(options: LoadOptions = {}): Promise<Registry>
   }
   const enabled = loaded.filter((p) => !disabled.has(p?.id));
   validatePlugins(enabled);
-  return new Registry([corePermissions, ...enabled]);
+  return new Registry([coreManifest, ...enabled]);
 }

@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import { NotFound, ValidationFailed } from '../errors';
-import { flash } from '../http/locals';
+import { flash, issueCsrfToken } from '../http/locals';
 import { requestMeta } from '../http/request-meta';
 import type { SetupService } from './setup.service';
 
 /** GET/POST /setup: exists only while the database has no account. */
 export function setupRoutes(setup: SetupService) {
   const router = Router();
-  const blank = { companyName: '', cnpj: '', name: '', email: '' };
+  const blank = { setupCode: '', companyName: '', cnpj: '', name: '', email: '' };
 
   router.use('/setup', async (_req, _res, next) => {
     if (!(await setup.isNeeded())) throw new NotFound();
@@ -15,6 +15,7 @@ export function setupRoutes(setup: SetupService) {
   });
 
   router.get('/setup', async (req, res) => {
+    issueCsrfToken(req, res);
     await res.renderPage('setup/setup', { title: req.t('setup.title'), values: blank, errors: {} });
   });
 

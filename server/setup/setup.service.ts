@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { AccountRepository } from '../accounts/accounts.repository';
 import type { Actor, AuditService } from '../audit/audit.service';
 import { ContactRepository } from '../contacts/contacts.repository';
-import { NotFound } from '../errors';
+import { NotFound, ValidationFailed, type FieldErrors } from '../errors';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
 import { email, optionalText, parseInput, text } from '../validation';
+import { setupCodeMatches } from './setup-code';
 
 export const setupSchema = z
   .object({
@@ -20,13 +21,16 @@ export const setupSchema = z
   })
   .refine((v) => v.password === v.passwordConfirmation, { path: ['passwordConfirmation'], message: 'validation.passwordMismatch' });
 
-/** First run: the first account and its primary administrator, possible only on an empty database. */
+/**
+ * First run: the first account and its primary administrator, possible only on an empty database
+ * and only with the one-time code printed on the console at start-up (`setupCode`).
+ */
 export class SetupService {
   private readonly accounts: AccountRepository;
   private readonly users: UserRepository;
   private readonly contacts: ContactRepository;
 
-  constructor(private readonly db: Knex, private readonly audit: AuditService) {
+  constructor(private readonly db: Knex, private readonly audit: AuditService, private setupCode: string | null = null) {
     this.accounts = new AccountRepository(db);
     this.users = new UserRepository(db);
     this.contacts = new ContactRepository();
@@ -37,7 +41,7 @@ export class SetupService {
   }
 
   async createFirstAccount(input: unknown, meta: Omit<Actor, 'userId' | 'contactId' | 'name'>): Promise<{ accountId: number; userId: number }> {
-    const data = parseInput(setupSchema, input);
+    const data = this.parseWithCode(input);
     const passwordHash = await hashPassword(data.password);
     const create = this.db.transaction(async (trx) => {
       if (await this.accounts.anyLocked(trx)) throw new NotFound();
@@ -58,9 +62,26 @@ export class SetupService {
     });
     // The loser of two simultaneous setups (MySQL's deadlock on the locked empty range) finds
     // setup gone, like any later visitor.
-    return create.catch((err: unknown) => {
+    const created = await create.catch((err: unknown) => {
       if ((err as { code?: string }).code === 'ER_LOCK_DEADLOCK') throw new NotFound();
       throw err;
     });
+    this.setupCode = null;
+    return created;
+  }
+
+  /** The form's fields and its code, every error reported at once. */
+  private parseWithCode(input: unknown): z.infer<typeof setupSchema> {
+    const given = (input as { setupCode?: unknown } | null)?.setupCode;
+    const codeErrors: FieldErrors = setupCodeMatches(this.setupCode, given) ? {} : { setupCode: { key: 'setup.codeWrong' } };
+    let data: z.infer<typeof setupSchema>;
+    try {
+      data = parseInput(setupSchema, input);
+    } catch (err) {
+      if (err instanceof ValidationFailed) throw new ValidationFailed({ ...codeErrors, ...err.fields });
+      throw err;
+    }
+    if (codeErrors.setupCode) throw new ValidationFailed(codeErrors);
+    return data;
   }
 }

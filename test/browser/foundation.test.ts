@@ -25,6 +25,8 @@ describe('browser: first run on an empty database', () => {
     await see(page.getByRole('heading', { level: 1, name: 'Configuração inicial' }));
     expect(new URL(page.url()).pathname).to.equal('/setup');
 
+    // The one-time code the portal printed on its console at start-up.
+    await field(page, 'Código de configuração').fill(b.portal.setupCode!);
     await field(page, 'Nome da empresa').fill('Construtora Horizonte Ltda');
     await field(page, 'CNPJ (opcional)').fill('11.222.333/0001-81');
     await field(page, 'Nome').fill('Carla Souza');

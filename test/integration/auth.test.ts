@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { dateAsISO } from 'connect-session-knex/dist/utils.js';
 import supertest from 'supertest';
 import { addMember, createAccount, PASSWORD, uniqueEmail } from '../support/fixtures';
 import { agent, csrfFrom, loggedIn, login, sharedPortal, startPortal, type TestPortal } from '../support/portal';
@@ -198,12 +197,61 @@ describe('login rate limits', () => {
     }
   });
 
+  it('an e-mail far longer than any real address gets the generic answer', async () => {
+    const portal = await sharedPortal();
+    await createAccount(portal.db);
+    const res = await login(agent(portal), `${'a'.repeat(400)}@example.test`, PASSWORD);
+    expect(res.status).to.equal(401);
+    expect(res.text).to.contain(INVALID);
+  });
+
   it('counts unknown e-mails too, so guessing addresses is limited as well', async () => {
     const portal = await startPortal({ LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3', LOGIN_MAX_ATTEMPTS_PER_IP: '100' });
     await createAccount(portal.db);
     const unknown = uniqueEmail('ghost');
     for (let i = 0; i < 3; i++) expect((await login(agent(portal), unknown, PASSWORD)).status).to.equal(401);
     const res = await login(agent(portal), unknown, PASSWORD);
+    expect(res.status).to.equal(429);
+    expect(res.text).to.contain(TOO_MANY);
+  });
+
+  it('30 wrong passwords for one e-mail sent at once: at most 5 are checked, the rest get the lock message', async () => {
+    const portal = await startPortal({ LOGIN_MAX_ATTEMPTS_PER_EMAIL: '5', LOGIN_MAX_ATTEMPTS_PER_IP: '100' });
+    const { admin } = await createAccount(portal.db);
+    const agents = Array.from({ length: 30 }, () => agent(portal));
+    const tokens = await Promise.all(agents.map((a) => csrfFrom(a, '/login')));
+    const answers = await Promise.all(agents.map((a, i) => a.post('/login').type('form').send({ _csrf: tokens[i], email: admin.email, password: `wrong password ${i}` })));
+    const checked = answers.filter((r) => r.status === 401);
+    const refused = answers.filter((r) => r.status === 429);
+    expect(checked.length).to.be.within(1, 5);
+    expect(checked.length + refused.length).to.equal(30);
+    for (const r of refused) expect(r.text).to.contain(TOO_MANY);
+    expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(429);
+  });
+
+  it('an accented or upper-case spelling of a blocked e-mail is blocked as well (one person, one counter)', async () => {
+    const portal = await startPortal({ LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3', LOGIN_MAX_ATTEMPTS_PER_IP: '100' });
+    const { admin } = await createAccount(portal.db);
+    for (let i = 0; i < 3; i++) expect((await login(agent(portal), admin.email, `wrong password ${i}`)).status).to.equal(401);
+    // "owner.…" as "ówner.…": MySQL's accent-insensitive collation finds the same user.
+    const variant = admin.email.replace(/^o/, 'ó').toUpperCase();
+    const res = await login(agent(portal), variant, PASSWORD);
+    expect(res.status).to.equal(429);
+    expect(res.text).to.contain(TOO_MANY);
+  });
+
+  it('behind TRUST_PROXY=1, an X-Forwarded-For the client writes itself does not escape the per-IP limit', async () => {
+    const portal = await startPortal({ TRUST_PROXY: '1', LOGIN_MAX_ATTEMPTS_PER_EMAIL: '100', LOGIN_MAX_ATTEMPTS_PER_IP: '3' });
+    const { admin } = await createAccount(portal.db);
+    // The proxy appends the address it saw (203.0.113.7); whatever came before is the client's say.
+    const viaProxy = async (email: string, password: string, i: number) => {
+      const a = agent(portal);
+      const forwarded = `198.51.100.${i}, 203.0.113.7`;
+      const token = /name="_csrf" value="([^"]+)"/.exec((await a.get('/login').set('X-Forwarded-For', forwarded)).text)![1]!;
+      return a.post('/login').set('X-Forwarded-For', forwarded).type('form').send({ _csrf: token, email, password });
+    };
+    for (let i = 0; i < 3; i++) expect((await viaProxy(uniqueEmail('spray'), 'whatever-password', i)).status).to.equal(401);
+    const res = await viaProxy(admin.email, PASSWORD, 99);
     expect(res.status).to.equal(429);
     expect(res.text).to.contain(TOO_MANY);
   });
@@ -311,6 +359,43 @@ describe('account picker and layout', () => {
   });
 });
 
+describe('anonymous visits', () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await sharedPortal();
+    await createAccount(portal.db); // so / leads to /login, not /setup
+  });
+
+  const sessionRows = async () => Number((await portal.db('sessions').count({ n: '*' }).first())!.n);
+
+  it('a visit with nothing to keep (home, a missing page, health, a stylesheet) stores no session and sets no cookie', async () => {
+    const before = await sessionRows();
+    for (const path of ['/', '/no-such-page', '/healthz', '/public/css/portal.css', '/public/no-such-file.css']) {
+      const res = await supertest(portal.app).get(path);
+      expect(res.status, path).to.be.oneOf([200, 302, 404]);
+      expect(sessionCookie(res), path).to.equal(undefined);
+    }
+    const missing = await supertest(portal.app).get('/no-such-page');
+    expect(missing.status).to.equal(404);
+    expect(missing.text).to.contain('Página não encontrada');
+    expect(await sessionRows()).to.equal(before);
+  });
+
+  it('the login form keeps its CSRF token in a session, stored once the form is shown', async () => {
+    const before = await sessionRows();
+    const a = agent(portal);
+    const page = await a.get('/login');
+    const cookie = sessionCookie(page);
+    expect(cookie).to.be.a('string');
+    expect(await sessionRows()).to.equal(before + 1);
+    // Shown again, the same session and token serve.
+    const again = await a.get('/login');
+    expect(sessionCookie(again) ?? cookie).to.equal(cookie);
+    expect(/name="_csrf" value="([^"]+)"/.exec(again.text)?.[1]).to.equal(/name="_csrf" value="([^"]+)"/.exec(page.text)?.[1]);
+    expect(await sessionRows()).to.equal(before + 1);
+  });
+});
+
 describe('session idle timeout', () => {
   let portal: TestPortal;
   before(async () => {
@@ -321,6 +406,8 @@ describe('session idle timeout', () => {
     const signed = decodeURIComponent(cookie.slice('portal.sid='.length)); // "s:<sid>.<signature>"
     return signed.slice(2, signed.lastIndexOf('.'));
   };
+  /** An expiry as connect-session-knex writes it: a UTC DATETIME on MySQL, an ISO string on SQLite. */
+  const storedExpiry = (date: Date) => (portal.db.client.config.client === 'mysql2' ? date.toISOString().slice(0, 19).replace('T', ' ') : date.toISOString());
   const expiresAt = async (sid: string) => new Date((await portal.db('sessions').where({ sid }).first()).expired).getTime();
 
   it('a page view renews the expiry; a session idle past it no longer opens any page', async () => {
@@ -328,16 +415,70 @@ describe('session idle timeout', () => {
     const a = agent(portal);
     const sid = sidOf(sessionCookie(await login(a, admin.email, PASSWORD))!);
     // As if the user had been idle for most of the timeout.
-    await portal.db('sessions').where({ sid }).update({ expired: dateAsISO(portal.db, new Date(Date.now() + 90_000)) });
+    await portal.db('sessions').where({ sid }).update({ expired: storedExpiry(new Date(Date.now() + 90_000)) });
     expect((await a.get(`/accounts/${accountId}/contacts`)).status).to.equal(200);
     // The renewal is written after the page went out: wait for it (at most 2 s).
     const renewedBy = Date.now() + 25 * 60_000;
     for (let i = 0; i < 40 && (await expiresAt(sid)) < renewedBy; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await expiresAt(sid)).to.be.greaterThan(renewedBy);
 
-    await portal.db('sessions').where({ sid }).update({ expired: dateAsISO(portal.db, new Date(Date.now() - 1_000)) });
+    await portal.db('sessions').where({ sid }).update({ expired: storedExpiry(new Date(Date.now() - 1_000)) });
     const res = await a.get(`/accounts/${accountId}/contacts`);
     expect(res.status).to.equal(302);
     expect(res.headers.location).to.equal('/login');
+  });
+});
+
+describe('session absolute lifetime', () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await sharedPortal();
+  });
+
+  const sidOf = (cookie: string) => {
+    const signed = decodeURIComponent(cookie.slice('portal.sid='.length));
+    return signed.slice(2, signed.lastIndexOf('.'));
+  };
+  /** Moves the session's login time back, as if the person had signed in `hours` ago and kept using it. */
+  const signedInHoursAgo = async (sid: string, hours: number) => {
+    const row = await portal.db('sessions').where({ sid }).first('sess');
+    const sess = JSON.parse(row.sess);
+    expect(sess.signedInAt, 'the login time is kept in the session').to.be.a('number');
+    sess.signedInAt = Date.now() - hours * 3_600_000;
+    await portal.db('sessions').where({ sid }).update({ sess: JSON.stringify(sess) });
+  };
+
+  it('a session in use for less than SESSION_MAX_HOURS (12 by default) still opens pages', async () => {
+    const { admin, accountId } = await createAccount(portal.db);
+    const a = agent(portal);
+    const sid = sidOf(sessionCookie(await login(a, admin.email, PASSWORD))!);
+    await signedInHoursAgo(sid, 11.9);
+    expect((await a.get(`/accounts/${accountId}`)).status).to.equal(200);
+  });
+
+  it('a session signed in longer ago than SESSION_MAX_HOURS ends, however active it was', async () => {
+    const { admin, accountId } = await createAccount(portal.db);
+    const a = agent(portal);
+    const sid = sidOf(sessionCookie(await login(a, admin.email, PASSWORD))!);
+    await signedInHoursAgo(sid, 12.1);
+    const res = await a.get(`/accounts/${accountId}`);
+    expect(res.status).to.equal(302);
+    expect(res.headers.location).to.equal('/login');
+    expect(await portal.db('sessions').where({ sid }).first()).to.equal(undefined);
+    // Signing in again starts a new lifetime.
+    expect((await login(a, admin.email, PASSWORD)).status).to.equal(303);
+    expect((await a.get(`/accounts/${accountId}`)).status).to.equal(200);
+  });
+
+  it('SESSION_MAX_HOURS sets the lifetime', async () => {
+    const short = await startPortal({ SESSION_MAX_HOURS: '1' });
+    const { admin, accountId } = await createAccount(short.db);
+    const a = agent(short);
+    const sid = sidOf(sessionCookie(await login(a, admin.email, PASSWORD))!);
+    const row = await short.db('sessions').where({ sid }).first('sess');
+    const sess = JSON.parse(row.sess);
+    sess.signedInAt = Date.now() - 61 * 60_000;
+    await short.db('sessions').where({ sid }).update({ sess: JSON.stringify(sess) });
+    expect((await a.get(`/accounts/${accountId}`)).headers.location).to.equal('/login');
   });
 });

@@ -40,6 +40,7 @@ const DOCUMENT_TAKEN = 'Já existe um usuário com este documento nesta empresa.
 const FORBIDDEN = 'Você não tem permissão para acessar esta página.';
 const NOT_FOUND = 'A página ou o registro que você procura não existe.';
 const CSRF_MESSAGE = 'Sua sessão expirou ou o formulário é antigo. Recarregue a página e tente novamente.';
+const EDIT_OWNER = 'Somente o administrador principal pode alterar os próprios dados.';
 const NO_ACCESS = 'Seu usuário não tem acesso ativo a nenhuma empresa.';
 
 /** A contact outside Brasil: passport, no area code, phone of 9 digits. */
@@ -728,6 +729,33 @@ describe('contact administration', () => {
 
       const own = await edit(s, id, { ...base, email: before.email.toUpperCase(), document: cpf.format(before.document_number) });
       expect(own.status).to.equal(303);
+    });
+
+    it("only the primary administrator edits the primary administrator's data", async () => {
+      const s = await newAccount();
+      const other = await addMember(portal.db, s.accountId, { profile: 'administrator', name: 'Otávio Outro Admin' });
+      const session = await loggedIn(portal, other.email, PASSWORD);
+      const asOther: Admin = { ...s, agent: session.agent, csrf: session.csrf };
+      const ownerId = s.admin.contactId;
+      const before = await contactRow(ownerId);
+
+      const form = await asOther.agent.get(`${s.base}/${ownerId}/edit`);
+      expect(form.status).to.equal(403);
+      expect(decode(form.text)).to.contain(EDIT_OWNER);
+      const forged = await edit(asOther, ownerId, { country: 'BR', name: 'Nome Forjado', document: distinctCpf(), areaCode: '11', phone: '987654321', email: uniqueEmail('forjado') });
+      expect(forged.status).to.equal(403);
+      expect(await contactRow(ownerId)).to.deep.equal(before);
+      // Neither the list nor the owner's page offers the link to the other administrator.
+      const list = await asOther.agent.get(s.base);
+      expect(list.text).not.to.contain(`${s.base}/${ownerId}/edit`);
+      expect(list.text).to.contain(`${s.base}/${other.contactId}/edit`);
+      expect((await asOther.agent.get(`${s.base}/${ownerId}`)).text).not.to.contain(`${s.base}/${ownerId}/edit`);
+
+      // The owner still edits their own data.
+      expect((await s.agent.get(`${s.base}/${ownerId}/edit`)).status).to.equal(200);
+      const own = await edit(s, ownerId, { country: 'BR', name: 'Ana Renomeada', document: distinctCpf(), areaCode: '11', phone: '987654321', email: s.admin.email });
+      expect(own.status, decode(own.text)).to.equal(303);
+      expect((await contactRow(ownerId)).name).to.equal('Ana Renomeada');
     });
 
     it('an id that does not exist answers 404', async () => {

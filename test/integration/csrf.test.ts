@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createAccount, PASSWORD } from '../support/fixtures';
+import { addMember, createAccount, PASSWORD } from '../support/fixtures';
+import { insertEnvironment, insertGroup } from './helpers/permissions';
 import { agent, csrfFrom, loggedIn, sharedPortal, startPortal, type TestPortal } from '../support/portal';
 
 const CSRF_MESSAGE = 'Sua sessão expirou ou o formulário é antigo. Recarregue a página e tente novamente.';
@@ -80,6 +81,28 @@ describe('CSRF protection', () => {
     const forged = await a.post('/me').type('form').send({ _csrf: before, name: 'Nome Forjado' });
     expect(forged.status).to.equal(403);
     expect(await nameOf(admin.userId)).to.equal(admin.name);
+  });
+});
+
+describe('a POST with no body, only the CSRF header', () => {
+  it('every form of the portal answers 4xx or does its job, never a 500', async () => {
+    const portal = await sharedPortal();
+    const { accountId, admin } = await createAccount(portal.db);
+    const member = await addMember(portal.db, accountId);
+    const groupId = await insertGroup(portal.db, accountId, 'Grupo sem corpo', ['support.portal']);
+    const environmentId = await insertEnvironment(portal.db, accountId);
+    const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+    const base = `/accounts/${accountId}`;
+    const urls = [
+      `${base}/contacts`, `${base}/contacts/validate`, `${base}/contacts/form`, `${base}/contacts/${member.contactId}/edit`,
+      `${base}/contacts/${member.contactId}/permissions`, `${base}/groups`, `${base}/groups/${groupId}`,
+      `${base}/contacts/${member.contactId}/deactivate`, `${base}/contacts/${member.contactId}/reactivate`,
+      `${base}/p/cloud/environments/${environmentId}/restart`, `${base}/groups/${groupId}/delete`,
+      `${base}/contacts/${member.contactId}/delete`, '/me', '/me/password', '/setup', '/logout',
+    ];
+    const answers: string[] = [];
+    for (const url of urls) answers.push(`${url} ${(await a.post(url).set('x-csrf-token', csrf)).status}`);
+    expect(answers.filter((line) => / 5\d\d$/.test(line)), answers.join('\n')).to.deep.equal([]);
   });
 });
 

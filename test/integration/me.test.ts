@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { createAccount, PASSWORD } from '../support/fixtures';
-import { agent, loggedIn, login, sharedPortal, type TestPortal } from '../support/portal';
+import { agent, loggedIn, login, sharedPortal, startPortal, type TestPortal } from '../support/portal';
 
 const NEW_PASSWORD = 'uma nova senha bem longa';
+const TOO_MANY = 'Muitas tentativas de acesso. Tente novamente em 15 minuto(s).';
 
 const userName = (html: string) => /class="user-name">([^<]*)</.exec(html)?.[1];
 const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1];
@@ -181,5 +182,49 @@ describe('Meu perfil (/me)', () => {
     expect((await someoneElse.get(`/accounts/${other.accountId}/contacts`)).status).to.equal(200);
     const [event] = await auditOf(admin.userId, 'user.password_changed');
     expect(JSON.parse(String(event!.details))).to.deep.equal({ endedSessions: 2 });
+  });
+});
+
+describe('Meu perfil: wrong current passwords are limited', () => {
+  const change = (a: Awaited<ReturnType<typeof loggedIn>>, currentPassword: string) =>
+    a.agent.post('/me/password').type('form').send({ _csrf: a.csrf, currentPassword, newPassword: NEW_PASSWORD, newPasswordConfirmation: NEW_PASSWORD });
+
+  it('after LOGIN_MAX_ATTEMPTS_PER_EMAIL wrong current passwords, refuses with 429 even the right one', async () => {
+    const portal = await startPortal({ LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3' });
+    const { admin } = await createAccount(portal.db);
+    const session = await loggedIn(portal, admin.email, PASSWORD);
+    for (let i = 0; i < 3; i++) {
+      const res = await change(session, `wrong password ${i}`);
+      expect(res.status, `try ${i + 1}`).to.equal(422);
+      expect(fieldError(res.text, 'currentPassword')).to.equal('Senha atual incorreta.');
+    }
+    const blocked = await change(session, PASSWORD);
+    expect(blocked.status).to.equal(429);
+    expect(fieldError(blocked.text, 'currentPassword')).to.equal(TOO_MANY);
+    expect(Number(blocked.headers['retry-after'])).to.be.within(1, 15 * 60);
+    // The password did not change.
+    expect((await login(agent(portal), admin.email, NEW_PASSWORD)).status).to.equal(401);
+    expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(303);
+  });
+
+  it('20 wrong current passwords sent at once: at most 3 are checked', async () => {
+    const portal = await startPortal({ LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3' });
+    const { admin } = await createAccount(portal.db);
+    const session = await loggedIn(portal, admin.email, PASSWORD);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => change(session, `wrong password ${i}`)));
+    expect(answers.filter((r) => r.status === 422).length).to.be.within(1, 3);
+    expect(answers.filter((r) => r.status === 429).length).to.be.at.least(17);
+  });
+
+  it('a successful change clears the wrong tries counted before it', async () => {
+    const portal = await startPortal({ LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3' });
+    const { admin } = await createAccount(portal.db);
+    const session = await loggedIn(portal, admin.email, PASSWORD);
+    for (let i = 0; i < 2; i++) expect((await change(session, 'wrong password')).status).to.equal(422);
+    expect((await change(session, PASSWORD)).status).to.equal(303);
+    const back = (current: string) =>
+      session.agent.post('/me/password').type('form').send({ _csrf: session.csrf, currentPassword: current, newPassword: PASSWORD, newPasswordConfirmation: PASSWORD });
+    for (let i = 0; i < 2; i++) expect((await back('wrong password')).status).to.equal(422);
+    expect((await back(NEW_PASSWORD)).status).to.equal(303);
   });
 });

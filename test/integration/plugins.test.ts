@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { BUILT_IN_PLUGINS_DIR, PluginError } from '../../server/plugins/loader';
 import { freshDatabaseUrl } from '../support/databases';
 import { addMember, createAccount, PASSWORD, type AccountFixture } from '../support/fixtures';
-import { loggedIn, startPortal, type Agent, type TestPortal } from '../support/portal';
+import { loggedIn, sharedPortal, startPortal, type Agent, type TestPortal } from '../support/portal';
 import { PARTNER_ID, REFUSED_CONTACT_NAME } from '../fixtures/partner-plugin/index';
 import { auditEventsOf, countersOf, decode } from './helpers/contacts';
 import { flagBoxes, insertEnvironment, menuLinks, modulesOf, postForm, storedGrants } from './helpers/permissions';
@@ -296,5 +296,28 @@ describe('a bad plugin: the portal refuses to start', () => {
     }, ['20261201000001_partner_reports_items.ts']);
     const portal = await startPortal({ PORTAL_PLUGINS: `${PARTNER_DIR},${clash}`, PORTAL_DISABLED_PLUGINS: 'clash' });
     expect(portal.registry.plugins.map((p) => p.id)).to.include(PARTNER_ID).and.not.include('clash');
+  });
+});
+
+describe('the cloud page after a restart', () => {
+  it('says which environment restarts from the database, never a text taken from the URL', async () => {
+    const portal = await sharedPortal();
+    const account = await createAccount(portal.db);
+    const envId = await insertEnvironment(portal.db, account.accountId, 'Produção');
+    const other = await createAccount(portal.db);
+    const otherEnvId = await insertEnvironment(portal.db, other.accountId, 'Ambiente Alheio');
+    const admin = await loggedIn(portal, account.admin.email, PASSWORD);
+    const page = `/accounts/${account.accountId}/p/cloud`;
+
+    const restarted = await postForm(admin.agent, `${page}/environments/${envId}/restart`, admin.csrf);
+    expect(restarted.status).to.equal(303);
+    expect(decode((await admin.agent.get(restarted.headers.location!)).text)).to.contain('Reinício solicitado para o ambiente Produção.');
+
+    for (const forged of ['Seu acesso expirou, ligue para 0800', String(otherEnvId)]) {
+      const res = await admin.agent.get(`${page}?restarted=${encodeURIComponent(forged)}`);
+      expect(res.status).to.equal(200);
+      expect(decode(res.text)).not.to.contain('Reinício solicitado');
+      expect(decode(res.text)).not.to.contain(forged === String(otherEnvId) ? 'Ambiente Alheio' : forged);
+    }
   });
 });

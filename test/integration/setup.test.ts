@@ -13,9 +13,10 @@ const valid = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-async function post(a: Agent, body: Record<string, string>) {
+/** Sends the setup form with the code the portal printed at start-up (unless the body has its own). */
+async function post(portal: TestPortal, a: Agent, body: Record<string, string>) {
   const _csrf = await csrfFrom(a, '/setup');
-  return a.post('/setup').type('form').send({ _csrf, ...body });
+  return a.post('/setup').type('form').send({ _csrf, setupCode: portal.setupCode ?? '', ...body });
 }
 
 const count = async (portal: TestPortal, table: string) => Number((await portal.db(table).count({ n: '*' }).first())!.n);
@@ -41,15 +42,49 @@ describe('first-run setup', () => {
     const res = await a.get('/setup');
     expect(res.status).to.equal(200);
     expect(res.text).to.contain('Configuração inicial');
-    for (const name of ['companyName', 'cnpj', 'name', 'email', 'password', 'passwordConfirmation']) {
+    for (const name of ['setupCode', 'companyName', 'cnpj', 'name', 'email', 'password', 'passwordConfirmation']) {
       expect(fieldValue(res.text, name), name).to.equal('');
     }
+  });
+
+  it('refuses a missing or wrong one-time code with 422 and writes nothing; the printed code is accepted', async () => {
+    const portal = await startPortal();
+    expect(portal.setupCode).to.match(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    const a = agent(portal);
+    for (const setupCode of ['', 'AAAA-BBBB-CCCC']) {
+      const res = await post(portal, a, valid({ setupCode }));
+      expect(res.status, setupCode).to.equal(422);
+      expect(fieldError(res.text, 'setupCode'), setupCode).to.equal('Código incorreto. Use o código mostrado no console onde o portal foi iniciado.');
+      expect(fieldValue(res.text, 'password')).to.equal('');
+      expect(await count(portal, 'accounts')).to.equal(0);
+      expect(await count(portal, 'users')).to.equal(0);
+    }
+    // Typed as people copy it: lower case, spaces around.
+    const res = await post(portal, a, valid({ setupCode: ` ${portal.setupCode!.toLowerCase()} ` }));
+    expect(res.status).to.equal(303);
+    expect(await count(portal, 'accounts')).to.equal(1);
+  });
+
+  it('each start on an empty database makes its own code, and none once an account exists', async () => {
+    const first = await startPortal();
+    const second = await startPortal();
+    expect(first.setupCode).to.be.a('string');
+    expect(second.setupCode).to.be.a('string').and.not.equal(first.setupCode);
+    // The first portal's code does not open the second one.
+    const res = await post(second, agent(second), valid({ setupCode: first.setupCode! }));
+    expect(res.status).to.equal(422);
+    expect(await count(second, 'accounts')).to.equal(0);
+
+    expect((await post(first, agent(first), valid())).status).to.equal(303);
+    const db = first.config.database;
+    const restarted = await startPortal({ DATABASE_URL: db.client === 'sqlite' ? `sqlite:${db.filename}` : db.url });
+    expect(restarted.setupCode).to.equal(null);
   });
 
   it('shows validation errors inline in pt-BR with 422, keeps typed values, and writes nothing', async () => {
     const portal = await startPortal();
     const a = agent(portal);
-    const res = await post(a, valid({ companyName: '  ', email: 'nao-e-email', password: 'curta', passwordConfirmation: 'curta' }));
+    const res = await post(portal, a, valid({ companyName: '  ', email: 'nao-e-email', password: 'curta', passwordConfirmation: 'curta' }));
     expect(res.status).to.equal(422);
     expect(res.text).to.contain('Corrija os campos destacados.');
     expect(fieldError(res.text, 'companyName')).to.equal('Campo obrigatório.');
@@ -68,7 +103,7 @@ describe('first-run setup', () => {
 
   it('refuses a password confirmation that does not match', async () => {
     const portal = await startPortal();
-    const res = await post(agent(portal), valid({ passwordConfirmation: 'outra senha qualquer' }));
+    const res = await post(portal, agent(portal), valid({ passwordConfirmation: 'outra senha qualquer' }));
     expect(res.status).to.equal(422);
     expect(fieldError(res.text, 'passwordConfirmation')).to.equal('As senhas não conferem.');
     expect(fieldValue(res.text, 'companyName')).to.equal('Acme Indústria Ltda');
@@ -78,7 +113,7 @@ describe('first-run setup', () => {
   it('creates the account and its administrator, then disappears; the administrator logs in', async () => {
     const portal = await startPortal();
     const a = agent(portal);
-    const res = await post(a, valid({ email: 'Carla.Fundadora@Example.test' }));
+    const res = await post(portal, a, valid({ email: 'Carla.Fundadora@Example.test' }));
     expect(res.status).to.equal(303);
     expect(res.headers.location).to.equal('/login');
     const loginPage = await a.get('/login');
@@ -97,7 +132,7 @@ describe('first-run setup', () => {
     expect(again.status).to.equal(404);
     expect(again.text).to.contain('Página não encontrada');
     const token = await csrfFrom(a, '/login');
-    const second = await a.post('/setup').type('form').send({ _csrf: token, ...valid({ companyName: 'Segunda', email: 'outra@example.test' }) });
+    const second = await a.post('/setup').type('form').send({ _csrf: token, setupCode: portal.setupCode, ...valid({ companyName: 'Segunda', email: 'outra@example.test' }) });
     expect(second.status).to.equal(404);
     expect(await count(portal, 'accounts')).to.equal(1);
     const root = await a.get('/');
@@ -113,7 +148,7 @@ describe('first-run setup', () => {
 
   it('refuses an invalid CNPJ', async () => {
     const portal = await startPortal();
-    const res = await post(agent(portal), valid({ cnpj: '12.345.678/0001-00' }));
+    const res = await post(portal, agent(portal), valid({ cnpj: '12.345.678/0001-00' }));
     expect(res.status).to.equal(422);
     expect(fieldError(res.text, 'cnpj')).to.equal('CNPJ inválido.');
     expect(fieldValue(res.text, 'cnpj')).to.equal('12.345.678/0001-00');
@@ -122,14 +157,14 @@ describe('first-run setup', () => {
 
   it('accepts a valid numeric CNPJ and stores it without the mask', async () => {
     const portal = await startPortal();
-    const res = await post(agent(portal), valid({ cnpj: '11.222.333/0001-81' }));
+    const res = await post(portal, agent(portal), valid({ cnpj: '11.222.333/0001-81' }));
     expect(res.status).to.equal(303);
     expect(await portal.db('accounts').first('document')).to.deep.equal({ document: '11222333000181' });
   });
 
   it('accepts the alphanumeric CNPJ 12.ABC.345/01DE-35', async () => {
     const portal = await startPortal();
-    const res = await post(agent(portal), valid({ cnpj: '12.ABC.345/01DE-35' }));
+    const res = await post(portal, agent(portal), valid({ cnpj: '12.ABC.345/01DE-35' }));
     expect(res.status).to.equal(303);
     expect(await portal.db('accounts').first('document')).to.deep.equal({ document: '12ABC34501DE35' });
   });
@@ -139,7 +174,7 @@ describe('first-run setup', () => {
     const agents = Array.from({ length: 5 }, () => agent(portal));
     const tokens = await Promise.all(agents.map((a) => csrfFrom(a, '/setup')));
     const answers = await Promise.all(
-      agents.map((a, i) => a.post('/setup').type('form').send({ _csrf: tokens[i], ...valid({ email: `fundador${i}@example.test`, companyName: `Empresa ${i}` }) })),
+      agents.map((a, i) => a.post('/setup').type('form').send({ _csrf: tokens[i], setupCode: portal.setupCode, ...valid({ email: `fundador${i}@example.test`, companyName: `Empresa ${i}` }) })),
     );
     expect(answers.map((r) => r.status).sort()).to.deep.equal([303, 404, 404, 404, 404]);
     expect(await count(portal, 'accounts')).to.equal(1);

@@ -12,6 +12,8 @@ export interface TestPortal {
   db: Knex;
   config: Config;
   registry: Registry;
+  /** The first-run code /setup asks for (printed on the console); null when an account exists. */
+  setupCode: string | null;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,7 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 export async function startPortal(env: Record<string, string> = {}, options: { builtInPluginsDir?: string } = {}): Promise<TestPortal> {
   const config = loadConfig(testEnv({ DATABASE_URL: env.DATABASE_URL ?? (await freshDatabaseUrl()), ...env }));
   const portal = await createPortal(config, { logger: pino({ level: 'silent' }), ...options });
-  const p: TestPortal = { app: portal.app as Express, db: portal.db, config, registry: portal.registry, close: portal.close };
+  const p: TestPortal = { app: portal.app as Express, db: portal.db, config, registry: portal.registry, setupCode: portal.setupCode, close: portal.close };
   portals.push(p);
   return p;
 }

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
   });
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('fills in the defaults: development, port 3000, SQLite under DATA_DIR, 30-minute sessions, login limits', () => {
+  it('fills in the defaults: development, port 3000, SQLite under DATA_DIR, 30-minute idle and 12-hour sessions, login limits', () => {
     const config = loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: SECRET });
     expect(config.env).to.equal('development');
     expect(config.port).to.equal(3000);
@@ -34,7 +34,8 @@ describe('loadConfig', () => {
     expect(config.database).to.deep.equal({ client: 'sqlite', filename: path.join(dataDir, 'portal.sqlite') });
     expect(config.sessionSecret).to.equal(SECRET);
     expect(config.sessionIdleMs).to.equal(30 * 60_000);
-    expect(config.trustProxy).to.equal(false);
+    expect(config.sessionMaxMs).to.equal(12 * 3_600_000);
+    expect(config.trustProxy).to.equal(0);
     expect(config.loginLimits).to.deep.equal({ perEmail: 5, perIp: 50, blockSeconds: 15 * 60 });
     expect(config.extraPlugins).to.deep.equal([]);
     expect(config.disabledPlugins).to.deep.equal([]);
@@ -48,7 +49,8 @@ describe('loadConfig', () => {
       DATABASE_URL: 'mysql://portal:pw@db.internal:3306/portal_prod',
       SESSION_SECRET: SECRET,
       SESSION_IDLE_MINUTES: '45',
-      TRUST_PROXY: 'true',
+      SESSION_MAX_HOURS: '8',
+      TRUST_PROXY: '1',
       LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3',
       PORTAL_PLUGINS: ' ./a , b ',
     });
@@ -56,7 +58,8 @@ describe('loadConfig', () => {
     expect(config.port).to.equal(8080);
     expect(config.database).to.deep.equal({ client: 'mysql', url: 'mysql://portal:pw@db.internal:3306/portal_prod', database: 'portal_prod' });
     expect(config.sessionIdleMs).to.equal(45 * 60_000);
-    expect(config.trustProxy).to.equal(true);
+    expect(config.sessionMaxMs).to.equal(8 * 3_600_000);
+    expect(config.trustProxy).to.equal(1);
     expect(config.loginLimits.perEmail).to.equal(3);
     expect(config.extraPlugins).to.deep.equal(['./a', 'b']);
   });
@@ -101,10 +104,26 @@ describe('loadConfig', () => {
     expect(err.problems[0]).to.match(/^SESSION_SECRET: required when NODE_ENV=production/);
   });
 
-  it('refuses an unknown NODE_ENV and a TRUST_PROXY that is not a boolean', () => {
-    const err = configError({ NODE_ENV: 'staging', TRUST_PROXY: 'maybe', DATA_DIR: dataDir, SESSION_SECRET: SECRET });
+  it('refuses an unknown NODE_ENV', () => {
+    const err = configError({ NODE_ENV: 'staging', DATA_DIR: dataDir, SESSION_SECRET: SECRET });
     expect(problemsOf(err, 'NODE_ENV')).to.deep.equal(['NODE_ENV: must be development, production or test']);
-    expect(problemsOf(err, 'TRUST_PROXY')).to.deep.equal(['TRUST_PROXY: must be true or false']);
+  });
+
+  it('TRUST_PROXY takes what express takes: a number of proxies, or their addresses and ranges', () => {
+    const trust = (TRUST_PROXY: string) => loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, TRUST_PROXY }).trustProxy;
+    expect(trust('2')).to.equal(2);
+    expect(trust('0')).to.equal(0);
+    expect(trust('false')).to.equal(0);
+    expect(trust('10.0.0.0/8, 192.168.1.5 ,loopback')).to.deep.equal(['10.0.0.0/8', '192.168.1.5', 'loopback']);
+    expect(trust('fd00::/8,::1')).to.deep.equal(['fd00::/8', '::1']);
+  });
+
+  it('refuses TRUST_PROXY=true (it would trust every hop, so a client could name its own address) and anything not an address', () => {
+    for (const TRUST_PROXY of ['true', 'yes', 'maybe', '10.0.0.0/33', '300.1.1.1', '-1']) {
+      const err = configError({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, TRUST_PROXY });
+      expect(problemsOf(err, 'TRUST_PROXY'), TRUST_PROXY).to.have.length(1);
+      expect(err.problems[0], TRUST_PROXY).to.contain('number of proxies');
+    }
   });
 
   it('reports every bad variable at once, one line each', () => {
@@ -114,9 +133,10 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://u@h/db',
       SESSION_SECRET: 'short',
       SESSION_IDLE_MINUTES: '0',
+      SESSION_MAX_HOURS: '0',
     });
-    expect(err.problems).to.have.length(4);
-    for (const variable of ['PORT', 'DATABASE_URL', 'SESSION_SECRET', 'SESSION_IDLE_MINUTES']) {
+    expect(err.problems).to.have.length(5);
+    for (const variable of ['PORT', 'DATABASE_URL', 'SESSION_SECRET', 'SESSION_IDLE_MINUTES', 'SESSION_MAX_HOURS']) {
       expect(problemsOf(err, variable), variable).to.have.length(1);
       expect(err.message).to.contain(`  - ${variable}: `);
     }

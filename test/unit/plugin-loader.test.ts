@@ -89,6 +89,15 @@ describe('plugin loader: validatePlugins', () => {
     refusal(() => validatePlugins([prefix]), 'acme', /outside the plugin's namespace/);
   });
 
+  it('refuses a permission key outside the pattern <id>.<name> (lower-case letters, digits, "-", ".")', () => {
+    const withKey = (key: string) => manifest('acme', { permissions: [{ key, label: 'plugins.acme.read' }], profiles: {}, menu: [], routes: [] });
+    // A "," would read as two flags in a comma-joined list; a '"' breaks out of an attribute or a JSON text.
+    for (const key of ['acme.read,support.portal', 'acme.read"', 'acme.Read', 'acme.read all', 'acme.', 'acme.lê', "acme.read'"]) {
+      refusal(() => validatePlugins([withKey(key)]), 'acme', /permissions\.0\.key: .*lower-case letters, digits, "-" or "\."/);
+    }
+    expect(() => validatePlugins([withKey('acme.reports.read-all2')])).not.to.throw();
+  });
+
   it('refuses a missing label (empty, absent) and a missing plugin name', () => {
     const empty = manifest('acme', { permissions: [{ key: 'acme.read', label: '' }], profiles: {}, menu: [], routes: [] });
     refusal(() => validatePlugins([empty]), 'acme', /permissions\.0\.label: missing label/);

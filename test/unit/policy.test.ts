@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { corePermissions } from '../../server/permissions/core-permissions';
+import { coreManifest } from '../../server/plugins/core-manifest';
 import { can, canGrant, effectivePermissions } from '../../server/permissions/policy';
 import { definePlugin } from '../../server/plugins/contract';
 import { Registry } from '../../server/plugins/registry';
@@ -13,7 +13,7 @@ const tickets = definePlugin({
   ],
   profiles: { member: ['tickets.open'], observer: ['tickets.own-only'] },
 });
-const registry = new Registry([corePermissions, tickets]);
+const registry = new Registry([coreManifest, tickets]);
 
 describe('permission policy', () => {
   it('gives the administrator profile and the primary administrator every flag but the narrowing ones', () => {

@@ -25,6 +25,8 @@ export default {
     admin: 'Primary administrator', name: 'Name', email: 'E-mail', password: 'Password',
     passwordConfirmation: 'Password confirmation', submit: 'Create company and administrator',
     done: 'Company created. Sign in with the administrator\'s e-mail and password.',
+    code: 'Setup code', codeHint: 'The code was shown on the console where the portal was started.',
+    codeWrong: 'Wrong code. Use the code shown on the console where the portal was started.',
   },
   accounts: { pickerTitle: 'Choose the company', pickerIntro: 'Your user acts for more than one company.', open: 'Open', home: 'Welcome, {{name}}', homeIntro: 'Use the menu to reach the areas of the portal.' },
   me: {
@@ -92,6 +94,7 @@ export default {
     errors: {
       seatLimit: 'Resource needed: there are no licences available for new users',
       deleteSelf: 'You cannot remove your own user.',
+      editOwner: 'Only the primary administrator can change their own data.',
       deleteOwner: 'The primary administrator cannot be removed. Transfer the administration first.',
       deactivateSelf: 'You cannot deactivate your own user.',
       deactivateOwner: 'The primary administrator cannot be deactivated. Transfer the administration first.',
@@ -112,6 +115,7 @@ export default {
     errors: {
       profile: 'Choose a valid profile.', unknownFlag: 'Unknown permission: {{keys}}.', group: 'Invalid group.',
       owner: 'The primary administrator\'s permissions cannot be changed.',
+      cannotLift: 'You cannot lift a restriction you are under yourself.',
       cannotGrant: 'You cannot grant a permission you do not hold.', groupNameTaken: 'A group with this name already exists.',
     },
     core: {

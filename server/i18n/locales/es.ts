@@ -25,6 +25,8 @@ export default {
     admin: 'Administrador principal', name: 'Nombre', email: 'Correo electrónico', password: 'Contraseña',
     passwordConfirmation: 'Confirmación de contraseña', submit: 'Crear empresa y administrador',
     done: 'Empresa creada. Ingrese con el correo y la contraseña del administrador.',
+    code: 'Código de configuración', codeHint: 'El código se mostró en la consola donde se inició el portal.',
+    codeWrong: 'Código incorrecto. Use el código mostrado en la consola donde se inició el portal.',
   },
   accounts: { pickerTitle: 'Elija la empresa', pickerIntro: 'Su usuario atiende a más de una empresa.', open: 'Ingresar', home: 'Bienvenido(a), {{name}}', homeIntro: 'Use el menú para acceder a las áreas del portal.' },
   me: {
@@ -92,6 +94,7 @@ export default {
     errors: {
       seatLimit: 'Recurso necesario: no hay licencias disponibles para nuevos usuarios',
       deleteSelf: 'No puede eliminar su propio usuario.',
+      editOwner: 'Solo el administrador principal puede cambiar sus propios datos.',
       deleteOwner: 'El administrador principal no puede ser eliminado. Transfiera la administración primero.',
       deactivateSelf: 'No puede desactivar su propio usuario.',
       deactivateOwner: 'El administrador principal no puede ser desactivado. Transfiera la administración primero.',
@@ -112,6 +115,7 @@ export default {
     errors: {
       profile: 'Elija un perfil válido.', unknownFlag: 'Permiso desconocido: {{keys}}.', group: 'Grupo inválido.',
       owner: 'Los permisos del administrador principal no pueden modificarse.',
+      cannotLift: 'No puede quitar una restricción a la que usted mismo está sujeto.',
       cannotGrant: 'No puede conceder un permiso que no tiene.', groupNameTaken: 'Ya existe un grupo con este nombre.',
     },
     core: {

@@ -23,6 +23,8 @@ export default {
     admin: 'Administrador principal', name: 'Nome', email: 'E-mail', password: 'Senha',
     passwordConfirmation: 'Confirmação de senha', submit: 'Criar empresa e administrador',
     done: 'Empresa criada. Entre com o e-mail e a senha do administrador.',
+    code: 'Código de configuração', codeHint: 'O código foi mostrado no console onde o portal foi iniciado.',
+    codeWrong: 'Código incorreto. Use o código mostrado no console onde o portal foi iniciado.',
   },
   accounts: { pickerTitle: 'Escolha a empresa', pickerIntro: 'Seu usuário atende a mais de uma empresa.', open: 'Entrar', home: 'Bem-vindo(a), {{name}}', homeIntro: 'Use o menu para acessar as áreas do portal.' },
   me: {
@@ -90,6 +92,7 @@ export default {
     errors: {
       seatLimit: 'Recurso necessário: não há licenças disponíveis para novos usuários',
       deleteSelf: 'Você não pode remover o seu próprio usuário.',
+      editOwner: 'Somente o administrador principal pode alterar os próprios dados.',
       deleteOwner: 'O administrador principal não pode ser removido. Transfira a administração primeiro.',
       deactivateSelf: 'Você não pode desativar o seu próprio usuário.',
       deactivateOwner: 'O administrador principal não pode ser desativado. Transfira a administração primeiro.',
@@ -110,6 +113,7 @@ export default {
     errors: {
       profile: 'Escolha um perfil válido.', unknownFlag: 'Permissão desconhecida: {{keys}}.', group: 'Grupo inválido.',
       owner: 'As permissões do administrador principal não podem ser alteradas.',
+      cannotLift: 'Você não pode retirar uma restrição à qual você mesmo está sujeito.',
       cannotGrant: 'Você não pode conceder uma permissão que não possui.', groupNameTaken: 'Já existe um grupo com este nome.',
     },
     core: {

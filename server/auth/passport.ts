@@ -1,17 +1,11 @@
 import type { Request } from 'express';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import type { Knex } from 'knex';
-import type { AuthService } from '../auth/auth.service';
-import { UserRepository } from '../users/users.repository';
+import type { AuthService } from './auth.service';
 
-/**
- * One Passport instance per app. The strategy defers to AuthService (rate limits, generic
- * answer); the session keeps only the user id and the user is re-read on every request.
- */
-export function createPassport(db: Knex, auth: AuthService) {
+/** One Passport instance per app. The strategy defers to AuthService (rate limits, generic answer). */
+export function createPassport(auth: AuthService) {
   const instance = new passport.Passport();
-  const users = new UserRepository(db);
   instance.use(
     new LocalStrategy({ usernameField: 'email', passwordField: 'password', passReqToCallback: true }, (req, email, password, done) => {
       auth
@@ -25,8 +19,8 @@ export function createPassport(db: Knex, auth: AuthService) {
   instance.serializeUser((user, done) => done(null, sessionUser(user)));
   instance.deserializeUser((stored: number | Express.User, done) => {
     if (typeof stored === 'object' && stored !== null) return done(null, stored);
-    users
-      .findById(stored)
+    auth
+      .findUser(stored)
       .then((u) => done(null, u ? { id: u.id, email: u.email, name: u.name, locale: u.locale } : false))
       .catch(done);
   });

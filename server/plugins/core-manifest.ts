@@ -1,10 +1,10 @@
-import type { PluginManifest } from '../plugins/contract';
+import type { PluginManifest } from './contract';
 
 /**
- * Core's own flags, declared the same way a plugin declares its flags, so the editor, the menu and
- * the guards treat them alike.
+ * Core's own flags and menu entries, declared the way a plugin declares its own, so the editor, the
+ * menu and the guards treat them alike. The loader puts it first in every registry.
  */
-export const corePermissions: PluginManifest = {
+export const coreManifest: PluginManifest = {
   id: 'core',
   name: 'permissions.core.name',
   permissions: [

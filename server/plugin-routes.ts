@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { Router } from 'express';
-import type { AuditService } from '../audit/audit.service';
 import type { Knex } from 'knex';
-import { NotFound } from '../errors';
-import { requirePermission } from '../http/guards';
-import { actorFrom } from '../http/request-meta';
-import type { PermissionService } from '../permissions/permissions.service';
-import type { PluginContext } from './contract';
-import { mountPath, type Registry } from './registry';
+import { actorFrom } from './audit/actor';
+import type { AuditService } from './audit/audit.service';
+import { NotFound } from './errors';
+import { requirePermission } from './accounts/permission-guard';
+import type { PermissionService } from './permissions/permissions.service';
+import type { PluginContext } from './plugins/contract';
+import { mountPath, type Registry } from './plugins/registry';
 
 /**
  * Mounts every plugin route below the account router, each behind the guard of the flag it
