@@ -9,6 +9,9 @@ import { accountContext } from './accounts/account-context';
 import { accountHomeRoutes, accountRoutes } from './accounts/accounts.routes';
 import { authRoutes } from './auth/auth.routes';
 import { createPassport } from './auth/passport';
+import { stepUpPolicy } from './auth/step-up';
+import { stepUpRoutes } from './auth/step-up.routes';
+import { passwordResetRoutes } from './auth/password-reset.routes';
 import { healthRoutes } from './health/health.routes';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { requireLogin } from './http/guards';
@@ -18,7 +21,10 @@ import { csrf, personalPages, securityHeaders } from './http/security';
 import { sessionMiddleware } from './http/session';
 import { contactFormatters } from './contacts/format';
 import { contactRoutes } from './contacts/contacts.routes';
+import { invitationAdminRoutes, invitationPublicRoutes } from './invitations/invitations.routes';
+import { devMailRoutes } from './mail/dev-mail.routes';
 import { meRoutes } from './me/me.routes';
+import { securityRoutes } from './me/security.routes';
 import { groupRoutes, permissionRoutes } from './permissions/permissions.routes';
 import type { Registry } from './plugins/registry';
 import { pluginRoutes } from './plugin-routes';
@@ -82,14 +88,22 @@ export function createApp(deps: AppDeps) {
   app.use(csrf.csrfSynchronisedProtection);
 
   app.use(setupRoutes(services.setup));
-  app.use(authRoutes(passport, services.setup));
-  app.use(meRoutes(services.me));
+  app.use(authRoutes(passport, services.setup, services.twoFactor));
+  app.use(passwordResetRoutes(services.passwordReset));
+  app.use(stepUpPolicy(services.stepUp));
+  app.use(stepUpRoutes(services.stepUp, (p) => services.mail.link(p)));
+  app.use(meRoutes(services.me, services.twoFactor, services.stepUp, services.emailChange));
+  app.use(securityRoutes(services.twoFactor, services.stepUp));
   app.use(accountRoutes(services.accounts));
+  app.use(invitationPublicRoutes(services.invitationAcceptance));
+  // Without SMTP_URL a developer reads the outbox here; a test or production portal has no such page.
+  if (config.env === 'development') app.use(devMailRoutes(services.mail));
 
   const account = Router({ mergeParams: true });
   account.use(requireLogin, accountContext(services.accounts, services.permissions), accountMenu(registry));
   account.use('/contacts/:contactId/permissions', permissionRoutes(services.permissions));
-  account.use('/contacts', contactRoutes(services.contacts));
+  account.use('/contacts', contactRoutes(services.contacts, services.invitations));
+  account.use('/invitations', invitationAdminRoutes(services.invitations, services.permissions));
   account.use('/groups', groupRoutes(services.groups, services.permissions));
   account.use(pluginRoutes(registry, { db, audit: services.audit, permissions: services.permissions }));
   account.use('/', accountHomeRoutes());

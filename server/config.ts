@@ -58,6 +58,16 @@ const schema = z.object({
   LOGIN_BLOCK_MINUTES: z.coerce.number().int().min(1).default(15),
   PORTAL_PLUGINS: z.string().default(''),
   PORTAL_DISABLED_PLUGINS: z.string().default(''),
+  PUBLIC_URL: z
+    .string()
+    .refine((v) => /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(v), { message: 'must be the address people open the portal at, e.g. https://portal.example.com' })
+    .optional(),
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^/?#\s]+/.test(v), { message: 'must be smtp://user:password@host:587 or smtps://user:password@host:465' })
+    .optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  INVITATION_DAYS: z.coerce.number({ message: 'must be a number of days' }).int().min(1, 'must be at least 1').max(90, 'must be at most 90').default(7),
 });
 
 export type DatabaseConfig =
@@ -80,6 +90,12 @@ export interface Config {
   loginLimits: { perEmail: number; perIp: number; blockSeconds: number };
   extraPlugins: string[];
   disabledPlugins: string[];
+  /** The address links in e-mails start with, without a trailing slash. */
+  publicUrl: string;
+  /** smtpUrl null: messages stay in the outbox (readable at /dev/mail in development). */
+  mail: { smtpUrl: string | null; from: string };
+  /** How long an invitation link (and its confirmation link) stays valid. */
+  invitationDays: number;
 }
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -94,9 +110,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.NODE_ENV === 'production' && env.SESSION_SECRET === undefined) {
     problems.push('SESSION_SECRET: required when NODE_ENV=production (at least 32 random characters)');
   }
+  if (env.NODE_ENV === 'production' && !given.PUBLIC_URL) {
+    problems.push('PUBLIC_URL: required when NODE_ENV=production (the address people open the portal at; links in e-mails start with it)');
+  }
+  if (env.NODE_ENV === 'production' && !given.SMTP_URL) {
+    problems.push('SMTP_URL: required when NODE_ENV=production (e.g. smtp://user:password@mail.example.com:587); without it no e-mail leaves the portal');
+  }
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -115,6 +138,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     extraPlugins: list(e.PORTAL_PLUGINS),
     disabledPlugins: list(e.PORTAL_DISABLED_PLUGINS),
+    publicUrl,
+    mail: { smtpUrl: e.SMTP_URL ?? null, from: e.MAIL_FROM ?? `Portal <no-reply@${new URL(publicUrl).hostname}>` },
+    invitationDays: e.INVITATION_DAYS,
   };
 }
 

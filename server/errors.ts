@@ -68,3 +68,18 @@ export class TooManyAttempts extends DomainError {
     super('auth.errors.tooManyAttempts', { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) });
   }
 }
+
+/** An invitation or confirmation link that no longer opens anything; `state` says why. */
+export class InvitationClosed extends DomainError {
+  override readonly status = 410;
+  constructor(readonly state: 'unknown' | 'expired' | 'used' | 'revoked') {
+    super(`invitations.closed.${state}`);
+  }
+}
+
+/** The invited e-mail already has a login: the person signs in with it to accept. */
+export class LoginExists extends Conflict {
+  constructor() {
+    super('invitations.errors.hasLogin');
+  }
+}

@@ -26,7 +26,11 @@ async function main() {
       '  internals, cookies are not Secure, no HSTS. A production deployment must set NODE_ENV=production and SESSION_SECRET.',
     );
   }
+  if (config.env === 'development' && !config.mail.smtpUrl) {
+    banner.push(`  E-mail: no SMTP_URL, so messages stay in the outbox: read them at ${url}/dev/mail (their links are printed here too)`);
+  }
   console.log(`\n${banner.join('\n')}\n`);
+  portal.mailWorker.start();
 
   // SIGTERM: stop accepting, let in-flight requests finish, then close the pool.
   let stopping = false;
@@ -35,6 +39,7 @@ async function main() {
     stopping = true;
     logger.info({ signal }, 'stopping');
     server.close(async () => {
+      await portal.mailWorker.stop();
       await portal.close();
       logger.info('stopped');
       process.exit(0);

@@ -4,6 +4,7 @@ import type { Config } from './config';
 import { createDb } from './db/knex';
 import { coreMigrations, migrateLatest } from './db/migrations';
 import { createI18n } from './i18n';
+import { MailWorker } from './mail/mail.worker';
 import { loadRegistry } from './plugins/loader';
 import { firstRunSetupCode } from './setup/setup-code';
 
@@ -21,5 +22,11 @@ export async function createPortal(config: Config, options: { logger?: Logger; b
   const i18n = await createI18n(registry.catalogs);
   const setupCode = await firstRunSetupCode(db);
   const app = createApp({ config, db, registry, i18n, logger, setupCode });
-  return { app, db, registry, logger, setupCode, close: () => db.destroy() };
+  // Built here, started only by server/main.ts: tests and tools run it once when they need to.
+  const mailWorker = new MailWorker(db, logger, {
+    smtpUrl: config.mail.smtpUrl,
+    from: config.mail.from,
+    printLinks: config.env === 'development' && !config.mail.smtpUrl,
+  });
+  return { app, db, registry, i18n, logger, setupCode, mailWorker, close: () => db.destroy() };
 }

@@ -1,11 +1,20 @@
+import type { i18n } from 'i18next';
 import type { Knex } from 'knex';
 import { AccountService } from './accounts/accounts.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
-import { LoginLimiter } from './auth/login-limiter';
+import { databaseLimiter, LoginLimiter } from './auth/login-limiter';
 import { PasswordChangeLimiter } from './auth/password-change-limiter';
+import { PasswordResetService } from './auth/password-reset.service';
+import { SecretBox } from './auth/secret-box';
+import { StepUpService } from './auth/step-up.service';
+import { TwoFactorService } from './auth/two-factor.service';
 import type { Config } from './config';
 import { ContactService } from './contacts/contacts.service';
+import { InvitationAcceptanceService } from './invitations/invitation-acceptance.service';
+import { InvitationService } from './invitations/invitations.service';
+import { MailService } from './mail/mail.service';
+import { EmailChangeService } from './me/email-change.service';
 import { MeService } from './me/me.service';
 import { GroupService } from './permissions/groups.service';
 import { PermissionService } from './permissions/permissions.service';
@@ -13,17 +22,29 @@ import type { Registry } from './plugins/registry';
 import { SetupService } from './setup/setup.service';
 
 /** Wires the services once per app; routes receive only the services they use. */
-export function createServices({ config, db, registry, setupCode }: { config: Config; db: Knex; registry: Registry; setupCode?: string | null }) {
+export function createServices({ config, db, registry, i18n, setupCode }: { config: Config; db: Knex; registry: Registry; i18n: i18n; setupCode?: string | null }) {
   const audit = new AuditService();
+  const mail = new MailService({ db, publicUrl: config.publicUrl, i18n, cache: config.env === 'production' });
   const databaseName = config.database.client === 'mysql' ? config.database.database : null;
   const limiter = new LoginLimiter(db, config.loginLimits, databaseName);
+  // Three invitation e-mails per contact per hour: enough for a typo'd resend, not a mailbox flood.
+  const invitations = new InvitationService(db, registry, audit, mail, databaseLimiter(db, databaseName, 'invitation_resend', 3, 3600), config.invitationDays);
+  const twoFactor = new TwoFactorService(db, audit, new SecretBox(config.sessionSecret), new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'two_factor'));
+  const stepUp = new StepUpService(db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor);
   return {
     audit,
+    mail,
+    twoFactor,
+    stepUp,
+    emailChange: new EmailChangeService(db, audit, mail, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'email_change')),
+    passwordReset: new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset')),
     accounts: new AccountService(db),
     auth: new AuthService(db, limiter),
     setup: new SetupService(db, audit, setupCode ?? null),
     me: new MeService(db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName)),
-    contacts: new ContactService(db, registry, audit),
+    invitations,
+    invitationAcceptance: new InvitationAcceptanceService(db, audit, mail, config.invitationDays),
+    contacts: new ContactService(db, registry, audit, invitations),
     permissions: new PermissionService(db, registry, audit),
     groups: new GroupService(db, registry, audit),
   };

@@ -1,12 +1,26 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { DomainError } from '../errors';
+import { DomainError, TooManyAttempts } from '../errors';
 import { issueCsrfToken } from '../http/locals';
+import { requestMeta } from '../http/request-meta';
 import { markSignedIn } from '../http/session';
 import type { SetupService } from '../setup/setup.service';
 import type { createPassport } from './passport';
+import type { TwoFactorService } from './two-factor.service';
 
-/** /login, /logout and the front door `/`. */
-export function authRoutes(passport: ReturnType<typeof createPassport>, setup: SetupService) {
+/** A password accepted, the second step not yet done: how long the code page waits. */
+const SECOND_STEP_MS = 5 * 60_000;
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The person whose password was right and who still owes a TOTP or recovery code. */
+    pendingLogin?: { user: Express.User; at: number; returnTo?: string };
+  }
+}
+
+const safeReturn = (returnTo: unknown) => (typeof returnTo === 'string' && returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/accounts');
+
+/** /login (with its second step /login/code when two-step verification is on), /logout and the front door `/`. */
+export function authRoutes(passport: ReturnType<typeof createPassport>, setup: SetupService, twoFactor: TwoFactorService) {
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -34,14 +48,47 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
           .catch(next);
       }
       if (err) return next(err);
-      // Passport regenerates the session id here (no session fixation).
-      req.logIn(user, (loginErr) => {
-        if (loginErr) return next(loginErr);
-        markSignedIn(req);
-        const safe = typeof returnTo === 'string' && returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/accounts';
-        res.redirect(303, safe);
-      });
+      twoFactor.isEnabled(user.id).then((needsCode) => {
+        if (needsCode) {
+          // Not signed in until the code is right; a new session id all the same (no fixation).
+          return req.session.regenerate((regenErr) => {
+            if (regenErr) return next(regenErr);
+            req.session.pendingLogin = { user, at: Date.now(), returnTo: typeof returnTo === 'string' ? returnTo : undefined };
+            res.redirect(303, '/login/code');
+          });
+        }
+        signIn(req, res, next, user, returnTo, false);
+      }, next);
     })(req, res, next);
+  });
+
+  const pendingLogin = (req: Request) => {
+    const pending = req.session.pendingLogin;
+    return pending && Date.now() - pending.at < SECOND_STEP_MS ? pending : undefined;
+  };
+  const codePage = (req: Request, res: Response, error: string | null, status = 200) => {
+    issueCsrfToken(req, res);
+    return res.renderPage('auth/code', { title: req.t('security.twoFactor.loginTitle'), error }, status);
+  };
+
+  router.get('/login/code', async (req, res) => {
+    if (!pendingLogin(req)) return res.redirect(303, '/login');
+    await codePage(req, res, null);
+  });
+
+  router.post('/login/code', async (req, res, next) => {
+    const pending = pendingLogin(req);
+    if (!pending) return res.redirect(303, '/login');
+    const actor = { userId: pending.user.id, contactId: null, name: pending.user.name, ...requestMeta(req) };
+    try {
+      if (!(await twoFactor.verifyCode(actor, String(req.body.code ?? '')))) return codePage(req, res, req.t('security.twoFactor.codeWrong'), 422);
+    } catch (err) {
+      if (!(err instanceof TooManyAttempts)) throw err;
+      res.set('Retry-After', String(err.retryAfterSeconds));
+      return codePage(req, res, req.t(err.messageKey, err.params), 429);
+    }
+    delete req.session.pendingLogin;
+    signIn(req, res, next, pending.user, pending.returnTo, true);
   });
 
   router.post('/logout', (req, res, next) => {
@@ -56,4 +103,14 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
   });
 
   return router;
+}
+
+/** Passport regenerates the session id here (no session fixation); the login counts as a step-up for 15 minutes. */
+function signIn(req: Request, res: Response, next: NextFunction, user: Express.User, returnTo: unknown, withSecondFactor: boolean) {
+  req.logIn(user, (loginErr) => {
+    if (loginErr) return next(loginErr);
+    markSignedIn(req);
+    if (withSecondFactor) req.session.secondFactorAt = Date.now();
+    res.redirect(303, safeReturn(returnTo));
+  });
 }

@@ -29,9 +29,10 @@ export class LoginLimiter {
   private readonly byEmail: RateLimiterAbstract;
   private readonly byIp: RateLimiterAbstract;
 
-  constructor(db: Knex, limits: LoginLimits, database: string | null) {
-    this.byEmail = databaseLimiter(db, database, 'login_email', limits.perEmail, limits.blockSeconds);
-    this.byIp = databaseLimiter(db, database, 'login_ip', limits.perIp, limits.blockSeconds);
+  /** `keyPrefix` names the counters: `login`, or `password_reset` for "Esqueci minha senha". */
+  constructor(db: Knex, limits: LoginLimits, database: string | null, keyPrefix = 'login') {
+    this.byEmail = databaseLimiter(db, database, `${keyPrefix}_email`, limits.perEmail, limits.blockSeconds);
+    this.byIp = databaseLimiter(db, database, `${keyPrefix}_ip`, limits.perIp, limits.blockSeconds);
   }
 
   /** Counts one attempt; throws TooManyAttempts when either counter is past its limit. */

@@ -29,8 +29,8 @@ export function createPassport(auth: AuthService) {
 
 const sessionUser = (u: Express.User): Express.User => ({ id: u.id, email: u.email, name: u.name, locale: u.locale });
 
-/** After the person changed their name or language: the session's copy follows. */
-export function refreshSessionUser(req: Request, changes: Partial<Pick<Express.User, 'name' | 'locale'>>): void {
+/** After the person changed their name, language or e-mail: the session's copy follows. */
+export function refreshSessionUser(req: Request, changes: Partial<Pick<Express.User, 'name' | 'locale' | 'email'>>): void {
   const session = req.session as unknown as { passport?: { user?: Express.User } };
   if (!req.user || !session.passport) return;
   Object.assign(req.user, changes);

@@ -9,8 +9,9 @@ import { databaseLimiter, throwIfLimited, type LoginLimits } from './login-limit
 export class PasswordChangeLimiter {
   private readonly byUser;
 
-  constructor(db: Knex, limits: LoginLimits, database: string | null) {
-    this.byUser = databaseLimiter(db, database, 'password_change', limits.perEmail, limits.blockSeconds);
+  /** `keyPrefix` keeps one counter per form that checks a secret (password change, step-up, codes). */
+  constructor(db: Knex, limits: LoginLimits, database: string | null, keyPrefix = 'password_change') {
+    this.byUser = databaseLimiter(db, database, keyPrefix, limits.perEmail, limits.blockSeconds);
   }
 
   /** Counts one check; throws TooManyAttempts past the limit. */

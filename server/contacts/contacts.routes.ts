@@ -1,10 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import { Conflict, isDomainError, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
 import { requirePermission } from '../accounts/permission-guard';
+import { requireStepUp } from '../auth/step-up';
 import { flash } from '../http/locals';
 import { actorFrom } from '../audit/actor';
 import { CONTACT_FIELDS, formValues, valuesOf, type ContactFormValues } from './contact-form';
-import { assertMayEdit, type Caller, type ContactService } from './contacts.service';
+import type { InvitationService } from '../invitations/invitations.service';
+import { toDate } from '../db/knex';
+import { assertMayEdit, assertNotPending, type Caller, type ContactService } from './contacts.service';
 import { countries, documentTypes } from './identity';
 
 const contactId = (req: Request) => {
@@ -19,7 +22,7 @@ const isFragmentRequest = (req: Request, target: string) =>
   req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
 
 /** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
-export function contactRoutes(contacts: ContactService) {
+export function contactRoutes(contacts: ContactService, invitations: InvitationService) {
   const router = Router({ mergeParams: true });
   router.use(requirePermission('contacts.manage'));
 
@@ -31,7 +34,10 @@ export function contactRoutes(contacts: ContactService) {
 
   router.get('/', async (req, res) => {
     const list = await contacts.list(req.ctx!.account, req.query);
-    const locals = { title: req.t('contacts.list.title'), list, base: base(req) };
+    // The pending tab shows who invited each person, when, and until when the link works.
+    const latest = list.status === 'pending' ? await invitations.pendingDetails(req.ctx!.account.id, list.rows.map((r) => Number((r as Record<string, unknown>).id))) : new Map();
+    const invites = new Map([...latest].map(([id, i]) => [id, { by: i.invited_by_name, at: toDate(i.created_at), expiresAt: toDate(i.expires_at), revoked: Boolean(i.revoked_at) }]));
+    const locals = { title: req.t('contacts.list.title'), list, invites, now: new Date(), base: base(req), invitationsBase: `/accounts/${req.ctx!.account.id}/invitations` };
     if (isFragmentRequest(req, 'contacts-results')) return res.render('contacts/_results', locals);
     await res.renderPage('contacts/list', locals);
   });
@@ -41,11 +47,11 @@ export function contactRoutes(contacts: ContactService) {
     await formPage(req, res, 'add', formValues(), {}, 200, { saved, savedId: saved });
   });
 
-  router.post('/', async (req, res) => {
+  router.post('/', requireStepUp, async (req, res) => {
     const values = formValues(req.body);
     let id: number;
     try {
-      id = await contacts.add(callerOf(req), values);
+      id = await contacts.add(callerOf(req), values, req.locale);
     } catch (err) {
       if (err instanceof ValidationFailed) return formPage(req, res, 'add', values, err.fields, 422);
       if (err instanceof SeatLimitReached) return formPage(req, res, 'add', values, { _form: { key: err.messageKey } }, 409);
@@ -82,7 +88,8 @@ export function contactRoutes(contacts: ContactService) {
     const id = contactId(req);
     const { contact } = await contacts.get(req.ctx!.account, id);
     assertMayEdit(req.ctx!.account.ownerContactId, req.ctx!.contact.id, id);
-    await formPage(req, res, 'edit', valuesOf(contact), {}, 200, { contactId: id, saved: req.query.saved === '1' });
+    assertNotPending(contact);
+    await formPage(req, res, 'edit', valuesOf(contact), {}, 200, { contactId: id, saved: req.query.saved === '1', linked: contact.user_id !== null });
   });
 
   router.post('/:contactId/edit', async (req, res) => {
@@ -92,6 +99,10 @@ export function contactRoutes(contacts: ContactService) {
       await contacts.update(callerOf(req), id, values);
     } catch (err) {
       if (err instanceof ValidationFailed) return formPage(req, res, 'edit', values, err.fields, 422, { contactId: id });
+      if (err instanceof Conflict) {
+        flash(req, { type: 'error', key: err.messageKey });
+        return res.redirect(303, `${base(req)}/${id}`);
+      }
       throw err;
     }
     res.redirect(303, `${base(req)}/${id}/edit?saved=1`);
@@ -118,7 +129,7 @@ export function contactRoutes(contacts: ContactService) {
     await res.renderPage('contacts/delete', { title: req.t('contacts.delete.title'), ...data, base: base(req) });
   });
 
-  router.post('/:contactId/delete', async (req, res) => {
+  router.post('/:contactId/delete', requireStepUp, async (req, res) => {
     const id = contactId(req);
     try {
       await contacts.remove(callerOf(req), id, req.body);

@@ -4,8 +4,9 @@ import type { Actor, AuditService } from '../audit/audit.service';
 import { AuditRepository } from '../audit/audit.repository';
 import { toDate } from '../db/knex';
 import { Conflict, Forbidden, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
+import type { Locale } from '../i18n';
+import type { InvitationService } from '../invitations/invitations.service';
 import type { Registry } from '../plugins/registry';
-import { UserRepository } from '../users/users.repository';
 import { parseContactForm, type ContactFormValues } from './contact-form';
 import { CONTACT_STATUSES, ContactRepository, type ContactFields, type ContactRow, type ContactStatus, type PageCursor } from './contacts.repository';
 import { parseSearch } from './search-text';
@@ -73,6 +74,11 @@ export function assertMayEdit(ownerContactId: number | null, callerContactId: nu
   if (id === ownerContactId && callerContactId !== id) throw new Forbidden('contacts.errors.editOwner');
 }
 
+/** While pending, a contact is only re-invited or deleted: to change it, delete and invite again. */
+export function assertNotPending(contact: Pick<ContactRow, 'status'>): void {
+  if (contact.status === 'pending') throw new Conflict('contacts.errors.pending');
+}
+
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
   return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -85,12 +91,10 @@ function isUniqueViolation(err: unknown): boolean {
 export class ContactService {
   private readonly contacts = new ContactRepository();
   private readonly accounts: AccountRepository;
-  private readonly users: UserRepository;
   private readonly auditLog = new AuditRepository();
 
-  constructor(private readonly db: Knex, private readonly registry: Registry, private readonly audit: AuditService) {
+  constructor(private readonly db: Knex, private readonly registry: Registry, private readonly audit: AuditService, private readonly invitations: InvitationService) {
     this.accounts = new AccountRepository(db);
-    this.users = new UserRepository(db);
   }
 
   /**
@@ -155,32 +159,41 @@ export class ContactService {
     }
   }
 
-  async add(caller: Caller, values: ContactFormValues): Promise<number> {
+  /**
+   * "Adicionar usuário": a pending contact (it uses a seat) and its invitation. Nothing links to a
+   * login until the person accepts, even when the e-mail already has one.
+   */
+  async add(caller: Caller, values: ContactFormValues, locale: Locale): Promise<number> {
     const data = parseContactForm(values, { confirmEmail: true });
     return this.write(async (trx) => {
       const account = await this.lockAccount(trx, caller.accountId);
       if (seatsInUse(account) >= account.seat_limit) throw new SeatLimitReached();
       await this.assertUnique(trx, caller.accountId, data);
-      // A person who already has a login (in another account) is linked at once.
-      const user = await this.users.findByEmail(data.email, trx);
       const id = await this.contacts.insert(trx, {
-        ...data, account_id: caller.accountId, user_id: user?.id ?? null, status: 'active', profile: 'member', created_by_contact_id: caller.contactId,
+        ...data, account_id: caller.accountId, user_id: null, status: 'pending', profile: 'member', created_by_contact_id: caller.contactId,
       });
-      await this.accounts.adjustCounters(trx, caller.accountId, { active: 1 });
-      await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.created', target: { type: 'contact', id }, details: { after: { ...data, status: 'active', profile: 'member' } } });
+      await this.accounts.adjustCounters(trx, caller.accountId, { pending: 1 });
+      await this.invitations.inviteAdded(trx, caller.actor, { accountId: caller.accountId, contactId: id, email: data.email }, locale);
+      // One event for both: the contact and its invitation are one act of the administrator.
+      await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.created', target: { type: 'contact', id }, details: { after: { ...data, status: 'pending', profile: 'member' }, invitation: 'sent' } });
       return id;
     });
   }
 
   async update(caller: Caller, id: number, values: ContactFormValues): Promise<void> {
     // Another account's id is a 404 whatever the form holds.
-    if (!(await this.contacts.find(this.db, caller.accountId, id))) throw new NotFound();
+    const existing = await this.contacts.find(this.db, caller.accountId, id);
+    if (!existing) throw new NotFound();
+    assertNotPending(existing);
     const data = parseContactForm(values, { confirmEmail: false });
     await this.write(async (trx) => {
       const account = await this.lockAccount(trx, caller.accountId);
       assertMayEdit(account.owner_contact_id, caller.contactId, id);
       const before = await this.contacts.lock(trx, caller.accountId, id);
       if (!before) throw new NotFound();
+      assertNotPending(before);
+      // A linked contact's e-mail is the person's login: only they change it (on "Meu perfil").
+      if (before.user_id !== null) data.email = before.email;
       await this.assertUnique(trx, caller.accountId, data, id);
       await this.contacts.update(trx, caller.accountId, id, data);
       const diff = changes(before, data);
@@ -196,6 +209,7 @@ export class ContactService {
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
       this.assertNotSelfOrOwner(caller, account, id, 'deactivate');
+      assertNotPending(contact);
       if (contact.status === 'deactivated') throw new Conflict('contacts.errors.alreadyDeactivated');
       await this.contacts.update(trx, caller.accountId, id, { status: 'deactivated', deactivated_at: new Date() });
       await this.accounts.adjustCounters(trx, caller.accountId, { [contact.status]: -1, deactivated: 1 });
@@ -225,6 +239,7 @@ export class ContactService {
       if (!contact) throw new NotFound();
       this.assertNotSelfOrOwner(caller, account, id, 'delete');
       await this.registry.runHook('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input }, trx);
+      await this.invitations.revokeFor(trx, caller.actor, caller.accountId, id);
       await this.contacts.delete(trx, caller.accountId, id);
       await this.accounts.adjustCounters(trx, caller.accountId, { [contact.status]: -1 });
       const { created_at: _c, updated_at: _u, deactivated_at: _d, ...snapshot } = contact;

@@ -102,9 +102,6 @@ const BRAZILIAN_AREA_CODES: ReadonlySet<string> = (() => {
   return codes;
 })();
 
-/** Every real DDD, ascending (for a select box or a hint). */
-export const brazilianAreaCodes: readonly string[] = [...BRAZILIAN_AREA_CODES].sort();
-
 /** True for one of the DDDs in use (`11`, `99`), false for `10`, `20`, `23`, `1`, `011`. */
 export function isValidBrazilianAreaCode(ddd: string): boolean {
   return typeof ddd === 'string' && BRAZILIAN_AREA_CODES.has(ddd);
@@ -217,10 +214,6 @@ export function countries(locale: string): Country[] {
 
 export const documentTypes = ['passport', 'national_id', 'other'] as const;
 export type DocumentType = (typeof documentTypes)[number];
-
-export function isDocumentType(value: string): value is DocumentType {
-  return (documentTypes as readonly string[]).includes(value);
-}
 
 /** 3 to 30 of A-Z, 0-9, `.`, `-`, `/` after normalizing: passports and IDs of every country fit. */
 const DOCUMENT_NUMBER = /^[A-Z0-9./-]{3,30}$/;

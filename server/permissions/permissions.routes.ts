@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { requirePermission } from '../accounts/permission-guard';
+import { requireStepUp } from '../auth/step-up';
 import { actorFrom } from '../audit/actor';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { flash } from '../http/locals';
@@ -50,7 +51,7 @@ export function permissionRoutes(permissions: PermissionService) {
     });
   });
 
-  router.post('/', async (req, res) => {
+  router.post('/', requireStepUp, async (req, res) => {
     const contactId = idParam(req, 'contactId');
     try {
       await permissions.save(editorOf(req), contactId, req.body);

@@ -93,6 +93,8 @@ export class PermissionService {
       const contact = await this.contacts.lock(trx, editor.accountId, contactId);
       if (!account || !contact) throw new NotFound();
       if (account.owner_contact_id === contactId) throw new Conflict('permissions.errors.owner');
+      // A pending contact joins with exactly the permissions it was invited with.
+      if (contact.status === 'pending') throw new Conflict('contacts.errors.pending');
       const accountGroups = await this.repo.groupsOfAccount(trx, editor.accountId);
       if (groupIds.some((id) => !accountGroups.some((g) => g.id === id))) throw new ValidationFailed({ groups: { key: 'permissions.errors.group' } });
 

@@ -31,7 +31,12 @@ export class UserRepository {
     });
   }
 
-  async update(q: Q, id: number, data: Partial<{ name: string; locale: string | null; password_hash: string }>): Promise<void> {
+  /** The person proved they read mail at their address (an invitation's confirmation link). */
+  async markVerified(q: Q, id: number): Promise<void> {
+    await q('users').where({ id }).whereNull('verified_at').update({ verified_at: new Date(), updated_at: new Date() });
+  }
+
+  async update(q: Q, id: number, data: Partial<{ name: string; locale: string | null; password_hash: string; email: string }>): Promise<void> {
     await q('users').where({ id }).update({ ...data, updated_at: new Date() });
   }
 }

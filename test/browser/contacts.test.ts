@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
-import { addMember, createAccount, PASSWORD } from '../support/fixtures';
+import { activatePending, addMember, createAccount, PASSWORD } from '../support/fixtures';
 import { checkA11y, see, useBrowser, visit } from './support';
 
 /**
@@ -103,7 +103,7 @@ describe('browser: Usuários do Sistema', () => {
 
   it('adds a contact with inline validation, finds it by search, edits, deactivates, reactivates and deletes it', async function () {
     this.timeout(120_000);
-    const { admin } = await createAccount(b.portal.db);
+    const { accountId, admin } = await createAccount(b.portal.db);
     const page = await b.newPage();
     await logIn(page, admin.email, PASSWORD);
 
@@ -153,8 +153,10 @@ describe('browser: Usuários do Sistema', () => {
     expect(await page.locator('.field-error').count()).to.equal(0);
 
     await page.getByRole('button', { name: 'Salvar' }).click();
-    await see(page.getByRole('status').getByText('Registro salvo com sucesso!'));
+    await see(page.getByRole('status').getByText('Convite enviado: a pessoa receberá um e-mail para finalizar o cadastro.'));
     await see(page.getByRole('link', { name: 'Adicionar novo usuário' }));
+    // The person accepts the invitation (followed end to end in test/browser/invitations.test.ts).
+    await activatePending(b.portal.db, accountId, (await b.portal.db('contacts').where({ account_id: accountId, email: 'joao.silva@example.test' }).first('id')).id);
     await page.locator('#contact-saved').getByRole('link', { name: 'Voltar para Usuários' }).click();
 
     // The list: two active users now.
@@ -288,7 +290,7 @@ describe('browser: Usuários do Sistema', () => {
 
   it('works without JavaScript: 422 with inline errors, plain search form, confirmation page', async function () {
     this.timeout(90_000);
-    const { admin } = await createAccount(b.portal.db);
+    const { accountId, admin } = await createAccount(b.portal.db);
     const page = await b.newPage();
     await withoutPageScripts(page);
     await logIn(page, admin.email, PASSWORD);
@@ -317,7 +319,8 @@ describe('browser: Usuários do Sistema', () => {
 
     await field(page, 'CPF').fill('987.654.321-00');
     await page.getByRole('button', { name: 'Salvar' }).click();
-    await see(page.getByRole('status').getByText('Registro salvo com sucesso!'));
+    await see(page.getByRole('status').getByText('Convite enviado: a pessoa receberá um e-mail para finalizar o cadastro.'));
+    await activatePending(b.portal.db, accountId, (await b.portal.db('contacts').where({ account_id: accountId, email: 'maria.sem.script@example.test' }).first('id')).id);
     await page.locator('#contact-saved').getByRole('link', { name: 'Voltar para Usuários' }).click();
 
     // Search through the plain GET form.

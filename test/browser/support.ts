@@ -138,6 +138,9 @@ class PageMonitor {
         if (failure) this.failures.push(failure);
       } catch (err) {
         if (this.page.isClosed()) return;
+        // The page moved on while its check ran (an inline validation's swap landing as the form
+        // is submitted): that document is gone, and the next one is checked when it loads.
+        if (/Execution context was destroyed/.test((err as Error).message)) return;
         this.failures.push(`Accessibility check could not run on ${url}${label}: ${(err as Error).message}`);
       }
     });

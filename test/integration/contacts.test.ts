@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { cpf } from 'cpf-cnpj-validator';
-import { addMember, PASSWORD, uniqueEmail } from '../support/fixtures';
+import { activatePending, addMember, PASSWORD, uniqueEmail } from '../support/fixtures';
 import { agent, loggedIn, login, sharedPortal, type TestPortal } from '../support/portal';
 import {
   auditEventsOf,
@@ -68,12 +68,19 @@ describe('contact administration', () => {
   const contactRow = async (id: number) => portal.db('contacts').where({ id }).first();
   const countContacts = async (accountId: number) => (await contactsOf(portal.db, accountId)).length;
 
-  /** Adds a contact through the form and returns its id (from the redirect). */
-  async function addOk(s: Admin, overrides: Record<string, string> = {}): Promise<number> {
+  /** Adds a contact through the form and returns its id (from the redirect): pending, invited. */
+  async function addPending(s: Admin, overrides: Record<string, string> = {}): Promise<number> {
     const res = await add(s, validContact(overrides));
     expect(res.status, decode(res.text)).to.equal(303);
     const id = Number(/\?saved=(\d+)$/.exec(res.headers.location!)?.[1]);
     expect(id).to.be.greaterThan(0);
+    return id;
+  }
+
+  /** Adds a contact through the form, then the person accepts: an active contact. */
+  async function addOk(s: Admin, overrides: Record<string, string> = {}): Promise<number> {
+    const id = await addPending(s, overrides);
+    await activatePending(portal.db, s.accountId, id);
     return id;
   }
 
@@ -273,7 +280,7 @@ describe('contact administration', () => {
       expect(res.text).to.contain('<option value="BR" selected>Brasil</option>');
     });
 
-    it('saves a Brazilian contact: 303 to the form with "Registro salvo com sucesso!" and the two links', async () => {
+    it('saves a Brazilian contact as pending and invites it: 303 to the form with "Convite enviado…" and the two links', async () => {
       const s = await newAccount();
       const document = distinctCpf();
       const email = uniqueEmail('Nova.Pessoa').toUpperCase();
@@ -284,19 +291,19 @@ describe('contact administration', () => {
 
       const page = await s.agent.get(res.headers.location!);
       expect(page.status).to.equal(200);
-      expect(page.text).to.contain(SAVED);
+      expect(decode(page.text)).to.contain('Convite enviado: a pessoa receberá um e-mail para finalizar o cadastro.');
       expect(page.text).to.match(new RegExp(`<a class="button primary" href="${s.base}/new">Adicionar novo usuário</a>`));
       expect(page.text).to.match(new RegExp(`<a class="button" href="${s.base}">Voltar para Usuários</a>`));
 
       const row = await contactRow(id);
       expect(row).to.deep.include({
         account_id: s.accountId, name: 'Nova Pessoa', email: email.toLowerCase(), country: 'BR', document_type: 'cpf',
-        document_number: document, area_code: '21', phone: '34567890', status: 'active', profile: 'member', created_by_contact_id: s.admin.contactId,
+        document_number: document, area_code: '21', phone: '34567890', status: 'pending', user_id: null, profile: 'member', created_by_contact_id: s.admin.contactId,
       });
       expect(Boolean(row.consulting_authorized)).to.equal(true);
-      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 2, pending: 0, deactivated: 0 });
+      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 1, pending: 1, deactivated: 0 });
       await expectCountersExact(portal.db, s.accountId);
-      expect(listedNames((await s.agent.get(s.base)).text)).to.include('Nova Pessoa');
+      expect(listedNames((await s.agent.get(`${s.base}?status=pending`)).text)).to.include('Nova Pessoa');
     });
 
     it('stores the CPF as 11 digits with its leading zeros, typed with or without mask', async () => {
@@ -354,11 +361,11 @@ describe('contact administration', () => {
     it('writes a contact.created audit event signed by the administrator', async () => {
       const s = await newAccount();
       const document = distinctCpf();
-      const id = await addOk(s, { name: 'Auditada', document });
+      const id = await addPending(s, { name: 'Auditada', document });
       const events = await auditEventsOf(portal.db, s.accountId, id);
       expect(events).to.have.length(1);
       expect(events[0]).to.deep.include({ action: 'contact.created', actor_contact_id: s.admin.contactId, actor_name: s.admin.name, target_id: String(id) });
-      expect(events[0]!.details!.after).to.deep.include({ name: 'Auditada', document_number: document, status: 'active' });
+      expect(events[0]!.details!.after).to.deep.include({ name: 'Auditada', document_number: document, status: 'pending' });
     });
 
     describe('each validation error: 422, the message next to its field, typed values kept, nothing written', () => {
@@ -488,7 +495,7 @@ describe('contact administration', () => {
         expect(refused).to.have.length(9);
         for (const r of refused) expect(fieldError(r.text, 'email')).to.be.oneOf([EMAIL_TAKEN, 'Já existe um usuário com este e-mail ou documento nesta empresa.']);
         expect((await contactsOf(portal.db, s.accountId)).filter((c) => c.email === email)).to.have.length(1);
-        expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 2, pending: 0, deactivated: 0 });
+        expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 1, pending: 1, deactivated: 0 });
       });
 
       it('the same e-mail and CPF in ANOTHER account are fine', async () => {
@@ -983,11 +990,12 @@ describe('contact administration', () => {
       expect((await memberAgent.get(`/accounts/${s.accountId}`)).status).to.equal(200);
     });
 
-    it('deactivating a pending contact moves it from the pending counter', async () => {
+    it('a pending contact cannot be deactivated: only resent or deleted', async () => {
       const s = await newAccount();
       const pending = await addMember(portal.db, s.accountId, { status: 'pending' });
-      expect((await post(s, `/${pending.contactId}/deactivate`)).status).to.equal(303);
-      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 1, pending: 0, deactivated: 1 });
+      const res = await post(s, `/${pending.contactId}/deactivate`);
+      expect(flashes((await s.agent.get(res.headers.location!)).text)[0]).to.contain('Enquanto o convite estiver pendente, só é possível reenviá-lo ou excluir o usuário.');
+      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 1, pending: 1, deactivated: 0 });
       await expectCountersExact(portal.db, s.accountId);
     });
 
@@ -1136,7 +1144,7 @@ describe('contact administration', () => {
       const s = await newAccount();
       const res = await s.agent.post(s.base).set('x-csrf-token', s.csrf).type('form').send(validContact({ name: 'Pelo Cabeçalho' }));
       expect(res.status).to.equal(303);
-      expect(listedNames((await s.agent.get(s.base)).text)).to.include('Pelo Cabeçalho');
+      expect(listedNames((await s.agent.get(`${s.base}?status=pending`)).text)).to.include('Pelo Cabeçalho');
     });
   });
 

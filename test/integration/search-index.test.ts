@@ -66,10 +66,12 @@ describe('search column: what a contact is found by', () => {
 
   it('migration 0007 fills the column from existing contacts and drops the term tables; rolled back, it rebuilds the terms', async () => {
     const db = createDb(loadConfig({ ...process.env, DATABASE_URL: await freshDatabaseUrl() }).database);
+    // Named: later migrations exist, and this one is stepped on its own.
+    const migration0007 = { ...migratorOptions(coreMigrations), name: '20261201000007_contact_search_column' };
     try {
       await migrateLatest(db, [coreMigrations]);
       const { accountId } = await createAccount(db);
-      await db.migrate.down(migratorOptions(coreMigrations));
+      await db.migrate.down(migration0007);
       expect(await db.schema.hasColumn('contacts', 'search')).to.equal(false);
       // Contacts written by the previous version (without the column), with their terms.
       const now = new Date();
@@ -83,7 +85,7 @@ describe('search column: what a contact is found by', () => {
         ids.push(Number(id));
       }
       await db('contact_permissions').insert({ contact_id: ids[0], permission_key: 'core.contacts.manage' });
-      await db.migrate.up(migratorOptions(coreMigrations));
+      await db.migrate.up(migration0007);
       expect(await db.schema.hasTable('contact_search_terms')).to.equal(false);
       expect(await db.schema.hasTable('contact_search_words')).to.equal(false);
       const stored = await db('contacts').whereIn('id', ids).orderBy('id').select('search');
@@ -92,12 +94,12 @@ describe('search column: what a contact is found by', () => {
       expect(await names('mario')).to.deep.equal(['Mário Souza']);
       expect(await names('silva@')).to.deep.equal(['Maria Silva']);
 
-      await db.migrate.down(migratorOptions(coreMigrations));
+      await db.migrate.down(migration0007);
       const terms = (await db('contact_search_terms').whereIn('contact_id', ids).select('contact_id', 'term')).map((r) => `${r.contact_id} ${r.term}`);
       expect(terms).to.include.members([`${ids[0]} >mari`, `${ids[0]} silva@x.test`, `${ids[1]} >mario`, `${ids[1]} 01234567890`]);
       const counts = Object.fromEntries((await db('contact_search_words').where({ account_id: accountId }).select('word', 'contacts')).map((r) => [r.word, Number(r.contacts)]));
       expect(counts).to.include({ mari: 2, maria: 1, mario: 1 });
-      await db.migrate.up(migratorOptions(coreMigrations));
+      await db.migrate.up(migration0007);
       expect(await names('maria', 'silva')).to.deep.equal(['Maria Silva']);
       // Both ways kept every contact's grants (SQLite rewrites the whole table to drop a column).
       expect(await db('contact_permissions').where({ contact_id: ids[0] }).pluck('permission_key')).to.deep.equal(['core.contacts.manage']);

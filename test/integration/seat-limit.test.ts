@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { AuditService } from '../../server/audit/audit.service';
 import { formValues } from '../../server/contacts/contact-form';
-import { ContactService, type Caller } from '../../server/contacts/contacts.service';
+import type { Caller, ContactService } from '../../server/contacts/contacts.service';
+import { createI18n } from '../../server/i18n';
+import { createServices } from '../../server/services';
 import { SeatLimitReached } from '../../server/errors';
 import { addMember } from '../support/fixtures';
 import { sharedPortal, type TestPortal } from '../support/portal';
@@ -75,7 +76,7 @@ describe('seat limit', () => {
       expect((await add(s, validContact())).status).to.equal(303);
       expect((await s.agent.get(s.base)).text).to.contain('2 de 2 licenças em uso');
       expect((await add(s, validContact())).status).to.equal(409);
-      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 2, pending: 0, deactivated: 2 });
+      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 1, pending: 1, deactivated: 2 });
     });
 
     it('deactivating or removing a contact frees its seat', async () => {
@@ -163,6 +164,10 @@ describe('seat limit', () => {
     return forms;
   }
 
+  /** The app's own wiring (the invitation and its e-mail come with every add). */
+  const contactService = async (): Promise<ContactService> =>
+    createServices({ config: portal.config, db: portal.db, registry: portal.registry, i18n: await createI18n(portal.registry.catalogs) }).contacts;
+
   const callerOf = (s: Admin): Caller => ({
     accountId: s.accountId,
     contactId: s.admin.contactId,
@@ -186,7 +191,7 @@ describe('seat limit', () => {
       const newRows = (await contactsOf(portal.db, s.accountId)).filter((c) => String(c.name).startsWith('Concorrente'));
       expect(newRows).to.have.length(1);
       expect(created[0]!.headers.location).to.equal(`${s.base}/new?saved=${newRows[0]!.id}`);
-      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ ...before, active: before.active + 1 });
+      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ ...before, pending: before.pending + 1 });
       await expectCountersExact(portal.db, s.accountId);
       expect((await auditEventsOf(portal.db, s.accountId)).filter((e) => e.action === 'contact.created')).to.have.length(1);
       expect((await s.agent.get(s.base)).text).to.contain('5 de 5 licenças em uso');
@@ -195,10 +200,10 @@ describe('seat limit', () => {
     it(`${CONCURRENT} concurrent ContactService.add calls create exactly one contact`, async () => {
       const s = await accountWithOneFreeSeat();
       const before = await countersOf(portal.db, s.accountId);
-      const service = new ContactService(portal.db, portal.registry, new AuditService());
+      const service = await contactService();
       const forms = distinctForms(CONCURRENT);
 
-      const results = await Promise.allSettled(forms.map((form) => service.add(callerOf(s), formValues(form))));
+      const results = await Promise.allSettled(forms.map((form) => service.add(callerOf(s), formValues(form), 'pt-BR')));
 
       const fulfilled = results.filter((r): r is PromiseFulfilledResult<number> => r.status === 'fulfilled');
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -208,7 +213,7 @@ describe('seat limit', () => {
 
       const newRows = (await contactsOf(portal.db, s.accountId)).filter((c) => String(c.name).startsWith('Concorrente'));
       expect(newRows.map((c) => Number(c.id))).to.deep.equal([fulfilled[0]!.value]);
-      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ ...before, active: before.active + 1 });
+      expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ ...before, pending: before.pending + 1 });
       await expectCountersExact(portal.db, s.accountId);
       expect((await auditEventsOf(portal.db, s.accountId)).filter((e) => e.action === 'contact.created')).to.have.length(1);
     });
@@ -231,12 +236,12 @@ describe('seat limit', () => {
 
     it('concurrent adds and reactivations (service level) share the last seat: exactly one wins', async () => {
       const s = await accountWithOneFreeSeat();
-      const service = new ContactService(portal.db, portal.registry, new AuditService());
+      const service = await contactService();
       const deactivated = (await contactsOf(portal.db, s.accountId)).filter((c) => c.status === 'deactivated').map((c) => Number(c.id));
       const forms = distinctForms(CONCURRENT / 2);
 
       const results = await Promise.allSettled([
-        ...forms.map((form) => service.add(callerOf(s), formValues(form))),
+        ...forms.map((form) => service.add(callerOf(s), formValues(form), 'pt-BR')),
         ...deactivated.map((id) => service.reactivate(callerOf(s), id)),
       ]);
 

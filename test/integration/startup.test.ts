@@ -65,7 +65,10 @@ describe('start-up (npm start)', () => {
   });
 
   it('with NODE_ENV=production gives no such warning', async () => {
-    const started = await start({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl() });
+    const started = await start({
+      NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl(),
+      PUBLIC_URL: 'https://portal.example.com', SMTP_URL: 'smtp://127.0.0.1:2525',
+    });
     running.push(started);
     expect(started.output()).to.contain('Portal: http://localhost:');
     expect(started.output()).not.to.contain('WARNING');

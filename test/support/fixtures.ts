@@ -49,3 +49,17 @@ export async function addMember(
     return { userId, contactId, email, name };
   });
 }
+
+/**
+ * A pending contact made active as if the person had accepted the invitation and confirmed the
+ * e-mail (that path is tested end to end in test/integration/invitations*.test.ts): for tests of
+ * what an administrator does with active contacts added through the form.
+ */
+export async function activatePending(db: Knex, accountId: number, contactId: number): Promise<void> {
+  await db.transaction(async (trx) => {
+    const changed = await trx('contacts').where({ id: contactId, account_id: accountId, status: 'pending' }).update({ status: 'active' });
+    if (changed !== 1) throw new Error(`contact ${contactId} is not pending in account ${accountId}`);
+    await new AccountRepository(db).adjustCounters(trx, accountId, { pending: -1, active: 1 });
+    await trx('invitations').where({ contact_id: contactId }).whereNull('accepted_at').update({ accepted_at: new Date(), confirmed_at: new Date() });
+  });
+}

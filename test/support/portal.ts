@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../server/config';
 import { createPortal } from '../../server/portal';
 import type { Registry } from '../../server/plugins/registry';
 import { freshDatabaseUrl } from './databases';
+import { closeSharedSmtp, sharedSmtp } from './mail';
 
 export interface TestPortal {
   app: Express;
@@ -14,6 +15,8 @@ export interface TestPortal {
   registry: Registry;
   /** The first-run code /setup asks for (printed on the console); null when an account exists. */
   setupCode: string | null;
+  /** Runs the mail worker until nothing due is left (it sends a batch at a time); answers how many were delivered. */
+  deliverMail(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -26,15 +29,30 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     LOG_LEVEL: 'silent',
     SESSION_SECRET: 'test-secret-that-is-long-enough-0123456789',
     DATA_DIR: 'data/test',
+    PUBLIC_URL: 'http://portal.test',
     ...extra,
   };
 }
 
 /** A portal on its own fresh database (for tests that need an empty one, like setup). */
 export async function startPortal(env: Record<string, string> = {}, options: { builtInPluginsDir?: string } = {}): Promise<TestPortal> {
-  const config = loadConfig(testEnv({ DATABASE_URL: env.DATABASE_URL ?? (await freshDatabaseUrl()), ...env }));
+  // Mail goes to the run's shared SMTP listener unless the test names its own (SMTP_URL: '' for none).
+  const smtpUrl = env.SMTP_URL ?? (await sharedSmtp()).url;
+  const config = loadConfig(testEnv({ DATABASE_URL: env.DATABASE_URL ?? (await freshDatabaseUrl()), ...env, SMTP_URL: smtpUrl }));
   const portal = await createPortal(config, { logger: pino({ level: 'silent' }), ...options });
-  const p: TestPortal = { app: portal.app as Express, db: portal.db, config, registry: portal.registry, setupCode: portal.setupCode, close: portal.close };
+  const p: TestPortal = {
+    app: portal.app as Express,
+    db: portal.db,
+    config,
+    registry: portal.registry,
+    setupCode: portal.setupCode,
+    deliverMail: async () => {
+      let delivered = 0;
+      for (let sent = await portal.mailWorker.runOnce(); sent > 0; sent = await portal.mailWorker.runOnce()) delivered += sent;
+      return delivered;
+    },
+    close: portal.close,
+  };
   portals.push(p);
   return p;
 }
@@ -48,6 +66,7 @@ export function sharedPortal(): Promise<TestPortal> {
 export async function closePortals(): Promise<void> {
   while (portals.length) await portals.pop()!.close();
   shared = undefined;
+  await closeSharedSmtp();
 }
 
 export type Agent = ReturnType<typeof supertest.agent>;

@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../server/config';
 
 const SECRET = 'a-session-secret-that-is-long-enough-0123';
+/** What production requires besides SESSION_SECRET. */
+const PRODUCTION_MAIL = { PUBLIC_URL: 'https://portal.example.com', SMTP_URL: 'smtp://mailer:pw@mail.example.com:587' };
 
 /** Runs loadConfig and hands back the ConfigError it must throw. */
 function configError(env: NodeJS.ProcessEnv): ConfigError {
@@ -39,6 +41,8 @@ describe('loadConfig', () => {
     expect(config.loginLimits).to.deep.equal({ perEmail: 5, perIp: 50, blockSeconds: 15 * 60 });
     expect(config.extraPlugins).to.deep.equal([]);
     expect(config.disabledPlugins).to.deep.equal([]);
+    expect(config.publicUrl).to.equal('http://localhost:3000');
+    expect(config.mail).to.deep.equal({ smtpUrl: null, from: 'Portal <no-reply@localhost>' });
   });
 
   it('reads the variables it is given', () => {
@@ -53,6 +57,9 @@ describe('loadConfig', () => {
       TRUST_PROXY: '1',
       LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3',
       PORTAL_PLUGINS: ' ./a , b ',
+      PUBLIC_URL: 'https://portal.example.com/clientes/',
+      SMTP_URL: 'smtps://mailer:pw@mail.example.com:465',
+      MAIL_FROM: 'Portal ACME <portal@example.com>',
     });
     expect(config.env).to.equal('production');
     expect(config.port).to.equal(8080);
@@ -62,6 +69,32 @@ describe('loadConfig', () => {
     expect(config.trustProxy).to.equal(1);
     expect(config.loginLimits.perEmail).to.equal(3);
     expect(config.extraPlugins).to.deep.equal(['./a', 'b']);
+    expect(config.publicUrl).to.equal('https://portal.example.com/clientes');
+    expect(config.mail).to.deep.equal({ smtpUrl: 'smtps://mailer:pw@mail.example.com:465', from: 'Portal ACME <portal@example.com>' });
+  });
+
+  it('outside production, links in e-mails start with the address the portal listens on', () => {
+    expect(loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, PORT: '8081' }).publicUrl).to.equal('http://localhost:8081');
+  });
+
+  it('MAIL_FROM defaults to no-reply at the PUBLIC_URL host', () => {
+    const config = loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, PUBLIC_URL: 'https://portal.example.com' });
+    expect(config.mail.from).to.equal('Portal <no-reply@portal.example.com>');
+  });
+
+  it('requires PUBLIC_URL and SMTP_URL in production, one clear line each', () => {
+    const err = configError({ NODE_ENV: 'production', DATA_DIR: dataDir, SESSION_SECRET: SECRET });
+    expect(err.problems).to.have.length(2);
+    expect(problemsOf(err, 'PUBLIC_URL')[0]).to.match(/^PUBLIC_URL: required when NODE_ENV=production/);
+    expect(problemsOf(err, 'SMTP_URL')[0]).to.match(/^SMTP_URL: required when NODE_ENV=production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, SESSION_SECRET: SECRET, ...PRODUCTION_MAIL })).not.to.throw();
+  });
+
+  it('refuses a PUBLIC_URL that is not an http(s) address and an SMTP_URL that is not smtp(s)://, without echoing its password', () => {
+    const err = configError({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, PUBLIC_URL: 'portal.example.com', SMTP_URL: 'http://user:s3cr3t@mail.example.com' });
+    expect(problemsOf(err, 'PUBLIC_URL')).to.have.length(1);
+    expect(problemsOf(err, 'SMTP_URL')).to.have.length(1);
+    expect(err.message).not.to.contain('s3cr3t');
   });
 
   it('accepts mariadb:// and hands knex a mysql:// URL', () => {
@@ -99,7 +132,7 @@ describe('loadConfig', () => {
   });
 
   it('requires SESSION_SECRET in production', () => {
-    const err = configError({ NODE_ENV: 'production', DATA_DIR: dataDir });
+    const err = configError({ NODE_ENV: 'production', DATA_DIR: dataDir, ...PRODUCTION_MAIL });
     expect(err.problems).to.have.length(1);
     expect(err.problems[0]).to.match(/^SESSION_SECRET: required when NODE_ENV=production/);
   });
@@ -143,7 +176,7 @@ describe('loadConfig', () => {
   });
 
   it('reports a missing production SESSION_SECRET together with the other problems', () => {
-    const err = configError({ NODE_ENV: 'production', DATA_DIR: dataDir, PORT: 'abc', DATABASE_URL: 'ftp://x/y' });
+    const err = configError({ NODE_ENV: 'production', DATA_DIR: dataDir, PORT: 'abc', DATABASE_URL: 'ftp://x/y', ...PRODUCTION_MAIL });
     expect(err.problems).to.have.length(3);
     expect(problemsOf(err, 'PORT')).to.have.length(1);
     expect(problemsOf(err, 'DATABASE_URL')).to.have.length(1);

@@ -1,0 +1,85 @@
+import type { Knex } from 'knex';
+import type { Actor, AuditService } from '../audit/audit.service';
+import { DomainError, ValidationFailed } from '../errors';
+import { isLocale, type Locale } from '../i18n';
+import { passwordProblem } from '../users/password-rules';
+import type { MailService } from '../mail/mail.service';
+import { hashPassword } from '../users/passwords';
+import { UserRepository } from '../users/users.repository';
+import { foldEmail } from './auth.service';
+import type { LoginLimiter } from './login-limiter';
+import { hashOneTimeToken, newOneTimeToken } from './one-time-token';
+import { SessionRepository } from './sessions.repository';
+import { UserTokenRepository, type UserTokenRow } from './user-tokens.repository';
+
+const RESET_MS = 60 * 60_000;
+
+export class ResetLinkInvalid extends DomainError {
+  override readonly status = 404;
+  constructor() {
+    super('security.reset.invalid');
+  }
+}
+
+/**
+ * "Esqueci minha senha": a one-hour, single-use link by e-mail. The answer to a request is the
+ * same whether the e-mail has a login or not; requests are limited per e-mail and per IP. A reset
+ * ends every session of the person.
+ */
+export class PasswordResetService {
+  private readonly users: UserRepository;
+  private readonly tokens = new UserTokenRepository();
+  private readonly sessions = new SessionRepository();
+
+  constructor(
+    private readonly db: Knex,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+    private readonly limiter: LoginLimiter,
+  ) {
+    this.users = new UserRepository(db);
+  }
+
+  async request(actor: Actor, emailInput: unknown, ip: string, locale: Locale): Promise<void> {
+    const email = String(emailInput ?? '').trim().toLowerCase().slice(0, 254);
+    await this.limiter.consume(foldEmail(email), ip);
+    const user = email ? await this.users.findByEmail(email) : undefined;
+    if (!user) return;
+    const { token, hash } = newOneTimeToken();
+    await this.db.transaction(async (trx) => {
+      await this.tokens.voidOpen(trx, user.id, 'password_reset');
+      await this.tokens.insert(trx, { userId: user.id, purpose: 'password_reset', hash, expiresAt: new Date(Date.now() + RESET_MS) });
+      await this.mail.enqueue(trx, {
+        accountId: null, to: user.email, locale: isLocale(user.locale) ? user.locale : locale, template: 'password-reset',
+        params: { name: user.name, path: `/password/reset/${token}` },
+      });
+      await this.audit.record(trx, { ...actor, userId: user.id, name: user.name }, { accountId: null, action: 'user.password_reset_requested', target: { type: 'user', id: user.id } });
+    });
+  }
+
+  /** The open link, or ResetLinkInvalid (unknown, expired or used: the page says which to do next). */
+  async open(token: string, q: Knex | Knex.Transaction = this.db): Promise<UserTokenRow> {
+    const row = await this.tokens.findByHash(q, 'password_reset', hashOneTimeToken(token));
+    if (!row || row.used_at || row.expires_at.getTime() <= Date.now()) throw new ResetLinkInvalid();
+    return row;
+  }
+
+  async reset(actor: Actor, token: string, input: { password?: unknown; passwordConfirmation?: unknown }): Promise<void> {
+    const link = await this.open(token);
+    const user = await this.users.findById(link.user_id);
+    if (!user) throw new ResetLinkInvalid();
+    const password = String(input.password ?? '');
+    const problem = await passwordProblem(password, user.email);
+    if (problem) throw new ValidationFailed({ password: { key: problem } });
+    if (password !== String(input.passwordConfirmation ?? '')) throw new ValidationFailed({ passwordConfirmation: { key: 'validation.passwordMismatch' } });
+    const hash = await hashPassword(password);
+    await this.db.transaction(async (trx) => {
+      if ((await this.tokens.markUsed(trx, link.id)) === 0) throw new ResetLinkInvalid();
+      await this.users.update(trx, user.id, { password_hash: hash });
+      const endedSessions = await this.sessions.endOthers(trx, user.id, undefined);
+      await this.audit.record(trx, { ...actor, userId: user.id, name: user.name }, {
+        accountId: null, action: 'user.password_reset', target: { type: 'user', id: user.id }, details: { endedSessions },
+      });
+    });
+  }
+}

@@ -1,0 +1,84 @@
+import type { NextFunction, Request, Response } from 'express';
+
+/** How long a login or a confirmation lets a person do sensitive acts without being asked again. */
+export const STEP_UP_MS = 15 * 60_000;
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The last confirmation on /step-up (ms since the epoch). */
+    steppedUpAt?: number;
+    /** The last time the person proved a second factor (a TOTP code at login or on /step-up, or a QR approval). */
+    secondFactorAt?: number;
+    /** The request that waits for a confirmation: replayed as a form post once confirmed. */
+    stepUp?: PendingStepUp;
+  }
+}
+
+export interface PendingStepUp {
+  method: 'POST';
+  url: string;
+  /** The form's fields without the CSRF token, repeated names kept in order. */
+  fields: [string, string][];
+  accountId: number | null;
+  /** The QR approval shown on the confirmation page (a `user_tokens` id). */
+  approvalId?: number;
+}
+
+/** What requireStepUp asks the step-up feature: set on every request by the app (see stepUpPolicy). */
+export interface StepUpPolicy {
+  secondFactorRequired(accountId: number, userId: number): Promise<boolean>;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      stepUpPolicy?: StepUpPolicy;
+    }
+  }
+}
+
+export function stepUpPolicy(policy: StepUpPolicy) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    req.stepUpPolicy = policy;
+    next();
+  };
+}
+
+const isRecent = (at: number | undefined, now: number) => typeof at === 'number' && now - at < STEP_UP_MS;
+
+/**
+ * GitHub's "sudo mode" for sensitive acts: an unsafe request from a session whose last login or
+ * confirmation is older than 15 minutes is kept in the session and the person is sent to
+ * /step-up; after confirming, the kept form is posted again. Where the company asks
+ * administrators for a second factor, only a second factor counts for them.
+ */
+export async function requireStepUp(req: Request, res: Response, next: NextFunction) {
+  if (req.method === 'GET' || req.method === 'HEAD' || !req.user) return next();
+  const now = Date.now();
+  const s = req.session;
+  if (isRecent(s.secondFactorAt, now)) return next();
+  if (isRecent(s.signedInAt, now) || isRecent(s.steppedUpAt, now)) {
+    const account = req.ctx;
+    const strict = account && (account.isOwner || account.contact.profile === 'administrator') && req.stepUpPolicy
+      ? await req.stepUpPolicy.secondFactorRequired(account.account.id, req.user.id)
+      : false;
+    if (!strict) return next();
+  }
+  s.stepUp = { method: 'POST', url: req.originalUrl, fields: formFields(req.body), accountId: req.ctx?.account.id ?? null };
+  if (req.get('hx-request') === 'true') {
+    res.set('HX-Redirect', '/step-up').status(200).end();
+    return;
+  }
+  res.redirect(303, '/step-up');
+}
+
+function formFields(body: unknown): [string, string][] {
+  if (!body || typeof body !== 'object') return [];
+  const fields: [string, string][] = [];
+  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    if (name === '_csrf') continue;
+    for (const v of Array.isArray(value) ? value : [value]) fields.push([name, String(v ?? '')]);
+  }
+  return fields;
+}

@@ -1,0 +1,73 @@
+import type { Knex } from 'knex';
+import { forUpdate, insertId } from '../db/knex';
+
+type Q = Knex | Knex.Transaction;
+
+export interface InvitationRow {
+  id: number;
+  account_id: number;
+  contact_id: number | null;
+  email: string;
+  token_hash: string;
+  confirm_token_hash: string | null;
+  invited_by_contact_id: number | null;
+  invited_by_name: string | null;
+  locale: string;
+  expires_at: unknown;
+  accepted_at: unknown;
+  confirmed_at: unknown;
+  revoked_at: unknown;
+  created_at: unknown;
+}
+
+export interface NewInvitation {
+  account_id: number;
+  contact_id: number;
+  email: string;
+  token_hash: string;
+  invited_by_contact_id: number | null;
+  invited_by_name: string | null;
+  locale: string;
+  expires_at: Date;
+}
+
+export class InvitationRepository {
+  insert(q: Q, row: NewInvitation): Promise<number> {
+    return insertId(q, 'invitations', { ...row, created_at: new Date() });
+  }
+
+  findByTokenHash(q: Q, tokenHash: string): Promise<InvitationRow | undefined> {
+    return q('invitations').where({ token_hash: tokenHash }).first();
+  }
+
+  /** Locked until the transaction ends: two accepts of one link run one after the other. */
+  lockByTokenHash(trx: Knex.Transaction, tokenHash: string): Promise<InvitationRow | undefined> {
+    return forUpdate(trx, trx('invitations').where({ token_hash: tokenHash }).first());
+  }
+
+  findByConfirmHash(q: Q, confirmHash: string): Promise<InvitationRow | undefined> {
+    return q('invitations').where({ confirm_token_hash: confirmHash }).first();
+  }
+
+  lockByConfirmHash(trx: Knex.Transaction, confirmHash: string): Promise<InvitationRow | undefined> {
+    return forUpdate(trx, trx('invitations').where({ confirm_token_hash: confirmHash }).first());
+  }
+
+  async update(q: Q, id: number, patch: Partial<Pick<InvitationRow, 'confirm_token_hash'>> & { accepted_at?: Date; confirmed_at?: Date; revoked_at?: Date }): Promise<void> {
+    await q('invitations').where({ id }).update(patch);
+  }
+
+  /** Revokes the contact's open links (resend, delete): an older e-mail's link stops working. */
+  async revokeOpen(q: Q, accountId: number, contactId: number): Promise<number> {
+    return q('invitations').where({ account_id: accountId, contact_id: contactId }).whereNull('revoked_at').whereNull('accepted_at').update({ revoked_at: new Date() });
+  }
+
+  /** The newest invitation of each of the given contacts (the pending tab's columns). */
+  async latestOf(q: Q, accountId: number, contactIds: number[]): Promise<Map<number, InvitationRow>> {
+    if (!contactIds.length) return new Map();
+    const rows: InvitationRow[] = await q('invitations').where({ account_id: accountId }).whereIn('contact_id', contactIds).orderBy('id', 'desc');
+    const latest = new Map<number, InvitationRow>();
+    for (const r of rows) if (!latest.has(r.contact_id!)) latest.set(r.contact_id!, r);
+    return latest;
+  }
+}

@@ -1,0 +1,204 @@
+import type { Knex } from 'knex';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { AccountRepository, type AccountRow } from '../accounts/accounts.repository';
+import type { Actor, AuditService } from '../audit/audit.service';
+import { newOneTimeToken } from '../auth/one-time-token';
+import { throwIfLimited } from '../auth/login-limiter';
+import { ContactRepository } from '../contacts/contacts.repository';
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { DEFAULT_LOCALE, isLocale, type Locale } from '../i18n';
+import { PermissionRepository } from '../permissions/permissions.repository';
+import { canGrant } from '../permissions/policy';
+import { BUILT_IN_PROFILES } from '../plugins/contract';
+import type { Registry } from '../plugins/registry';
+import { parseAddresses } from './address-list';
+import { InvitationRepository } from './invitations.repository';
+import type { MailQueue } from './mail-queue';
+
+/** The person inviting, inside one account, with the flags they may hand on. */
+export interface Inviter {
+  accountId: number;
+  contactId: number;
+  flags: ReadonlySet<string>;
+  actor: Actor;
+}
+
+export type AddressOutcome = 'invited' | 'invalid' | 'duplicate' | 'contact' | 'pending';
+export interface AddressAnswer {
+  address: string;
+  outcome: AddressOutcome;
+  contactId?: number;
+}
+
+export const INVITE_PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
+const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
+const DAY_MS = 86_400_000;
+
+/** Pending (registered but unconfirmed too), or active without a login; never deactivated nor already linked and active. */
+const isInvitable = (c: { status: string; user_id: number | null }) => c.status === 'pending' || (c.status === 'active' && c.user_id === null);
+
+export const isUniqueViolation = (err: unknown) => {
+  const code = (err as { code?: string })?.code;
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+};
+
+/**
+ * Sending invitations: "Convidar usuários" (many at once), the add form's invitation, "Reenviar
+ * convite" and "Enviar convite de acesso", and revoking on delete. Each invitation is one row, its
+ * e-mail one outbox row and its audit event, in the transaction of the change that caused it.
+ */
+export class InvitationService {
+  private readonly invitations = new InvitationRepository();
+  private readonly contacts = new ContactRepository();
+  private readonly grants = new PermissionRepository();
+  private readonly accounts: AccountRepository;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly registry: Registry,
+    private readonly audit: AuditService,
+    private readonly mail: MailQueue,
+    private readonly resendLimiter: RateLimiterAbstract,
+    private readonly days: number,
+  ) {
+    this.accounts = new AccountRepository(db);
+  }
+
+  /**
+   * Invites every new address of the box, or nobody: a batch that needs more seats than are free
+   * sends nothing and says how many it needed.
+   */
+  async inviteMany(inviter: Inviter, input: { addresses?: unknown; profile?: unknown; flags?: unknown; locale?: unknown }): Promise<AddressAnswer[]> {
+    const parsed = parseAddresses(typeof input.addresses === 'string' ? input.addresses : '');
+    if (!parsed.valid.length && !parsed.invalid.length) throw new ValidationFailed({ addresses: { key: 'invitations.errors.noAddresses' } });
+    const { profile, flags } = this.grantsOf(inviter, input.profile, input.flags);
+    const locale = isLocale(input.locale) ? input.locale : DEFAULT_LOCALE;
+
+    const answers = await this.write(async (trx) => {
+      const account = await this.lockAccount(trx, inviter.accountId);
+      const known = [];
+      for (const address of parsed.valid) {
+        const id = await this.contacts.findIdByEmail(trx, inviter.accountId, address);
+        known.push({ address, contact: id ? await this.contacts.find(trx, inviter.accountId, id) : undefined });
+      }
+      const fresh = known.filter((k) => !k.contact).map((k) => k.address);
+      const free = account.seat_limit - account.active_count - account.pending_count;
+      if (fresh.length > free) throw new Conflict('invitations.errors.seats', { needed: fresh.length, free: Math.max(0, free) });
+      const result: AddressAnswer[] = [];
+      for (const { address, contact } of known) {
+        if (contact) {
+          result.push({ address, outcome: contact.status === 'pending' ? 'pending' : 'contact', contactId: contact.id });
+          continue;
+        }
+        const contactId = await this.contacts.insert(trx, {
+          account_id: inviter.accountId, user_id: null, status: 'pending', profile, name: address.split('@')[0]!.slice(0, 150), email: address,
+          country: 'BR', created_by_contact_id: inviter.contactId,
+        });
+        if (flags.length) await this.grants.setExplicit(trx, contactId, flags);
+        await this.send(trx, { account, contactId, email: address, inviter: inviter.actor, locale });
+        await this.audit.record(trx, inviter.actor, { accountId: inviter.accountId, action: 'invitation.sent', target: { type: 'contact', id: contactId }, details: { after: { email: address, status: 'pending', profile, flags } } });
+        result.push({ address, outcome: 'invited', contactId });
+      }
+      if (fresh.length) await this.accounts.adjustCounters(trx, inviter.accountId, { pending: fresh.length });
+      return result;
+    });
+    return [...answers, ...parsed.invalid.map((address) => ({ address, outcome: 'invalid' as const })), ...parsed.duplicates.map((address) => ({ address, outcome: 'duplicate' as const }))];
+  }
+
+  /**
+   * The invitation of a contact just added through the form (pending, in the caller's transaction).
+   */
+  async inviteAdded(trx: Knex.Transaction, inviter: Actor, contact: { accountId: number; contactId: number; email: string }, locale: Locale): Promise<void> {
+    const account = await this.lockAccount(trx, contact.accountId);
+    await this.send(trx, { account, contactId: contact.contactId, email: contact.email, inviter, locale });
+  }
+
+  /**
+   * "Reenviar convite" (pending) or "Enviar convite de acesso" (active, no login yet): a new link,
+   * the older ones revoked. Counted per contact, so a button pressed in a loop cannot flood a mailbox.
+   */
+  async resend(inviter: Inviter, contactId: number, locale: Locale): Promise<void> {
+    const contact = await this.contacts.find(this.db, inviter.accountId, contactId);
+    if (!contact) throw new NotFound();
+    if (!isInvitable(contact)) throw new Conflict('invitations.errors.notInvitable');
+    throwIfLimited(await Promise.allSettled([this.resendLimiter.consume(`${inviter.accountId}:${contactId}`)]));
+    await this.db.transaction(async (trx) => {
+      const account = await this.lockAccount(trx, inviter.accountId);
+      const locked = await this.contacts.lock(trx, inviter.accountId, contactId);
+      if (!locked) throw new NotFound();
+      if (!isInvitable(locked)) throw new Conflict('invitations.errors.notInvitable');
+      if (locked.user_id !== null) return this.resendConfirmation(trx, inviter, account, locked, locale);
+      const revoked = await this.invitations.revokeOpen(trx, inviter.accountId, contactId);
+      await this.send(trx, { account, contactId, email: locked.email, inviter: inviter.actor, locale });
+      const action = locked.status === 'pending' ? 'invitation.resent' : 'invitation.sent';
+      await this.audit.record(trx, inviter.actor, { accountId: inviter.accountId, action, target: { type: 'contact', id: contactId }, details: { after: { email: locked.email }, revokedLinks: revoked } });
+    });
+  }
+
+  /**
+   * Registered, not yet confirmed (the login cannot sign in before that): a new confirmation link
+   * replaces the old one, valid for the full period again.
+   */
+  private async resendConfirmation(trx: Knex.Transaction, inviter: Inviter, account: AccountRow, contact: { id: number; name: string; email: string }, locale: Locale) {
+    const latest = (await this.invitations.latestOf(trx, inviter.accountId, [contact.id])).get(contact.id);
+    if (!latest?.accepted_at || latest.revoked_at || latest.confirmed_at) throw new Conflict('invitations.errors.notInvitable');
+    const confirm = newOneTimeToken();
+    await this.invitations.update(trx, latest.id, { confirm_token_hash: confirm.hash, accepted_at: new Date() });
+    await this.mail.enqueue(trx, {
+      accountId: account.id, to: contact.email, locale, template: 'invitation-confirm',
+      params: { accountName: account.name, name: contact.name, path: `/invitations/confirm/${confirm.token}`, days: this.days },
+    });
+    await this.audit.record(trx, inviter.actor, { accountId: account.id, action: 'invitation.resent', target: { type: 'contact', id: contact.id }, details: { after: { email: contact.email }, confirmation: true } });
+  }
+
+  /** A deleted contact's links stop working ("revoked", not "unknown"), in the delete's transaction. */
+  async revokeFor(trx: Knex.Transaction, actor: Actor, accountId: number, contactId: number): Promise<void> {
+    const revoked = await this.invitations.revokeOpen(trx, accountId, contactId);
+    if (revoked) await this.audit.record(trx, actor, { accountId, action: 'invitation.revoked', target: { type: 'contact', id: contactId }, details: { revokedLinks: revoked } });
+  }
+
+  /** The pending tab's columns: who invited, when, and until when the newest link works. */
+  pendingDetails(accountId: number, contactIds: number[]) {
+    return this.invitations.latestOf(this.db, accountId, contactIds);
+  }
+
+  private grantsOf(inviter: Inviter, rawProfile: unknown, rawFlags: unknown): { profile: string; flags: string[] } {
+    const profile = String(rawProfile ?? 'member');
+    if (!(INVITE_PROFILES as readonly string[]).includes(profile)) throw new ValidationFailed({ profile: { key: 'permissions.errors.profile' } });
+    const flags = profile === 'custom' ? [...new Set(asArray(rawFlags))] : [];
+    const unknown = flags.filter((k) => !this.registry.keys.has(k));
+    if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
+    const given = profile === 'custom' ? flags : [...this.registry.flagsOfProfile(profile)];
+    if (given.some((k) => !canGrant(this.registry, inviter.flags, k))) throw new Forbidden('permissions.errors.cannotGrant');
+    return { profile, flags };
+  }
+
+  private async send(trx: Knex.Transaction, m: { account: AccountRow; contactId: number; email: string; inviter: Actor; locale: Locale }) {
+    const { token, hash } = newOneTimeToken();
+    const expiresAt = new Date(Date.now() + this.days * DAY_MS);
+    await this.invitations.insert(trx, {
+      account_id: m.account.id, contact_id: m.contactId, email: m.email, token_hash: hash,
+      invited_by_contact_id: m.inviter.contactId, invited_by_name: m.inviter.name, locale: m.locale, expires_at: expiresAt,
+    });
+    await this.mail.enqueue(trx, {
+      accountId: m.account.id, to: m.email, locale: m.locale, template: 'invitation',
+      params: { accountName: m.account.name, inviterName: m.inviter.name ?? '', path: `/invitations/${token}`, days: this.days, expiresAt: expiresAt.toISOString() },
+    });
+  }
+
+  private async lockAccount(trx: Knex.Transaction, accountId: number): Promise<AccountRow> {
+    const account = await this.accounts.lock(trx, accountId);
+    if (!account) throw new NotFound();
+    return account;
+  }
+
+  /** Two administrators inviting one address at once: the unique (account, e-mail) index decides. */
+  private async write<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(work);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new Conflict('invitations.errors.raced');
+      throw err;
+    }
+  }
+}

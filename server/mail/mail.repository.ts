@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import { insertId, toDate } from '../db/knex';
+
+export type MailStatus = 'pending' | 'sent' | 'failed' | 'kept';
+
+export interface OutboxMail {
+  id: number;
+  accountId: number | null;
+  to: string;
+  locale: string;
+  template: string;
+  subject: string;
+  text: string;
+  html: string;
+  status: MailStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+type Row = Record<string, unknown>;
+
+const fromRow = (r: Row): OutboxMail => ({
+  id: Number(r.id),
+  accountId: r.account_id === null ? null : Number(r.account_id),
+  to: String(r.to_address),
+  locale: String(r.locale),
+  template: String(r.template),
+  subject: String(r.subject),
+  text: String(r.text),
+  html: String(r.html),
+  status: r.status as MailStatus,
+  attempts: Number(r.attempts),
+  nextAttemptAt: toDate(r.next_attempt_at)!,
+  lastError: (r.last_error as string | null) ?? null,
+  createdAt: toDate(r.created_at)!,
+  sentAt: toDate(r.sent_at),
+});
+
+export async function insertMail(
+  trx: Knex.Transaction,
+  m: { accountId: number | null; to: string; locale: string; template: string; subject: string; text: string; html: string; now: Date },
+): Promise<number> {
+  return insertId(trx, 'mail_outbox', {
+    account_id: m.accountId,
+    to_address: m.to,
+    locale: m.locale,
+    template: m.template,
+    subject: m.subject.slice(0, 500),
+    text: m.text,
+    html: m.html,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: m.now,
+    created_at: m.now,
+  });
+}
+
+/** Ids of messages due now and not held by a live claim (oldest first). */
+export async function dueMailIds(db: Knex, now: Date, limit: number): Promise<number[]> {
+  const rows = await db('mail_outbox')
+    .select('id')
+    .where('status', 'pending')
+    .andWhere('next_attempt_at', '<=', now)
+    .andWhere((q) => q.whereNull('claimed_until').orWhere('claimed_until', '<', now))
+    .orderBy('next_attempt_at')
+    .orderBy('id')
+    .limit(limit);
+  return rows.map((r: Row) => Number(r.id));
+}
+
+/**
+ * Takes one message for one worker: the guarded UPDATE succeeds for exactly one of several workers
+ * racing for the row (the database re-checks the WHERE under the row's write lock).
+ */
+export async function claimMail(db: Knex, id: number, token: string, now: Date, until: Date): Promise<OutboxMail | null> {
+  const taken = await db('mail_outbox')
+    .where({ id, status: 'pending' })
+    .andWhere('next_attempt_at', '<=', now)
+    .andWhere((q) => q.whereNull('claimed_until').orWhere('claimed_until', '<', now))
+    .update({ claim_token: token, claimed_until: until });
+  if (taken !== 1) return null;
+  const row = await db('mail_outbox').where({ id, claim_token: token }).first();
+  return row ? fromRow(row) : null;
+}
+
+export async function markDone(db: Knex, id: number, token: string, status: 'sent' | 'kept', now: Date): Promise<void> {
+  await db('mail_outbox')
+    .where({ id, claim_token: token })
+    .update({ status, sent_at: now, attempts: db.raw('attempts + 1'), claim_token: null, claimed_until: null, last_error: null });
+}
+
+export async function markAttemptFailed(db: Knex, id: number, token: string, m: { error: string; nextAttemptAt: Date; giveUp: boolean }): Promise<void> {
+  await db('mail_outbox')
+    .where({ id, claim_token: token })
+    .update({
+      status: m.giveUp ? 'failed' : 'pending',
+      attempts: db.raw('attempts + 1'),
+      last_error: m.error.slice(0, 1000),
+      next_attempt_at: m.nextAttemptAt,
+      claim_token: null,
+      claimed_until: null,
+    });
+}
+
+export async function recentMail(db: Knex, limit: number): Promise<OutboxMail[]> {
+  const rows = await db('mail_outbox').orderBy('id', 'desc').limit(limit);
+  return rows.map(fromRow);
+}
+
+export async function findMail(db: Knex, id: number): Promise<OutboxMail | null> {
+  const row = await db('mail_outbox').where({ id }).first();
+  return row ? fromRow(row) : null;
+}

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import ejs from 'ejs';
+import type { i18n } from 'i18next';
+import type { Knex } from 'knex';
+import type { Locale } from '../i18n';
+import { findMail, insertMail, recentMail, type OutboxMail } from './mail.repository';
+
+export interface MailToSend {
+  accountId: number | null;
+  to: string;
+  locale: Locale;
+  /** Names `views/mail/<template>.html.ejs`, `views/mail/<template>.text.ejs` and the i18n key `mail.<template>.subject`. */
+  template: string;
+  params: Record<string, unknown>;
+}
+
+export interface MailServiceOptions {
+  db: Knex;
+  publicUrl: string;
+  i18n: i18n;
+  viewsDir?: string;
+  cache?: boolean;
+}
+
+const VIEWS = path.resolve(import.meta.dirname, '../../views');
+const TEMPLATE_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * Renders a message and writes it to the outbox inside the caller's transaction: the message
+ * leaves only if the change that caused it commits (the delivery worker sends it afterwards).
+ */
+export class MailService {
+  private readonly viewsDir: string;
+  private readonly cache: boolean;
+
+  constructor(private readonly options: MailServiceOptions) {
+    this.viewsDir = options.viewsDir ?? VIEWS;
+    this.cache = options.cache ?? false;
+  }
+
+  /** An absolute URL for a path of the portal, from PUBLIC_URL (which may carry a base path). */
+  link(pathname: string): string {
+    return `${this.options.publicUrl}${pathname.startsWith('/') ? '' : '/'}${pathname}`;
+  }
+
+  async enqueue(trx: Knex.Transaction, mail: MailToSend): Promise<number> {
+    const { subject, text, html } = await this.render(mail);
+    return insertMail(trx, {
+      accountId: mail.accountId,
+      to: mail.to,
+      locale: mail.locale,
+      template: mail.template,
+      subject,
+      text,
+      html,
+      now: new Date(),
+    });
+  }
+
+  /** Subject, plain text and HTML of a message, each body inside the shared mail layout. */
+  async render(mail: Pick<MailToSend, 'locale' | 'template' | 'params'>): Promise<{ subject: string; text: string; html: string }> {
+    if (!TEMPLATE_NAME.test(mail.template)) throw new Error(`invalid mail template name: ${mail.template}`);
+    const subjectKey = `mail.${mail.template}.subject`;
+    if (!this.options.i18n.exists(subjectKey, { lng: mail.locale })) throw new Error(`missing i18n key ${subjectKey}`);
+    const t = this.options.i18n.getFixedT(mail.locale);
+    const subject = t(subjectKey, mail.params).replace(/[\r\n]+/g, ' ').trim();
+    const locals = { params: mail.params, t, link: (p: string) => this.link(p), locale: mail.locale, subject };
+    const [htmlBody, textBody] = await Promise.all([this.file(`${mail.template}.html.ejs`, locals), this.file(`${mail.template}.text.ejs`, locals)]);
+    const [html, text] = await Promise.all([
+      this.file('_layout.html.ejs', { ...locals, body: htmlBody }),
+      this.file('_layout.text.ejs', { ...locals, body: textBody.trim() }),
+    ]);
+    return { subject, text: text.trim() + '\n', html };
+  }
+
+  /** The newest messages of the outbox, for /dev/mail. */
+  recent(limit = 100): Promise<OutboxMail[]> {
+    return recentMail(this.options.db, limit);
+  }
+
+  find(id: number): Promise<OutboxMail | null> {
+    return findMail(this.options.db, id);
+  }
+
+  private file(name: string, locals: Record<string, unknown>): Promise<string> {
+    return ejs.renderFile(path.join(this.viewsDir, 'mail', name), locals, { root: this.viewsDir, cache: this.cache });
+  }
+}

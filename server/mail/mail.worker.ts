@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type { Logger } from 'pino';
+import { claimMail, dueMailIds, markAttemptFailed, markDone, type OutboxMail } from './mail.repository';
+
+export interface MailWorkerOptions {
+  /** null: nothing leaves the portal; messages are kept in the outbox and their links logged. */
+  smtpUrl: string | null;
+  from: string;
+  /** Print each kept message's links on the console (development without SMTP_URL). */
+  printLinks?: boolean;
+  pollMs?: number;
+  batchSize?: number;
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How long a claim holds a message against other workers: longer than one SMTP conversation. */
+  claimMs?: number;
+  clock?: () => Date;
+}
+
+const SMTP_TIMEOUT_MS = 30_000;
+
+/**
+ * Sends what the outbox holds. Any number of portal processes may run one: each message is claimed
+ * by a guarded UPDATE before it is sent, so only one of them sends it. A refused or failed send is
+ * retried with exponential back-off and given up as `failed` after `maxAttempts`.
+ */
+export class MailWorker {
+  private readonly transport: Transporter | null;
+  private readonly options: Required<Omit<MailWorkerOptions, 'smtpUrl'>>;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly logger: Logger,
+    options: MailWorkerOptions,
+  ) {
+    this.options = {
+      from: options.from,
+      printLinks: options.printLinks ?? false,
+      pollMs: options.pollMs ?? 2_000,
+      batchSize: options.batchSize ?? 20,
+      maxAttempts: options.maxAttempts ?? 10,
+      retryBaseMs: options.retryBaseMs ?? 30_000,
+      retryMaxMs: options.retryMaxMs ?? 3_600_000,
+      claimMs: options.claimMs ?? 5 * 60_000,
+      clock: options.clock ?? (() => new Date()),
+    };
+    this.transport = options.smtpUrl
+      ? nodemailer.createTransport({
+          // nodemailer's own reading of the URL (host, port, secure, auth, query options)
+          ...parseConnectionUrl(options.smtpUrl),
+          connectionTimeout: SMTP_TIMEOUT_MS,
+          greetingTimeout: SMTP_TIMEOUT_MS,
+          socketTimeout: SMTP_TIMEOUT_MS,
+        })
+      : null;
+  }
+
+  /** Polls the outbox until stop(). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for the message being sent, so the database can close after. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+    this.transport?.close();
+  }
+
+  /** Delivers the messages due now (one batch); answers how many left the portal or were kept. */
+  async runOnce(): Promise<number> {
+    const now = this.options.clock();
+    const ids = await dueMailIds(this.db, now, this.options.batchSize);
+    let done = 0;
+    for (const id of ids) {
+      const token = randomBytes(16).toString('hex');
+      const claimedAt = this.options.clock();
+      const mail = await claimMail(this.db, id, token, claimedAt, new Date(claimedAt.getTime() + this.options.claimMs));
+      if (!mail) continue; // another worker took it
+      if (await this.deliver(mail, token)) done++;
+    }
+    return done;
+  }
+
+  private schedule(delayMs: number) {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const run = this.runOnce();
+      this.running = run;
+      run
+        .then((done) => this.schedule(done >= this.options.batchSize ? 0 : this.options.pollMs))
+        .catch((err) => {
+          this.logger.error({ err }, 'mail worker: outbox unreadable, retrying');
+          this.schedule(this.options.pollMs);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async deliver(mail: OutboxMail, token: string): Promise<boolean> {
+    if (!this.transport) {
+      await markDone(this.db, mail.id, token, 'kept', this.options.clock());
+      const links = linksIn(mail.text);
+      this.logger.info({ mailId: mail.id, template: mail.template, links }, 'mail kept in the outbox (no SMTP_URL)');
+      if (this.options.printLinks) console.log(`  Mail #${mail.id} to ${mail.to}: ${mail.subject}${links.map((l) => `\n    ${l}`).join('')}\n  (read it at /dev/mail/${mail.id})`);
+      return true;
+    }
+    try {
+      await this.transport.sendMail({ from: this.options.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+    } catch (err) {
+      await this.recordFailure(mail, token, err);
+      return false;
+    }
+    await markDone(this.db, mail.id, token, 'sent', this.options.clock());
+    this.logger.info({ mailId: mail.id, template: mail.template, attempts: mail.attempts + 1 }, 'mail sent');
+    return true;
+  }
+
+  private async recordFailure(mail: OutboxMail, token: string, err: unknown) {
+    const attempts = mail.attempts + 1;
+    const giveUp = attempts >= this.options.maxAttempts;
+    const delay = Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), this.options.retryMaxMs);
+    const error = describeSmtpError(err);
+    await markAttemptFailed(this.db, mail.id, token, { error, giveUp, nextAttemptAt: new Date(this.options.clock().getTime() + delay) });
+    const entry = { mailId: mail.id, template: mail.template, attempts, error };
+    if (giveUp) this.logger.error(entry, 'mail failed: giving up');
+    else this.logger.warn({ ...entry, retryInMs: delay }, 'mail not sent: will retry');
+  }
+}
+
+/** The links a message carries, for the console in development. */
+export function linksIn(text: string): string[] {
+  // A sentence's closing punctuation is not part of the link.
+  return [...new Set((text.match(/https?:\/\/[^\s<>"')]+/g) ?? []).map((l) => l.replace(/[.,;:!?]+$/, '')))];
+}
+
+/**
+ * What went wrong, for the outbox and the log: the SMTP code and the server's answer, never the
+ * credentials (a connection error may quote the SMTP URL it was given).
+ */
+export function describeSmtpError(err: unknown): string {
+  const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
+  const parts = [e.code, e.responseCode, e.response ?? e.message].filter((p) => p !== undefined && p !== '');
+  return parts.join(' ').replace(/\/\/[^@/\s]*@/g, '//***@').slice(0, 1000) || 'unknown error';
+}

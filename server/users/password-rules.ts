@@ -1,0 +1,18 @@
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
+import { MIN_PASSWORD_LENGTH } from '../users/passwords';
+
+// zxcvbn's common-password and keyboard-pattern lists; its score 3 is "safely unguessable".
+const strength = new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });
+const MIN_SCORE = 3;
+
+/** The i18n key of the first broken rule, or null: length, not the e-mail, not a common password. */
+export async function passwordProblem(password: string, email: string): Promise<string | null> {
+  if (password.length < MIN_PASSWORD_LENGTH) return 'invitations.register.passwordTooShort';
+  if (password.length > 200) return 'validation.tooLong';
+  const lower = password.toLowerCase();
+  const local = email.toLowerCase().split('@')[0] ?? '';
+  if (lower.includes(email.toLowerCase()) || (local.length >= 4 && lower.includes(local))) return 'invitations.register.passwordIsEmail';
+  const result = await strength.check(password, [email, local]);
+  return result.score < MIN_SCORE ? 'invitations.register.passwordCommon' : null;
+}

@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import pino from 'pino';
+import supertest from 'supertest';
+import { createDb } from '../../server/db/knex';
+import { createI18n, type Locale } from '../../server/i18n';
+import { MailService } from '../../server/mail/mail.service';
+import { MailWorker, type MailWorkerOptions } from '../../server/mail/mail.worker';
+import { startSmtp, to, type SmtpListener } from '../support/mail';
+import { startPortal, type TestPortal } from '../support/portal';
+
+const silent = pino({ level: 'silent' });
+const address = (label: string) => `${label}-${randomBytes(4).toString('hex')}@example.test`;
+
+async function mailServiceFor(portal: TestPortal): Promise<MailService> {
+  return new MailService({ db: portal.db, publicUrl: portal.config.publicUrl, i18n: await createI18n() });
+}
+
+/** Writes one message in its own committed transaction, as a service does with its change. */
+async function enqueueCheck(portal: TestPortal, mail: MailService, recipient: string, locale: Locale = 'pt-BR'): Promise<number> {
+  return portal.db.transaction((trx) => mail.enqueue(trx, { accountId: null, to: recipient, locale, template: 'mail-check', params: {} }));
+}
+
+/** A worker with a clock the test moves, so back-off can be waited out without waiting. */
+function workerWithClock(db: Knex, options: Partial<MailWorkerOptions> & { smtpUrl: string | null }) {
+  const clock = { now: new Date() };
+  const worker = new MailWorker(db, silent, { from: 'Portal <no-reply@portal.test>', clock: () => clock.now, ...options });
+  return { worker, advance: (ms: number) => (clock.now = new Date(clock.now.getTime() + ms)) };
+}
+
+describe('e-mail delivery (outbox → worker → SMTP)', () => {
+  let smtp: SmtpListener;
+  let portal: TestPortal;
+  let mail: MailService;
+  before(async () => {
+    smtp = await startSmtp();
+    portal = await startPortal({ SMTP_URL: smtp.url, MAIL_FROM: 'Portal ACME <portal@acme.test>' });
+    mail = await mailServiceFor(portal);
+  });
+  after(() => smtp.close());
+
+  it('a message written in a committed transaction arrives with its subject, text and HTML parts, links starting with PUBLIC_URL', async () => {
+    const recipient = address('ana');
+    await enqueueCheck(portal, mail, recipient);
+    expect(await portal.deliverMail()).to.equal(1);
+
+    const arrived = await smtp.waitFor(to(recipient));
+    expect(arrived.subject).to.equal('Teste de envio do Portal');
+    expect(arrived.from?.text).to.equal('"Portal ACME" <portal@acme.test>');
+    expect(arrived.text).to.contain('a entrega de mensagens do Portal está funcionando');
+    expect(arrived.text).to.contain('http://portal.test/login');
+    expect(arrived.html).to.be.a('string');
+    expect(arrived.html as string).to.contain('href="http://portal.test/login"');
+    expect(arrived.html as string).to.contain('Portal do Cliente');
+  });
+
+  it('renders in the locale it is given', async () => {
+    const recipient = address('john');
+    await enqueueCheck(portal, mail, recipient, 'en');
+    await portal.deliverMail();
+    const arrived = await smtp.waitFor(to(recipient));
+    expect(arrived.subject).to.equal('Portal delivery test');
+    expect(arrived.text).to.contain('Open the Portal: http://portal.test/login');
+  });
+
+  it('a rolled-back transaction sends nothing', async () => {
+    const recipient = address('rolled-back');
+    const failing = await portal.db
+      .transaction(async (trx) => {
+        await mail.enqueue(trx, { accountId: null, to: recipient, locale: 'pt-BR', template: 'mail-check', params: {} });
+        throw new Error('the change failed');
+      })
+      .then(() => null, (err: Error) => err);
+    expect(failing?.message).to.equal('the change failed');
+
+    expect(await portal.deliverMail()).to.equal(0);
+    expect((await mail.recent()).map((m) => m.to)).not.to.include(recipient);
+    expect(smtp.messages.filter(to(recipient))).to.have.length(0);
+  });
+
+  it('an SMTP server that refuses, then recovers, still delivers the message exactly once, after a back-off', async () => {
+    const recipient = address('retry');
+    await enqueueCheck(portal, mail, recipient);
+    const { worker, advance } = workerWithClock(portal.db, { smtpUrl: smtp.url, retryBaseMs: 30_000 });
+
+    smtp.refuseNext(1);
+    expect(await worker.runOnce()).to.equal(0);
+    expect(await worker.runOnce(), 'retried before its back-off ran out').to.equal(0);
+    advance(31_000);
+    expect(await worker.runOnce()).to.equal(1);
+    advance(3_600_000);
+    expect(await worker.runOnce()).to.equal(0);
+    await worker.stop();
+
+    await smtp.waitFor(to(recipient));
+    expect(smtp.messages.filter(to(recipient))).to.have.length(1);
+  });
+
+  it('gives up after the last attempt: the message is marked failed with the server answer and not sent again', async () => {
+    const recipient = address('gives-up');
+    const id = await enqueueCheck(portal, mail, recipient);
+    const { worker, advance } = workerWithClock(portal.db, { smtpUrl: smtp.url, maxAttempts: 2, retryBaseMs: 1_000 });
+    smtp.refuseNext(2);
+    expect(await worker.runOnce()).to.equal(0);
+    advance(1_500);
+    expect(await worker.runOnce()).to.equal(0);
+    advance(3_600_000);
+    expect(await worker.runOnce()).to.equal(0);
+    await worker.stop();
+
+    const failed = await mail.find(id);
+    expect(failed).to.include({ status: 'failed', attempts: 2 });
+    expect(failed!.lastError).to.match(/451/);
+    expect(smtp.messages.filter(to(recipient))).to.have.length(0);
+  });
+
+  it('two workers running at once (each with its own connections) deliver each message exactly once', async () => {
+    const recipients = Array.from({ length: 12 }, (_, i) => address(`pair-${i}`));
+    for (const r of recipients) await enqueueCheck(portal, mail, r);
+    const otherProcessDb = createDb(portal.config.database);
+    try {
+      const a = new MailWorker(portal.db, silent, { smtpUrl: smtp.url, from: portal.config.mail.from });
+      const b = new MailWorker(otherProcessDb, silent, { smtpUrl: smtp.url, from: portal.config.mail.from });
+      const [sentByA, sentByB] = await Promise.all([a.runOnce(), b.runOnce()]);
+      await Promise.all([a.stop(), b.stop()]);
+      expect(sentByA + sentByB).to.equal(recipients.length);
+    } finally {
+      await otherProcessDb.destroy();
+    }
+    for (const r of recipients) await smtp.waitFor(to(r));
+    for (const r of recipients) expect(smtp.messages.filter(to(r)), r).to.have.length(1);
+  });
+});
+
+describe('/dev/mail', () => {
+  it('in development without SMTP_URL, lists kept messages, shows one with its text, links and sandboxed HTML, and the worker prints its links', async () => {
+    const portal = await startPortal({ NODE_ENV: 'development', SMTP_URL: '' });
+    const mail = await mailServiceFor(portal);
+    const recipient = address('dev');
+    const id = await enqueueCheck(portal, mail, recipient);
+
+    const printed: string[] = [];
+    const original = console.log;
+    console.log = (...args: unknown[]) => void printed.push(args.join(' '));
+    try {
+      expect(await portal.deliverMail()).to.equal(1);
+    } finally {
+      console.log = original;
+    }
+    expect(printed.join('\n')).to.contain(recipient).and.to.contain('http://portal.test/login');
+
+    const list = await supertest(portal.app).get('/dev/mail');
+    expect(list.status).to.equal(200);
+    expect(list.text).to.contain(recipient);
+    expect(list.text).to.contain('Teste de envio do Portal');
+    expect(list.text).to.contain('Guardada (sem SMTP)');
+    expect(list.text).to.contain(`href="/dev/mail/${id}"`);
+
+    const one = await supertest(portal.app).get(`/dev/mail/${id}`);
+    expect(one.status).to.equal(200);
+    expect(one.text).to.contain('a entrega de mensagens do Portal está funcionando');
+    expect(one.text).to.contain('href="http://portal.test/login"');
+    expect(one.text).to.match(/<iframe[^>]+sandbox[^>]+src="\/dev\/mail\/\d+\/html"/);
+
+    const html = await supertest(portal.app).get(`/dev/mail/${id}/html`);
+    expect(html.status).to.equal(200);
+    expect(html.headers['content-security-policy']).to.match(/^sandbox; default-src 'none'/);
+    expect(html.text).to.contain('href="http://portal.test/login"');
+
+    expect((await supertest(portal.app).get('/dev/mail/999999')).status).to.equal(404);
+    expect((await supertest(portal.app).get('/dev/mail/abc')).status).to.equal(404);
+  });
+
+  it('in development shows a message the worker gave up on as failed, with the server answer', async () => {
+    const smtp = await startSmtp();
+    try {
+      const portal = await startPortal({ NODE_ENV: 'development', SMTP_URL: smtp.url });
+      const mail = await mailServiceFor(portal);
+      const id = await enqueueCheck(portal, mail, address('failing'));
+      smtp.refuseNext(1);
+      const { worker } = workerWithClock(portal.db, { smtpUrl: smtp.url, maxAttempts: 1 });
+      expect(await worker.runOnce()).to.equal(0);
+      await worker.stop();
+      const list = await supertest(portal.app).get('/dev/mail');
+      expect(list.text).to.contain('Falhou');
+      expect(list.text).to.contain('451');
+      expect((await supertest(portal.app).get(`/dev/mail/${id}`)).text).to.contain('Falhou');
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  for (const NODE_ENV of ['production', 'test']) {
+    it(`does not exist in ${NODE_ENV}`, async () => {
+      const portal = await startPortal({ NODE_ENV });
+      expect((await supertest(portal.app).get('/dev/mail')).status).to.equal(404);
+      expect((await supertest(portal.app).get('/dev/mail/1')).status).to.equal(404);
+    });
+  }
+});

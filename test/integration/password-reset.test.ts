@@ -1,0 +1,143 @@
+import { expect } from 'chai';
+import { createAccount, PASSWORD, uniqueEmail } from '../support/fixtures';
+import { sharedSmtp, to } from '../support/mail';
+import { mailFor } from './helpers/security';
+import { agent, csrfFrom, loggedIn, login, sharedPortal, type TestPortal } from '../support/portal';
+
+const NEW_PASSWORD = 'Ventania-Azul-7382-Tucano';
+
+describe('"Esqueci minha senha" (password reset)', () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await sharedPortal();
+  });
+
+  async function ask(email: string) {
+    const a = agent(portal);
+    const csrf = await csrfFrom(a, '/password/forgot');
+    return a.post('/password/forgot').type('form').send({ _csrf: csrf, email });
+  }
+
+  /** The reset link that arrived at the real SMTP listener for this address. */
+  async function resetPathFor(email: string): Promise<string> {
+    const mail = await mailFor(portal, email);
+    const url = /https?:\/\/\S+\/password\/reset\/[A-Za-z0-9_-]+/.exec(mail.text ?? '')?.[0];
+    if (!url) throw new Error(`no reset link in: ${mail.text}`);
+    return new URL(url).pathname;
+  }
+
+  async function resetWith(path: string, password: string, confirmation = password) {
+    const a = agent(portal);
+    const csrf = await csrfFrom(a, '/password/forgot');
+    return a.post(path).type('form').send({ _csrf: csrf, password, passwordConfirmation: confirmation });
+  }
+
+  it('the login page links to it', async () => {
+    await createAccount(portal.db);
+    const res = await agent(portal).get('/login');
+    expect(res.text).to.contain('href="/password/forgot"');
+    expect(res.text).to.contain('Esqueci minha senha');
+  });
+
+  it('answers the same for a known and an unknown e-mail, and mails only the known one', async () => {
+    const { admin } = await createAccount(portal.db);
+    const unknown = uniqueEmail('ninguem');
+    const known = await ask(admin.email);
+    const other = await ask(unknown);
+    const main = (html: string) => /<main[\s\S]*<\/main>/.exec(html)![0].replace(/name="_csrf" value="[^"]*"/g, '');
+    expect(known.status).to.equal(200);
+    expect(other.status).to.equal(known.status);
+    expect(main(other.text)).to.equal(main(known.text));
+    expect(known.text).to.contain('Se este e-mail estiver cadastrado');
+    const outbox = await portal.db('mail_outbox').whereIn('to_address', [admin.email, unknown]).select('to_address');
+    expect(outbox.map((r) => r.to_address)).to.deep.equal([admin.email]);
+    expect(await resetPathFor(admin.email)).to.match(/^\/password\/reset\//);
+  });
+
+  it('a reset sets the new password, ends the other sessions and is audited without the token', async () => {
+    const { admin } = await createAccount(portal.db);
+    const elsewhere = await loggedIn(portal, admin.email, PASSWORD);
+    await ask(admin.email);
+    const path = await resetPathFor(admin.email);
+    expect((await agent(portal).get(path)).status).to.equal(200);
+
+    const res = await resetWith(path, NEW_PASSWORD);
+    expect(res.status).to.equal(303);
+    expect(res.headers.location).to.equal('/login');
+    expect((await elsewhere.agent.get('/me')).headers.location).to.equal('/login');
+    expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(401);
+    expect((await login(agent(portal), admin.email, NEW_PASSWORD)).status).to.equal(303);
+
+    const events = await portal.db('audit_events').where({ actor_user_id: admin.userId }).whereIn('action', ['user.password_reset_requested', 'user.password_reset']).select('action', 'details');
+    expect(events.map((e) => e.action)).to.have.members(['user.password_reset_requested', 'user.password_reset']);
+    const token = path.split('/').pop()!;
+    expect(JSON.stringify(events)).not.to.contain(token);
+  });
+
+  it('a link works once', async () => {
+    const { admin } = await createAccount(portal.db);
+    await ask(admin.email);
+    const path = await resetPathFor(admin.email);
+    expect((await resetWith(path, NEW_PASSWORD)).status).to.equal(303);
+    const again = await resetWith(path, 'Outra-Senha-Forte-9911');
+    expect(again.status).to.equal(404);
+    expect(again.text).to.contain('inválido, expirou ou já foi usado');
+    expect((await login(agent(portal), admin.email, NEW_PASSWORD)).status).to.equal(303);
+  });
+
+  it('an expired link is refused', async () => {
+    const { admin } = await createAccount(portal.db);
+    await ask(admin.email);
+    const path = await resetPathFor(admin.email);
+    await portal.db('user_tokens').where({ user_id: admin.userId, purpose: 'password_reset' }).update({ expires_at: new Date(Date.now() - 1000) });
+    expect((await agent(portal).get(path)).status).to.equal(404);
+    expect((await resetWith(path, NEW_PASSWORD)).status).to.equal(404);
+    expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(303);
+  });
+
+  it('a forged link is refused', async () => {
+    const res = await agent(portal).get('/password/reset/AAAAforgedAAAAtokenAAAAthatAAAAwasAAAAnever');
+    expect(res.status).to.equal(404);
+    expect(res.text).to.contain('inválido, expirou ou já foi usado');
+  });
+
+  it('a newer request voids the older link', async () => {
+    const { admin } = await createAccount(portal.db);
+    await ask(admin.email);
+    const first = await resetPathFor(admin.email);
+    const smtp = await sharedSmtp();
+    smtp.messages.splice(0, smtp.messages.length, ...smtp.messages.filter((m) => !to(admin.email)(m)));
+    await ask(admin.email);
+    const second = await resetPathFor(admin.email);
+    expect(second).not.to.equal(first);
+    expect((await agent(portal).get(first)).status).to.equal(404);
+    expect((await agent(portal).get(second)).status).to.equal(200);
+  });
+
+  it('the new password follows the registration rules', async () => {
+    const { admin } = await createAccount(portal.db);
+    await ask(admin.email);
+    const path = await resetPathFor(admin.email);
+    const short = await resetWith(path, 'curta');
+    expect(short.status).to.equal(422);
+    expect(short.text).to.contain('id="f-password-error"');
+    expect((await resetWith(path, admin.email)).status).to.equal(422);
+    expect((await resetWith(path, '1234567890')).status).to.equal(422);
+    expect((await resetWith(path, NEW_PASSWORD, 'outra coisa')).status).to.equal(422);
+    expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(303);
+  });
+
+  it('is rate-limited per e-mail, with the same answer for unknown e-mails', async () => {
+    const { admin } = await createAccount(portal.db);
+    const unknown = uniqueEmail('ninguem');
+    for (let i = 0; i < 5; i++) {
+      expect((await ask(admin.email)).status).to.equal(200);
+      expect((await ask(unknown)).status).to.equal(200);
+    }
+    const known = await ask(admin.email);
+    const other = await ask(unknown);
+    expect(known.status).to.equal(429);
+    expect(other.status).to.equal(429);
+    expect(known.text).to.contain('Muitas tentativas');
+  });
+});
