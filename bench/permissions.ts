@@ -10,7 +10,7 @@
  *    synthetic plugin "benchmark" declaring 60 flags (validated by the real loader), so a contact
  *    can hold 50 flags. One effective set is computed with effectivePermissions(); then millions of
  *    checks, hits and misses mixed, are timed with process.hrtime.bigint(): `can(set, key)`
- *    (policy.ts), the `req.ctx.can(key)` closure exactly as accountContext builds it, the owner's
+ *    (policy.ts), the `req.ctx.can(key)` closure as PermissionService.accessOf builds it, the owner's
  *    set, and the requirePermission() guard itself. Warm-up runs first; the figure is the median of
  *    several runs, in ns per check, next to the cost of the same loop doing no check.
  *
@@ -19,14 +19,13 @@
  *    with 1,000 contacts, 3 groups of 16/16/17 flags; the measured contact is in all three groups,
  *    has 5 explicit grants and the "custom" profile: 50 distinct flags in all). Then, sequentially
  *    (one query in flight), BENCH_ITERATIONS times each after a warm-up, interleaved: the
- *    per-request work of accountContext (server/http/guards.ts), MemberContextRepository.load (one
- *    statement: the membership row plus one row per extra flag) + effectivePermissions; also
- *    load alone, extraFlags alone, membership alone, the real accountContext middleware,
- *    `SELECT 1` (the round-trip floor) and, labelled as not the repository's, extraFlags written
- *    with UNION ALL. Prints p50/p99/mean in ms, the EXPLAIN of the SQL the repositories send
- *    (memberContextSql(db) as exported, with its bindings; the others captured from the repository's
- *    own query builder with .toSQL()), failing on a full table or index scan, and MariaDB's own
- *    optimizer/execution time of each (ANALYZE FORMAT=JSON).
+ *    per-request work of accountContext (server/accounts/account-context.ts) as the app's services
+ *    do it: AccountService.activeMembership (one statement) then PermissionService.accessOf (the
+ *    explicit ∪ group flags, one statement, and the effective set); also each statement alone, the
+ *    real accountContext middleware, `SELECT 1` (the round-trip floor) and, labelled as not the
+ *    repository's, extraFlags written with UNION ALL. Prints p50/p99/mean in ms, the EXPLAIN of the
+ *    SQL the repositories sent (captured from knex's `query` event), failing on a full table or
+ *    index scan, and MariaDB's own optimizer/execution time of each (ANALYZE FORMAT=JSON).
  *
  * Environment: BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306/test: only the server is used),
  * BENCH_CHECKS (checks per timed run, default 5,000,000), BENCH_RUNS (timed runs, default 7),
@@ -38,17 +37,17 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { NextFunction, Request, Response } from 'express';
 import knexFactory, { type Knex } from 'knex';
-import { memberContextSql, MemberContextRepository } from '../server/accounts/member-context.repository';
+import { accountContext, type AccountContext } from '../server/accounts/account-context';
+import { requirePermission } from '../server/accounts/permission-guard';
 import { loadConfig } from '../server/config';
-import { accountContext, requirePermission } from '../server/http/guards';
-import type { AccountContext } from '../server/http/types';
-import { corePermissions } from '../server/permissions/core-permissions';
 import { PermissionRepository } from '../server/permissions/permissions.repository';
 import { can, effectivePermissions } from '../server/permissions/policy';
 import { definePlugin, type PluginManifest } from '../server/plugins/contract';
+import { coreManifest } from '../server/plugins/core-manifest';
 import { loadRegistry, validatePlugins } from '../server/plugins/loader';
 import { Registry } from '../server/plugins/registry';
 import { createPortal } from '../server/portal';
+import { createServices } from '../server/services';
 
 const DB_NAME = 'portal_bench_perm';
 const SERVER_URL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -91,7 +90,7 @@ async function buildRegistry(): Promise<{ registry: Registry; real: Registry }> 
   const real = await loadRegistry();
   const plugins = [...real.plugins.filter((p) => p.id !== 'core'), benchmarkPlugin];
   validatePlugins(plugins); // the same checks the portal runs at start-up
-  return { registry: new Registry([corePermissions, ...plugins]), real };
+  return { registry: new Registry([coreManifest, ...plugins]), real };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,7 +199,7 @@ function benchChecks(registry: Registry): { results: CheckResult[]; setSize: num
     return h;
   };
 
-  // Exactly what accountContext puts on req.ctx.
+  // What accountContext puts on req.ctx (`can` as PermissionService.accessOf builds it).
   const ctx: AccountContext = {
     account: { id: 1, name: 'Bench', ownerContactId: 1, seatLimit: 99, counts: { active: 1, pending: 0, deactivated: 0 } },
     contact: { id: 2, name: 'Bench', profile: 'custom' },
@@ -365,49 +364,29 @@ async function seed(db: Knex): Promise<Seeded> {
   };
 }
 
-/**
- * A stand-in for the knex instance that hands every call through to it and keeps the query
- * builder the repository builds, so the plan shown is of the repository's own query.
- */
-function capturing(db: Knex): { q: Knex; builders: Knex.QueryBuilder[] } {
-  const builders: Knex.QueryBuilder[] = [];
-  const q = new Proxy(db, {
-    apply(target, thisArg, args) {
-      const b = Reflect.apply(target, thisArg, args) as Knex.QueryBuilder;
-      builders.push(b);
-      return b;
-    },
-    get(target, prop, receiver) {
-      if (prop === 'select') {
-        return (...args: unknown[]) => {
-          const b = (target.select as (...a: unknown[]) => Knex.QueryBuilder)(...args);
-          builders.push(b);
-          return b;
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    },
-  });
-  return { q, builders };
+/** A statement as a repository sent it (knex's `query` event): the SQL and its bindings. */
+interface Sent {
+  sql: string;
+  bindings: readonly Knex.Value[];
 }
 
-/** A statement to explain: a repository's query builder, or raw SQL with its bindings. */
-type Statement = Knex.QueryBuilder | { sql: string; bindings: readonly Knex.Value[] };
-
-function nativeOf(statement: Statement): { sql: string; bindings: readonly Knex.Value[] } {
-  if ('toSQL' in statement) {
-    const { sql, bindings } = statement.toSQL().toNative();
-    return { sql, bindings: bindings as Knex.Value[] };
+/** The statements `work` sends through `db`, as sent. */
+async function captured(db: Knex, work: () => Promise<unknown>): Promise<Sent[]> {
+  const sent: Sent[] = [];
+  const onQuery = (data: { sql: string; bindings?: Knex.Value[] }) => sent.push({ sql: data.sql, bindings: data.bindings ?? [] });
+  db.on('query', onQuery);
+  try {
+    await work();
+  } finally {
+    db.off('query', onQuery);
   }
-  return statement;
+  return sent;
 }
 
-async function explain(db: Knex, label: string, statement: Statement, sent: string[]): Promise<boolean> {
-  const { sql, bindings } = nativeOf(statement);
+async function explain(db: Knex, label: string, { sql, bindings }: Sent): Promise<boolean> {
   const [plan] = (await db.raw(`EXPLAIN ${sql}`, bindings as Knex.RawBinding[])) as unknown as [Record<string, unknown>[]];
   const shown = sql.trim().replace(/\s+/g, ' ');
   console.log(`\n-- ${label}\n   ${shown}\n   bindings: ${JSON.stringify(bindings)}`);
-  console.log(`   the SQL the repository sent to the server: ${sent.includes(sql) ? 'identical' : 'DIFFERENT: ' + sent.join(' / ')}`);
   const cols = ['id', 'select_type', 'table', 'type', 'possible_keys', 'key', 'key_len', 'ref', 'rows', 'Extra'];
   printTable(cols, plan.map((r) => cols.map((c) => String(r[c] ?? ''))));
   // A full scan of a real table fails; `<unionN,M>` / `<derivedN>` are small temporary results.
@@ -430,8 +409,7 @@ interface AnalyzeDoc {
 }
 
 /** MariaDB's own account of one statement (ANALYZE FORMAT=JSON): optimizer and execution ms. */
-async function serverTimes(db: Knex, statement: Statement, runs = 200): Promise<{ optimize: number; execute: number } | null> {
-  const { sql, bindings } = nativeOf(statement);
+async function serverTimes(db: Knex, { sql, bindings }: Sent, runs = 200): Promise<{ optimize: number; execute: number } | null> {
   const optimize: number[] = [];
   const execute: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -500,44 +478,36 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
     console.log(`measured: account ${seeded.accountId} (${MAIN_CONTACTS.toLocaleString('en-US')} contacts), contact ${seeded.contactId} (profile custom, member of ${GROUPS.length} groups granting ${GROUPS.map((g) => g.flags.length).join('/')} flags, ${EXPLICIT.length} explicit grants), user ${seeded.userId} (a contact of 3 accounts)`);
 
     const repo = new PermissionRepository();
-    const members = new MemberContextRepository(db);
-    const memberBindings = [seeded.accountId, seeded.userId];
+    // The app's own services, composed as the app composes them, with the registry that knows the
+    // synthetic flags.
+    const { accounts, permissions } = createServices({ config, db, registry, i18n: portal.i18n });
 
-    // The per-request work of accountContext (server/http/guards.ts): one statement (one row: the
-    // membership and the extra flags as two lists), then the effective set.
+    // The per-request work of accountContext (server/accounts/account-context.ts): the membership
+    // (one statement), then the explicit ∪ group flags (one statement) and the effective set.
     const perRequest = async () => {
-      const member = await new MemberContextRepository(db).load(seeded.accountId, seeded.userId);
-      if (!member || member.membership.status !== 'active') throw new Error('measured contact not found');
-      const { membership: m, extraFlags } = member;
-      const isOwner = m.owner_contact_id === m.contact_id;
-      return effectivePermissions(registry, { profile: m.profile, isOwner, extraFlags });
+      const m = await accounts.activeMembership(seeded.accountId, seeded.userId);
+      if (!m) throw new Error('measured contact not found');
+      return (await permissions.accessOf({ contactId: m.contact_id, profile: m.profile, isOwner: m.owner_contact_id === m.contact_id })).permissions;
     };
     const check = await perRequest();
     if (check.size !== 50 || ![...HELD].every((k) => check.has(k))) throw new Error(`effective set from the database has ${check.size} flags, expected the 50 held`);
 
-    // The middleware itself, with the registry that knows the synthetic flags.
-    const middleware = accountContext(db, registry);
+    const middleware = accountContext(accounts, permissions);
     const req = { params: { accountId: String(seeded.accountId) }, user: { id: seeded.userId, email: 'medida@bench.test', name: 'Marta Medida', locale: null } } as unknown as Request;
     const viaMiddleware = async () => {
-      await middleware(req, {} as Response, () => undefined);
+      await middleware(req, { locals: {} } as Response, () => undefined);
       if (req.ctx!.permissions.size !== 50) throw new Error('accountContext computed another set');
     };
     await viaMiddleware();
 
-    // Plans of the repositories' own queries.
-    console.log('\n== Plans (EXPLAIN of the SQL the repositories send: memberContextSql(db) as exported, the others captured from their query builders) ==');
-    const sent: string[] = [];
-    const onQuery = (data: { sql: string }) => sent.push(data.sql);
-    db.on('query', onQuery);
-    const capExtra = capturing(db);
-    await repo.extraFlags(capExtra.q, seeded.contactId);
-    await members.load(seeded.accountId, seeded.userId); // raw SQL: checked against memberContextSql below
-    db.off('query', onQuery);
-    if (capExtra.builders.length !== 1) throw new Error('could not capture the repositories\' query builders');
-    const memberContext = { sql: memberContextSql(db), bindings: memberBindings };
-    let plansOk = await explain(db, 'MemberContextRepository.load(accountId, userId): memberContextSql(db), the per-request one', memberContext, sent);
-    plansOk = (await explain(db, 'PermissionRepository.extraFlags(db, contactId), for comparison', capExtra.builders[0]!, sent)) && plansOk;
-    for (const [label, statement] of [['MemberContextRepository.load', memberContext], ['extraFlags', capExtra.builders[0]!]] as const) {
+    // Plans of the statements the middleware sends, as sent.
+    console.log("\n== Plans (EXPLAIN of the SQL accountContext's services send, captured from knex's query event) ==");
+    const sent = await captured(db, viaMiddleware);
+    if (sent.length !== 2) throw new Error(`accountContext sent ${sent.length} statements, expected the membership and the flags`);
+    const [membership, flags] = sent as [Sent, Sent];
+    let plansOk = await explain(db, 'AccountService.activeMembership(accountId, userId)', membership);
+    plansOk = (await explain(db, 'PermissionService.accessOf → PermissionRepository.extraFlags(contactId)', flags)) && plansOk;
+    for (const [label, statement] of [['activeMembership', membership], ['extraFlags', flags]] as const) {
       const st = await serverTimes(db, statement);
       if (st) console.log(`   server side, ${label} (ANALYZE FORMAT=JSON, median of 200): optimizer ${fmt(st.optimize, 3)} ms, execution ${fmt(st.execute, 3)} ms`);
     }
@@ -550,9 +520,9 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
 
     console.log(`\n== Timings: ${ITERATIONS.toLocaleString('en-US')} sequential iterations of each after ${WARMUP} warm-up rounds, interleaved, one query in flight ==`);
     const timings = await timeInterleaved([
-      ['effective set: MemberContextRepository.load (1 statement) + effectivePermissions', perRequest],
+      ['effective set: activeMembership + accessOf (2 statements)', perRequest],
       ['accountContext middleware (the real one)', viaMiddleware],
-      ['MemberContextRepository.load alone', () => members.load(seeded.accountId, seeded.userId)],
+      ['AccountService.activeMembership alone', () => accounts.activeMembership(seeded.accountId, seeded.userId)],
       ['PermissionRepository.extraFlags alone', () => repo.extraFlags(db, seeded.contactId)],
       ['SELECT 1 (round-trip floor)', () => db.raw('select 1')],
       ['what-if, not the repository: extraFlags as UNION ALL', () => unionAll(seeded.contactId)],
