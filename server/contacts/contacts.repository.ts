@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { forUpdate, insertId } from '../db/knex';
+import { forUpdate, insertId, isMysql } from '../db/knex';
 import { LIKE_ESCAPE, searchPattern, searchTextOf } from './search-text';
 
 type Q = Knex | Knex.Transaction;
@@ -116,7 +116,7 @@ export class ContactRepository {
    * searched or not, is one ordered read of the account's slice that stops at its last row.
    */
   listQuery(db: Knex, query: ListQuery): Knex.QueryBuilder {
-    const q = db('contacts').select(listColumns).where({ account_id: query.accountId, status: query.status });
+    const q = db.from(searchedInListOrder(db, query)).select(listColumns).where({ account_id: query.accountId, status: query.status });
     for (const word of query.words) q.whereRaw(`search like ? escape '${LIKE_ESCAPE}'`, [searchPattern(word)]);
     pageCursor(q, query);
     return orderPage(q, query).offset(query.offset).limit(query.before ? query.limit : query.limit + 1);
@@ -126,6 +126,16 @@ export class ContactRepository {
     if (!creatorId) return Promise.resolve(null);
     return q('contacts').select('name').where({ id: creatorId, account_id: accountId }).first().then((r) => r?.name ?? null);
   }
+}
+
+/**
+ * A search by name, on MySQL, names the list index: MariaDB guesses a big account's share of the
+ * table, plans a scan, then takes this index for the ORDER BY … LIMIT without checking the words
+ * inside it (a row lookup each): 184 ms → 45 ms for a word nobody has among 100,000 contacts.
+ */
+function searchedInListOrder(db: Knex, query: ListQuery): Knex.Raw | string {
+  if (query.words.length === 0 || query.sort !== 'name' || !isMysql(db)) return 'contacts';
+  return db.raw('?? force index (??)', ['contacts', 'contacts_list_by_name']);
 }
 
 /**
