@@ -78,9 +78,9 @@ export function describeWrite(w: Write): string {
     contacts: 'the contact, with its search words in the same row',
     accounts: "the account's per-status counter",
     audit_events: 'an audit event',
-    invitations: 'the invitation sent to the new contact (a token hash)',
+    invitations: 'the invitation sent to the new contact: its token hash',
     mail_outbox: 'the invitation e-mail, queued in the same transaction',
-    sessions: "the session's expiry, renewed at most once a minute per session (not about the contact)",
+    sessions: "the session's expiry, renewed at most once a minute per session: not about the contact",
   };
   return `${w.verb} ${w.table}: ${w.rows} row${w.rows === 1 ? '' : 's'} (${what[w.table] ?? 'not described by the bench'})`;
 }

@@ -217,7 +217,7 @@ function benchChecks(registry: Registry): { results: CheckResult[]; setSize: num
   const results = [
     timeChecks('loop alone (no check, for reference)', (n) => loopBaseline(probes, n)),
     timeChecks('can(set, key)  policy.ts', (n) => loopCan(permissions, probes, n)),
-    timeChecks('req.ctx.can(key)  closure of accountContext', (n) => loopCtx(ctx, probes, n)),
+    timeChecks('req.ctx.can(key)  closure of accessOf', (n) => loopCtx(ctx, probes, n)),
     timeChecks('req.ctx.can(key)  primary administrator', (n) => loopCtx(ownerCtx, probes, n)),
     timeChecks('requirePermission(key) guard, allowed', (n) => loopGuard(guards, req, n)),
   ];
@@ -467,6 +467,9 @@ async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; p
     DATABASE_URL: benchUrl,
     SESSION_SECRET: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
     LOG_LEVEL: 'silent',
+    // Required in production; nothing here sends mail.
+    PUBLIC_URL: 'https://portal.bench.invalid',
+    SMTP_URL: 'smtp://127.0.0.1:2525',
   });
   const portal = await createPortal(config); // runs core and plugin migrations
   const db = portal.db;

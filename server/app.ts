@@ -21,6 +21,8 @@ import { csrf, personalPages, securityHeaders } from './http/security';
 import { sessionMiddleware } from './http/session';
 import { contactFormatters } from './contacts/format';
 import { contactRoutes } from './contacts/contacts.routes';
+import { OWNER_MENU, ownerTransferRoutes } from './accounts/owner-transfer.routes';
+import { ContactConfirmations } from './contacts/contact-confirmations';
 import { invitationAdminRoutes, invitationPublicRoutes } from './invitations/invitations.routes';
 import { devMailRoutes } from './mail/dev-mail.routes';
 import { meRoutes } from './me/me.routes';
@@ -28,6 +30,7 @@ import { securityRoutes } from './me/security.routes';
 import { groupRoutes, permissionRoutes } from './permissions/permissions.routes';
 import type { Registry } from './plugins/registry';
 import { pluginRoutes } from './plugin-routes';
+import { createPluginContext } from './plugins/plugin-context';
 import { createServices } from './services';
 import { setupRoutes } from './setup/setup.routes';
 import './http/types';
@@ -102,10 +105,12 @@ export function createApp(deps: AppDeps) {
   const account = Router({ mergeParams: true });
   account.use(requireLogin, accountContext(services.accounts, services.permissions), accountMenu(registry));
   account.use('/contacts/:contactId/permissions', permissionRoutes(services.permissions));
-  account.use('/contacts', contactRoutes(services.contacts, services.invitations));
+  const pluginDeps = { db, audit: services.audit, permissions: services.permissions };
+  account.use('/contacts', contactRoutes(services.contacts, services.invitations, new ContactConfirmations(registry, (plugin) => createPluginContext(plugin, pluginDeps))));
   account.use('/invitations', invitationAdminRoutes(services.invitations, services.permissions));
+  account.use('/owner', ownerTransferRoutes(services.ownerTransfer));
   account.use('/groups', groupRoutes(services.groups, services.permissions));
-  account.use(pluginRoutes(registry, { db, audit: services.audit, permissions: services.permissions }));
+  account.use(pluginRoutes(registry, pluginDeps));
   account.use('/', accountHomeRoutes());
   app.use('/accounts/:accountId', account);
 
@@ -119,10 +124,10 @@ function emptyBodyAsEmptyForm(req: Request, _res: Response, next: NextFunction) 
   next();
 }
 
-/** The layout's menu on account pages: the entries the current contact may open. */
+/** The layout's menu on account pages: the entries the current contact may open (read on every request). */
 function accountMenu(registry: Registry) {
   return (req: Request, res: Response, next: NextFunction) => {
-    res.locals.menu = registry.menu.filter((m) => req.ctx!.can(m.requires));
+    res.locals.menu = [...registry.menu.filter((m) => req.ctx!.can(m.requires)), ...(req.ctx!.isOwner ? OWNER_MENU : [])];
     next();
   };
 }

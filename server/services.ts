@@ -1,6 +1,7 @@
 import type { i18n } from 'i18next';
 import type { Knex } from 'knex';
 import { AccountService } from './accounts/accounts.service';
+import { OwnerTransferService } from './accounts/owner-transfer.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { databaseLimiter, LoginLimiter } from './auth/login-limiter';
@@ -39,6 +40,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     emailChange: new EmailChangeService(db, audit, mail, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'email_change')),
     passwordReset: new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset')),
     accounts: new AccountService(db),
+    ownerTransfer: new OwnerTransferService(db, registry, audit, mail),
     auth: new AuthService(db, limiter),
     setup: new SetupService(db, audit, setupCode ?? null),
     me: new MeService(db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName)),

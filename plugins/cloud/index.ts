@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { Request, Response } from 'express';
-import { definePlugin, type PluginContext } from '../../server/plugins/contract';
+import type { Response } from 'express';
+import { definePlugin, type PluginContext, type PluginRequest } from 'portal/plugin';
 
 const environmentsOf = (ctx: PluginContext, accountId: number) =>
   ctx.db('cloud_environments').where({ account_id: accountId }).orderBy('name');
@@ -14,10 +14,11 @@ function restartedName(environments: { id: number; name: string; state: string }
   return env ? env.name : null;
 }
 
-async function listPage(req: Request, res: Response, ctx: PluginContext) {
+async function listPage(req: PluginRequest, res: Response, ctx: PluginContext) {
   const environments = await environmentsOf(ctx, req.ctx!.account.id);
   await ctx.render(res, 'environments', {
     title: req.t('plugins.cloud.title'),
+    base: ctx.baseUrl(req),
     environments,
     canAdminister: req.ctx!.can('cloud.it-admin'),
     restarted: restartedName(environments, req.query.restarted),
@@ -25,7 +26,7 @@ async function listPage(req: Request, res: Response, ctx: PluginContext) {
 }
 
 /** An IT administrator's action: asks for a restart of one environment of this account. */
-async function restart(req: Request, res: Response, ctx: PluginContext) {
+async function restart(req: PluginRequest, res: Response, ctx: PluginContext) {
   const id = Number(req.params.environmentId);
   const accountId = req.ctx!.account.id;
   const restartedId = await ctx.db.transaction(async (trx) => {
@@ -36,7 +37,7 @@ async function restart(req: Request, res: Response, ctx: PluginContext) {
     return Number(env.id);
   });
   if (restartedId === null) ctx.notFound();
-  res.redirect(303, `/accounts/${accountId}/p/cloud?restarted=${restartedId}`);
+  res.redirect(303, `${ctx.baseUrl(req)}?restarted=${restartedId}`);
 }
 
 /** Cloud control center: the account's cloud environments; IT administrators may act on them. */

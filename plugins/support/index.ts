@@ -1,8 +1,15 @@
+import path from 'node:path';
 import { definePlugin } from '../../server/plugins/contract';
+import { seedDemoTickets } from './demo';
+import { locales } from './locales';
+import { routes, TRANSFER_FLAG } from './routes';
+import { askForReceiver, handOverOpenTickets } from './transfer';
 
 /**
- * Support: who may open and follow tickets. The ticket pages come with the tickets issue; the
- * flags exist now so administrators can grant them.
+ * Support tickets: contacts with "Portal de Clientes Autoatendimento" open and follow tickets;
+ * who sees which ticket is the visibility table of docs/plugins.md. "Transferir chamados" moves a
+ * contact's open tickets to another, and a contact who leaves with open tickets names a receiver
+ * in the delete / deactivate confirmation.
  */
 export default definePlugin({
   id: 'support',
@@ -11,31 +18,23 @@ export default definePlugin({
     { key: 'support.portal', label: 'plugins.support.portal', description: 'plugins.support.portalHelp', group: 'plugins.support.name' },
     { key: 'support.bpo-full', label: 'plugins.support.bpoFull', description: 'plugins.support.bpoFullHelp', group: 'plugins.support.name' },
     { key: 'support.restricted', label: 'plugins.support.restricted', description: 'plugins.support.restrictedHelp', group: 'plugins.support.name', narrows: true },
+    { key: TRANSFER_FLAG, label: 'plugins.support.transferFlag', description: 'plugins.support.transferFlagHelp', group: 'plugins.support.name' },
   ],
   profiles: {
-    administrator: ['support.portal', 'support.bpo-full'],
+    administrator: ['support.portal', 'support.bpo-full', TRANSFER_FLAG],
     member: ['support.portal'],
     observer_download: ['support.portal', 'support.restricted'],
     observer: ['support.portal', 'support.restricted'],
   },
-  locales: {
-    'pt-BR': { plugins: { support: {
-      name: 'Suporte',
-      portal: 'Portal de Clientes Autoatendimento', portalHelp: 'Abre e acompanha chamados de suporte.',
-      bpoFull: 'Acesso completo a chamados BPO', bpoFullHelp: 'Vê todos os chamados BPO da empresa.',
-      restricted: 'Restringir acesso aos chamados', restrictedHelp: 'Vê apenas os chamados que abriu.',
-    } } },
-    es: { plugins: { support: {
-      name: 'Soporte',
-      portal: 'Portal de Clientes Autoservicio', portalHelp: 'Abre y sigue tickets de soporte.',
-      bpoFull: 'Acceso completo a tickets BPO', bpoFullHelp: 'Ve todos los tickets BPO de la empresa.',
-      restricted: 'Restringir acceso a los tickets', restrictedHelp: 'Ve solo los tickets que abrió.',
-    } } },
-    en: { plugins: { support: {
-      name: 'Support',
-      portal: 'Self-service Customer Portal', portalHelp: 'Opens and follows support tickets.',
-      bpoFull: 'Full access to BPO tickets', bpoFullHelp: 'Sees every BPO ticket of the company.',
-      restricted: 'Restrict access to tickets', restrictedHelp: 'Sees only the tickets they opened.',
-    } } },
-  },
+  menu: [
+    { label: 'plugins.support.menu', path: '/', requires: 'support.portal' },
+    { label: 'plugins.support.menuTransfer', path: '/transfer', requires: TRANSFER_FLAG },
+  ],
+  routes,
+  migrations: path.join(import.meta.dirname, 'migrations'),
+  views: path.join(import.meta.dirname, 'views'),
+  confirmations: { 'contact.deleting': askForReceiver, 'contact.deactivated': askForReceiver },
+  hooks: { 'contact.deleting': handOverOpenTickets, 'contact.deactivated': handOverOpenTickets },
+  seedDemo: (trx, account) => seedDemoTickets(trx, account),
+  locales,
 });

@@ -9,6 +9,7 @@ import type { InvitationService } from '../invitations/invitations.service';
 import { toDate } from '../db/knex';
 import { assertMayEdit, assertNotPending, type Caller, type ContactService } from './contacts.service';
 import { countries, documentTypes } from './identity';
+import type { Answered, ContactConfirmations, ConfirmedChange } from './contact-confirmations';
 
 const contactId = (req: Request) => {
   const id = Number(req.params.contactId);
@@ -22,7 +23,7 @@ const isFragmentRequest = (req: Request, target: string) =>
   req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
 
 /** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
-export function contactRoutes(contacts: ContactService, invitations: InvitationService) {
+export function contactRoutes(contacts: ContactService, invitations: InvitationService, confirmations: ContactConfirmations) {
   const router = Router({ mergeParams: true });
   router.use(requirePermission('contacts.manage'));
 
@@ -108,34 +109,62 @@ export function contactRoutes(contacts: ContactService, invitations: InvitationS
     res.redirect(303, `${base(req)}/${id}/edit?saved=1`);
   });
 
-  // Refusals (yourself, the primary administrator, no free seat) come back as a message on the page.
+  // The delete / deactivate confirmation, with the questions plugins add (e.g. who receives the
+  // open tickets). Shown again, with the answers kept, while an answer is missing or not offered.
+  const confirmPage = async (req: Request, res: Response, change: ConfirmedChange, answered?: Answered) => {
+    const id = contactId(req);
+    const data = await contacts.get(req.ctx!.account, id);
+    const questions = answered?.questions ?? (await confirmations.ask(req, change, id));
+    const view = change === 'contact.deleting' ? 'delete' : 'deactivate';
+    await res.renderPage(`contacts/${view}`, {
+      title: req.t(`contacts.${view}.title`), ...data, base: base(req), questions, answers: answered ? req.body : {}, errors: answered?.errors ?? {},
+      returnTo: req.body?.returnTo === 'list' || req.query.returnTo === 'list' ? 'list' : null,
+    }, answered ? 422 : 200);
+  };
+  /** The answers to the plugins' questions; undefined once the confirmation page was answered instead. */
+  const confirmedFields = async (req: Request, res: Response, change: ConfirmedChange): Promise<Record<string, string> | undefined> => {
+    const id = contactId(req);
+    await contacts.get(req.ctx!.account, id); // another account's id: 404 before any plugin is asked
+    const answered = await confirmations.answers(req, change, id, req.body ?? {});
+    if (Object.keys(answered.errors).length === 0) return answered.fields;
+    await confirmPage(req, res, change, answered);
+    return undefined;
+  };
+
+  // Refusals (yourself, the primary administrator, no free seat, a plugin hook) come back as a message on the page.
   const statusAction = (action: 'deactivate' | 'reactivate', successKey: string) =>
     router.post(`/:contactId/${action}`, async (req, res) => {
       const id = contactId(req);
       try {
-        await contacts[action](callerOf(req), id);
+        if (action === 'deactivate') {
+          const fields = await confirmedFields(req, res, 'contact.deactivated');
+          if (!fields) return;
+          await contacts.deactivate(callerOf(req), id, fields);
+        } else {
+          await contacts.reactivate(callerOf(req), id);
+        }
         flash(req, { type: 'success', key: successKey });
       } catch (err) {
-        if (!(err instanceof Conflict || err instanceof SeatLimitReached)) throw err;
-        flash(req, { type: 'error', key: err.messageKey });
+        if (!(isDomainError(err) && err.status === 409)) throw err;
+        flash(req, { type: 'error', key: err.messageKey, params: err.params });
       }
       res.redirect(303, req.body.returnTo === 'list' ? base(req) : `${base(req)}/${id}`);
     });
   statusAction('deactivate', 'contacts.deactivated');
   statusAction('reactivate', 'contacts.reactivated');
 
-  router.get('/:contactId/delete', async (req, res) => {
-    const data = await contacts.get(req.ctx!.account, contactId(req));
-    await res.renderPage('contacts/delete', { title: req.t('contacts.delete.title'), ...data, base: base(req) });
-  });
+  router.get('/:contactId/deactivate', (req, res) => confirmPage(req, res, 'contact.deactivated'));
+  router.get('/:contactId/delete', (req, res) => confirmPage(req, res, 'contact.deleting'));
 
   router.post('/:contactId/delete', requireStepUp, async (req, res) => {
     const id = contactId(req);
     try {
-      await contacts.remove(callerOf(req), id, req.body);
+      const fields = await confirmedFields(req, res, 'contact.deleting');
+      if (!fields) return;
+      await contacts.remove(callerOf(req), id, req.body, fields);
     } catch (err) {
       if (!(isDomainError(err) && err.status === 409)) throw err; // e.g. a plugin hook's HookRefusal
-      flash(req, { type: 'error', key: err.messageKey });
+      flash(req, { type: 'error', key: err.messageKey, params: err.params });
       return res.redirect(303, `${base(req)}/${id}`);
     }
     flash(req, { type: 'success', key: 'common.removed' });

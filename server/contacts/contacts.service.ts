@@ -203,7 +203,8 @@ export class ContactService {
     });
   }
 
-  async deactivate(caller: Caller, id: number): Promise<void> {
+  /** `fields`: the answers to the plugins' confirmation questions, handed to the hook. */
+  async deactivate(caller: Caller, id: number, fields: Record<string, string> = {}): Promise<void> {
     await this.db.transaction(async (trx) => {
       const account = await this.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
@@ -213,7 +214,7 @@ export class ContactService {
       if (contact.status === 'deactivated') throw new Conflict('contacts.errors.alreadyDeactivated');
       await this.contacts.update(trx, caller.accountId, id, { status: 'deactivated', deactivated_at: new Date() });
       await this.accounts.adjustCounters(trx, caller.accountId, { [contact.status]: -1, deactivated: 1 });
-      await this.registry.runHook('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId }, trx);
+      await this.registry.runHook('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, fields }, trx);
       await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.deactivated', target: { type: 'contact', id }, details: { before: { status: contact.status }, after: { status: 'deactivated' } } });
     });
   }
@@ -232,13 +233,13 @@ export class ContactService {
   }
 
   /** Plugins see `contact.deleting` inside the transaction; a hook that throws keeps the contact. */
-  async remove(caller: Caller, id: number, input: Record<string, unknown> = {}): Promise<void> {
+  async remove(caller: Caller, id: number, input: Record<string, unknown> = {}, fields: Record<string, string> = {}): Promise<void> {
     await this.db.transaction(async (trx) => {
       const account = await this.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
       this.assertNotSelfOrOwner(caller, account, id, 'delete');
-      await this.registry.runHook('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input }, trx);
+      await this.registry.runHook('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input, fields }, trx);
       await this.invitations.revokeFor(trx, caller.actor, caller.accountId, id);
       await this.contacts.delete(trx, caller.accountId, id);
       await this.accounts.adjustCounters(trx, caller.accountId, { [contact.status]: -1 });

@@ -1,11 +1,33 @@
 /**
- * The plugin contract: the only core file a plugin imports. A plugin declares its permission
- * flags, which built-in profiles receive them, its menu entries, routes, migrations, views,
- * locales and hooks; the loader validates the declaration before the server listens.
+ * The plugin contract: the only core file a plugin imports, as `portal/plugin`. A plugin declares
+ * its permission flags, which built-in profiles receive them, its menu entries, routes,
+ * migrations, views, locales and hooks; the loader validates the declaration before the server
+ * listens. This file imports nothing of core (only express's and knex's types), so a plugin
+ * outside the repository type-checks against it alone: keep it that way.
  */
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
-import type { Catalogs } from '../i18n';
+
+/** An i18n catalog: nested keys down to the text (`{ plugins: { support: { name: '…' } } }`). */
+export type Catalog = { [key: string]: string | Catalog };
+export type Catalogs = Partial<Record<'pt-BR' | 'es' | 'en', Catalog>>;
+
+/** Translates a key of core's or any plugin's catalogs into the reader's language. */
+export type Translate = (key: string, params?: Record<string, unknown>) => string;
+
+/** Who is asking and where: set on every request below `/accounts/:accountId`. */
+export interface PluginRequestContext {
+  account: { id: number; name: string; ownerContactId: number | null };
+  /** The signed-in person's contact in this account. */
+  contact: { id: number; name: string; profile: string };
+  /** The primary administrator of the account. */
+  isOwner: boolean;
+  /** Whether the person holds the flag now (profile, groups, grants; the owner holds every non-narrowing flag). */
+  can(key: string): boolean;
+}
+
+/** What a route handler receives: express's request plus the account context, `t()` and the locale. */
+export type PluginRequest = Request & { ctx: PluginRequestContext; t: Translate; locale: string };
 
 export type ProfileId = 'administrator' | 'member' | 'observer_download' | 'observer';
 export const BUILT_IN_PROFILES: readonly ProfileId[] = ['administrator', 'member', 'observer_download', 'observer'];
@@ -32,8 +54,9 @@ export interface MenuEntry {
 }
 
 export interface HookEvents {
-  'contact.deleting': { accountId: number; contactId: number; actorContactId: number | null; input: Record<string, unknown> };
-  'contact.deactivated': { accountId: number; contactId: number; actorContactId: number | null };
+  /** `fields`: the answers to the confirmation questions (see `Confirmations`), by field name. */
+  'contact.deleting': { accountId: number; contactId: number; actorContactId: number | null; input: Record<string, unknown>; fields: Record<string, string> };
+  'contact.deactivated': { accountId: number; contactId: number; actorContactId: number | null; fields: Record<string, string> };
   'owner.transferred': { accountId: number; fromContactId: number; toContactId: number };
 }
 export type HookName = keyof HookEvents;
@@ -54,6 +77,60 @@ export interface PluginContext {
   notFound(): never;
   /** Active contacts of the current account who hold `key`. */
   holders(req: Request, key: string): Promise<{ id: number; name: string; email: string }[]>;
+  /** Where this plugin is mounted for the request's account, e.g. `/accounts/12/p/support`; no trailing slash. */
+  baseUrl(req: Request): string;
+  /** Read-only contacts of the request's account; never another account's. */
+  contacts: ContactsDirectory;
+}
+
+export type ContactStatus = 'pending' | 'active' | 'deactivated';
+
+export interface DirectoryContact {
+  id: number;
+  name: string;
+  email: string;
+  status: ContactStatus;
+  /** A built-in profile, or `custom` (Personalizado: only explicit grants and groups). */
+  profile: ProfileId | 'custom';
+}
+
+/**
+ * Every method reads the account of `req.ctx`. Pass `trx` when calling from inside a transaction
+ * (a hook, a write): on SQLite a second connection would wait for the transaction to end.
+ */
+export interface ContactsDirectory {
+  /** The contact with `id` in the request's account, whatever its status; `undefined` otherwise. */
+  find(req: Request, id: number, trx?: Knex.Transaction): Promise<DirectoryContact | undefined>;
+  /** Active contacts by name; with `holding`, only those who hold that flag (by profile, group or grant). */
+  listActive(req: Request, options?: { holding?: string; trx?: Knex.Transaction }): Promise<{ id: number; name: string; email: string }[]>;
+  /** The contact's name, or `null` when there is no such contact in the account (e.g. deleted). */
+  displayName(req: Request, id: number, trx?: Knex.Transaction): Promise<string | null>;
+}
+
+/**
+ * A question a plugin adds to the confirmation dialog of deleting or deactivating a contact,
+ * e.g. "who receives the 3 open tickets?". Core renders it as a required select; the chosen
+ * option's id reaches the matching hook as `event.fields[field]` (a string), inside the core
+ * transaction. A hook that finds the answer unusable (missing, not a valid receiver) throws
+ * `HookRefusal`: nothing is deleted or deactivated and the contact's page shows its message.
+ */
+export interface ConfirmationQuestion {
+  /** Form field name, `<plugin id>.<name>` (e.g. `support.receiver`): unique across plugins. */
+  field: string;
+  /** Shown as is: translate with `req.t()`. */
+  label: string;
+  message: string;
+  options: { id: number; name: string }[];
+}
+/**
+ * Asked while the dialog renders and again when it is submitted (an answer that is not one of
+ * the options, or none, shows the dialog again); `null` when there is nothing to ask.
+ */
+export type ConfirmationAsker = (req: PluginRequest, ctx: PluginContext, contactId: number) => Promise<ConfirmationQuestion | null>;
+/** Keyed by the hook that receives the answer. */
+export interface Confirmations {
+  'contact.deleting'?: ConfirmationAsker;
+  'contact.deactivated'?: ConfirmationAsker;
 }
 
 export interface RouteDeclaration {
@@ -62,7 +139,7 @@ export interface RouteDeclaration {
   path: string;
   /** The flag the route needs; the guard, the route matrix test and the menu all read it. */
   requires: string;
-  handler: (req: Request, res: Response, ctx: PluginContext) => unknown;
+  handler: (req: PluginRequest, res: Response, ctx: PluginContext) => unknown;
 }
 
 export interface PluginManifest {
@@ -78,6 +155,8 @@ export interface PluginManifest {
   views?: string;
   locales?: Catalogs;
   hooks?: Hooks;
+  /** Questions added to the delete / deactivate confirmation of a contact (see `ConfirmationQuestion`). */
+  confirmations?: Confirmations;
   /**
    * Demo data for one account, called by `npm run seed:demo` inside its transaction; `grants`
    * gives the plugin's flags to the demo's contacts without the plugin touching core's tables.

@@ -41,6 +41,7 @@ const manifestSchema = z.strictObject({
   views: z.string().optional(),
   locales: z.record(z.string(), z.any()).optional(),
   hooks: z.partialRecord(z.enum(HOOK_NAMES), fn).optional(),
+  confirmations: z.strictObject({ 'contact.deleting': fn.optional(), 'contact.deactivated': fn.optional() }).optional(),
   seedDemo: fn.optional(),
 });
 

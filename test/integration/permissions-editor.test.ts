@@ -76,7 +76,7 @@ describe('Permissões de Acesso (editor) and groups', () => {
       expect(modulesOf(res.text)).to.deep.equal(expected);
       // And as the issue names them.
       const modules = modulesOf(res.text);
-      expect(modules.get('Suporte')).to.deep.equal(['Portal de Clientes Autoatendimento', 'Acesso completo a chamados BPO', 'Restringir acesso aos chamados']);
+      expect(modules.get('Suporte')).to.deep.equal(['Portal de Clientes Autoatendimento', 'Acesso completo a chamados BPO', 'Restringir acesso aos chamados', 'Transferir chamados']);
       expect(modules.get('Cloud')).to.deep.equal(['Centro de Controle Cloud', 'Administradores de TI']);
       expect(modules.get('Educação Corporativa')).to.deep.equal([
         'Gestor Educação Corporativa - Academia (exclusivo para clientes)',

@@ -1,8 +1,8 @@
 /**
  * The route matrix: every registered route × every built-in profile (and Personalizado with no
  * flag), allowed or denied exactly as declared. Plugin routes come from the registry, so a new
- * plugin route is covered without touching this file (the partner fixture proves it: its routes
- * are in the matrix because PORTAL_PLUGINS names it). Core routes come from a table below.
+ * plugin route is covered without touching this file (the partner fixture and the guide's example
+ * prove it: their routes are in the matrix because PORTAL_PLUGINS names them). Core routes come from a table below.
  * Then: the primary administrator holds every route whatever their profile says, and nobody
  * reaches another account's records, by its URL or by an id of it in their own account's URL.
  */
@@ -17,6 +17,9 @@ import { decode, validContact } from './helpers/contacts';
 import { formBody, insertEnvironment, insertGroup } from './helpers/permissions';
 
 const PARTNER_DIR = path.resolve(import.meta.dirname, '../fixtures/partner-plugin');
+// The guide's example: a partner plugin with record ids in its URLs (`:visitId`).
+const EXAMPLE_DIR = path.resolve(import.meta.dirname, '../../examples/field-visits');
+const PARTNER_PLUGINS = [PARTNER_DIR, EXAMPLE_DIR];
 const FORBIDDEN = 'Você não tem permissão para acessar esta página.';
 const MISSING_ID = 999999;
 
@@ -61,7 +64,7 @@ const CORE_ROUTES: RouteCase[] = (
 
 // The registry the portal under test builds (built-in plugins plus the partner's), read before
 // the tests are declared so that each plugin route gets its own test.
-const registry = await loadRegistry({ extra: [PARTNER_DIR] });
+const registry = await loadRegistry({ extra: PARTNER_PLUGINS });
 const PLUGIN_ROUTES: RouteCase[] = registry.plugins.flatMap((p) =>
   (p.routes ?? []).map((r) => ({ method: r.method, path: mountPath(p.id, r.path), requires: r.requires, owner: p.id })),
 );
@@ -75,6 +78,8 @@ interface World {
   targetContactId: number;
   groupId: number;
   environmentId: number;
+  visitId: number;
+  ticketId: number;
 }
 
 /** An account with one record of each kind a route can name. */
@@ -83,12 +88,24 @@ async function makeWorld(portal: TestPortal): Promise<World> {
   const target = await addMember(portal.db, account.accountId, { name: 'Teresa Alvo' });
   const groupId = await insertGroup(portal.db, account.accountId, 'Equipe', ['support.portal'], [target.contactId]);
   const environmentId = await insertEnvironment(portal.db, account.accountId);
-  return { accountId: account.accountId, ownerEmail: account.admin.email, ownerContactId: account.admin.contactId, targetContactId: target.contactId, groupId, environmentId };
+  const [visitId] = await portal.db('field_visits').insert({
+    account_id: account.accountId, requested_by_contact_id: target.contactId, site: 'Matriz', scheduled_for: '2026-12-07', status: 'scheduled', created_at: new Date(),
+  });
+  // A company ticket (not BPO) of another contact: every holder of support.portal sees it.
+  const now = new Date();
+  const [ticketId] = await portal.db('support_tickets').insert({
+    account_id: account.accountId, owner_contact_id: target.contactId, opened_by_contact_id: target.contactId, subject: 'Impressora', description: 'Não imprime.',
+    category: 'incident', priority: 'low', status: 'open', bpo: false, created_at: now, updated_at: now,
+  });
+  return {
+    accountId: account.accountId, ownerEmail: account.admin.email, ownerContactId: account.admin.contactId, targetContactId: target.contactId,
+    groupId, environmentId, visitId: Number(visitId), ticketId: Number(ticketId),
+  };
 }
 
 /** The route's URL in `world` (ids of records of the URL's account unless told otherwise). */
 function urlOf(route: RouteCase, world: World, ids: Partial<Record<string, number>> = {}): string {
-  const known: Record<string, number> = { contactId: world.targetContactId, groupId: world.groupId, environmentId: world.environmentId };
+  const known: Record<string, number> = { contactId: world.targetContactId, groupId: world.groupId, environmentId: world.environmentId, visitId: world.visitId, ticketId: world.ticketId };
   const filled = route.path.replace(/:(\w+)/g, (_, name: string) => String(ids[name] ?? (route.missingIds ? MISSING_ID : (known[name] ?? MISSING_ID))));
   return `/accounts/${world.accountId}${filled === '/' ? '' : filled}`;
 }
@@ -109,7 +126,7 @@ describe('route matrix: every registered route × every profile', () => {
   const sessions = new Map<string, Session>();
 
   before(async () => {
-    portal = await startPortal({ PORTAL_PLUGINS: PARTNER_DIR });
+    portal = await startPortal({ PORTAL_PLUGINS: PARTNER_PLUGINS.join(',') });
     world = await makeWorld(portal);
     for (const profile of SUBJECTS) {
       const m = await addMember(portal.db, world.accountId, { profile, name: `Perfil ${profile}` });
@@ -120,7 +137,7 @@ describe('route matrix: every registered route × every profile', () => {
   it("covers the routes the running portal mounted: the same plugins and the same declared routes", () => {
     const running = portal.registry.plugins.flatMap((p) => (p.routes ?? []).map((r) => `${r.method} ${mountPath(p.id, r.path)} ${r.requires}`));
     expect(PLUGIN_ROUTES.map((r) => `${r.method} ${r.path} ${r.requires}`)).to.deep.equal(running);
-    expect(PLUGIN_ROUTES.map((r) => r.owner)).to.include.members(['cloud', 'education', 'partner-reports']);
+    expect(PLUGIN_ROUTES.map((r) => r.owner)).to.include.members(['cloud', 'education', 'partner-reports', 'field-visits']);
     // Every flag a route needs exists, and every built-in profile is known to the registry.
     for (const r of ROUTES) if (r.requires) expect(portal.registry.keys.has(r.requires), r.requires).to.equal(true);
   });
@@ -129,13 +146,17 @@ describe('route matrix: every registered route × every profile', () => {
     describe(`profile ${profile}`, () => {
       for (const route of ROUTES) {
         const allowed = route.requires === null || registry.flagsOfProfile(profile).has(route.requires);
+        // A narrowing flag of the route's plugin (support's "only your own tickets") may hide the
+        // world's record from this profile: past the guard, its page is then the plugin's 404.
+        const narrowed = /:\w+/.test(route.path) && registry.permissions.some((p) => p.narrows && p.plugin === route.owner && registry.flagsOfProfile(profile).has(p.key));
         it(`${label(route)}: ${allowed ? 'allowed' : 'denied (403)'}`, async () => {
           const res = await request(sessions.get(profile)!, route, urlOf(route, world));
           if (!allowed) {
             expect(res.status, `${route.method} ${urlOf(route, world)}`).to.equal(403);
             expect(decode(res.text)).to.include(FORBIDDEN); // the guard, not the CSRF check
           } else if (route.method === 'get') {
-            expect(res.status, `${route.method} ${urlOf(route, world)}`).to.equal(200);
+            if (narrowed) expect(res.status, `${route.method} ${urlOf(route, world)}`).to.be.oneOf([200, 404]);
+            else expect(res.status, `${route.method} ${urlOf(route, world)}`).to.equal(200);
           } else {
             expect(res.status, `${route.method} ${urlOf(route, world)}`).to.be.oneOf([200, 303, 404, 409, 422]);
           }
@@ -159,7 +180,7 @@ describe('route matrix: the primary administrator holds every route, whatever th
   let owner: Session;
 
   before(async () => {
-    portal = await startPortal({ PORTAL_PLUGINS: PARTNER_DIR });
+    portal = await startPortal({ PORTAL_PLUGINS: PARTNER_PLUGINS.join(',') });
     world = await makeWorld(portal);
     await portal.db('contacts').where({ id: world.ownerContactId }).update({ profile: 'observer' });
     owner = await loggedIn(portal, world.ownerEmail, PASSWORD);
@@ -181,7 +202,7 @@ describe('route matrix: another account', () => {
   let adminA: Session;
 
   before(async () => {
-    portal = await startPortal({ PORTAL_PLUGINS: PARTNER_DIR });
+    portal = await startPortal({ PORTAL_PLUGINS: PARTNER_PLUGINS.join(',') });
     a = await makeWorld(portal);
     b = await makeWorld(portal);
     adminA = await loggedIn(portal, a.ownerEmail, PASSWORD);
@@ -195,10 +216,10 @@ describe('route matrix: another account', () => {
   }
 
   // B's record ids in A's URLs: the lookups are scoped by account.
-  const WITH_IDS = ROUTES.filter((r) => /:(contactId|groupId|environmentId)/.test(r.path) && !r.missingIds);
+  const WITH_IDS = ROUTES.filter((r) => /:(contactId|groupId|environmentId|visitId|ticketId)/.test(r.path) && !r.missingIds);
   for (const route of WITH_IDS) {
     it(`${label(route)} with an id of account B in account A's URL answers 404`, async () => {
-      const ids = { contactId: b.targetContactId, groupId: b.groupId, environmentId: b.environmentId };
+      const ids = { contactId: b.targetContactId, groupId: b.groupId, environmentId: b.environmentId, visitId: b.visitId, ticketId: b.ticketId };
       const url = urlOf(route, a, ids);
       // A body each action would accept, so that only the foreign id can refuse it.
       const body = route.path.endsWith('/edit') ? validContact({ name: 'Roubado' }) : { profile: 'administrator', name: 'Roubado', flags: ['support.portal'] };
@@ -212,6 +233,8 @@ describe('route matrix: another account', () => {
     expect(contact).to.deep.equal({ name: 'Teresa Alvo', profile: 'member', status: 'active' });
     expect((await portal.db('groups').where({ id: b.groupId }).first('name')).name).to.equal('Equipe');
     expect((await portal.db('cloud_environments').where({ id: b.environmentId }).first('state')).state).to.equal('running');
+    expect((await portal.db('field_visits').where({ id: b.visitId }).first('status')).status).to.equal('scheduled');
+    expect(await portal.db('support_tickets').where({ id: b.ticketId }).first('owner_contact_id', 'status')).to.deep.equal({ owner_contact_id: b.targetContactId, status: 'open' });
     expect(await portal.db('group_members').where({ group_id: b.groupId }).select('contact_id')).to.have.length(1);
   });
 

@@ -309,8 +309,11 @@ describe('the cloud page after a restart', () => {
     const admin = await loggedIn(portal, account.admin.email, PASSWORD);
     const page = `/accounts/${account.accountId}/p/cloud`;
 
+    // The page's form and the redirect are built from the context's base URL, not a path in code.
+    expect((await admin.agent.get(page)).text).to.contain(`action="${page}/environments/${envId}/restart"`);
     const restarted = await postForm(admin.agent, `${page}/environments/${envId}/restart`, admin.csrf);
     expect(restarted.status).to.equal(303);
+    expect(restarted.headers.location).to.equal(`${page}?restarted=${envId}`);
     expect(decode((await admin.agent.get(restarted.headers.location!)).text)).to.contain('Reinício solicitado para o ambiente Produção.');
 
     for (const forged of ['Seu acesso expirou, ligue para 0800', String(otherEnvId)]) {

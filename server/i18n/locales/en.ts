@@ -73,6 +73,8 @@ export default {
       deactivatedAt: 'Deactivated on', history: 'Recent history', noHistory: 'Nothing recorded.',
     },
     delete: { title: 'Delete profile', question: 'Are you sure you want to remove this user?', confirm: 'Yes, remove' },
+    deactivate: { title: 'Deactivate user', question: 'Are you sure you want to deactivate this user?', confirm: 'Yes, deactivate' },
+    confirmations: { placeholder: 'Select', choose: 'Choose one of the options to continue.' },
     owner: 'Primary administrator',
     backToList: 'Back to Users',
     deactivated: 'User deactivated.',
@@ -129,6 +131,17 @@ export default {
     title: 'Permission groups', intro: 'A group grants permissions to all of its members.', new: 'New group', edit: 'Edit group',
     empty: 'No groups yet.', name: 'Name', description: 'Description', flags: 'Permissions', members: 'Members', back: 'Back to Groups',
   },
+  owner: {
+    menu: 'Transfer administration', title: 'Transfer administration',
+    intro: 'You are the primary administrator of this company. Choose another active user to take over the administration.',
+    receiver: 'New primary administrator', choose: 'Select a user', noCandidates: 'No other active user in the company.',
+    formerProfile: 'Your profile after the transfer', keepAdministrator: 'Stay an Administrator', becomeMember: 'Become a Member',
+    question: 'Are you sure you want to transfer the administration to this user?', confirm: 'Transfer', saved: 'Record saved successfully!',
+    errors: {
+      notOwner: 'Only the primary administrator can transfer the administration.', self: 'Choose another user.',
+      notActive: 'The new primary administrator must be an active user of this company.', required: 'Select the new primary administrator.',
+    },
+  },
   audit: {
     actions: {
       'account.created': 'Company created', 'contact.created': 'User added', 'contact.updated': 'Profile changed',
@@ -137,6 +150,7 @@ export default {
       'account.seats_changed': 'Licence limit changed',
       'contact.email_changed': 'E-mail changed (confirmed by the user)', 'account.security_changed': 'Company security changed',
       'invitation.sent': 'Invitation sent', 'invitation.resent': 'Invitation resent', 'invitation.revoked': 'Invitation revoked', 'invitation.accepted': 'Invitation accepted', 'invitation.email_confirmed': 'E-mail confirmed',
+      'owner.transferred': 'Administration transferred',
     },
   },
   errors: {
@@ -151,6 +165,12 @@ export default {
   mail: {
     layout: { brand: 'Customer Portal', footer: 'Automatic message from the Customer Portal. If you did not expect this e-mail, you can ignore it.' },
     'mail-check': { subject: 'Portal delivery test', body: 'This is a test e-mail: the Portal delivers its messages.', action: 'Open the Portal' },
+    'owner-transferred': {
+      subject: 'Administration of {{accountName}} transferred on the Portal',
+      toNew: 'Hello, {{name}}. {{fromName}} transferred the primary administration of {{accountName}} on the Customer Portal to you.',
+      toFormer: 'Hello, {{name}}. The primary administration of {{accountName}} moved from you to {{toName}}.',
+      action: 'Open the Portal',
+    },
     'password-reset': {
       subject: 'Portal password reset', intro: 'Hello, {{name}}. We received a request to reset your Customer Portal password.',
       action: 'Reset my password', expires: 'The link is valid for 1 hour and works once. If you did not ask for it, ignore this e-mail: your password stays the same.',

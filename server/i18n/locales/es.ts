@@ -73,6 +73,8 @@ export default {
       deactivatedAt: 'Desactivado el', history: 'Historial reciente', noHistory: 'Ningún registro.',
     },
     delete: { title: 'Eliminar perfil', question: '¿Está seguro de que desea eliminar este usuario?', confirm: 'Sí, eliminar' },
+    deactivate: { title: 'Desactivar usuario', question: '¿Está seguro de que desea desactivar este usuario?', confirm: 'Sí, desactivar' },
+    confirmations: { placeholder: 'Seleccione', choose: 'Elija una de las opciones para continuar.' },
     owner: 'Administrador principal',
     backToList: 'Volver a Usuarios',
     deactivated: 'Usuario desactivado.',
@@ -129,6 +131,17 @@ export default {
     title: 'Grupos de permisos', intro: 'Un grupo concede permisos a todos sus miembros.', new: 'Nuevo grupo', edit: 'Editar grupo',
     empty: 'Ningún grupo registrado.', name: 'Nombre', description: 'Descripción', flags: 'Permisos', members: 'Miembros', back: 'Volver a Grupos',
   },
+  owner: {
+    menu: 'Transferir administración', title: 'Transferir administración',
+    intro: 'Usted es el administrador principal de esta empresa. Elija otro usuario activo para asumir la administración.',
+    receiver: 'Nuevo administrador principal', choose: 'Seleccione un usuario', noCandidates: 'Ningún otro usuario activo en la empresa.',
+    formerProfile: 'Su perfil después de la transferencia', keepAdministrator: 'Seguir como Administrador', becomeMember: 'Pasar a Miembro',
+    question: '¿Está seguro de que desea transferir la administración a este usuario?', confirm: 'Transferir', saved: '¡Registro guardado con éxito!',
+    errors: {
+      notOwner: 'Solo el administrador principal puede transferir la administración.', self: 'Elija otro usuario.',
+      notActive: 'El nuevo administrador principal debe ser un usuario activo de esta empresa.', required: 'Seleccione el nuevo administrador principal.',
+    },
+  },
   audit: {
     actions: {
       'account.created': 'Empresa creada', 'contact.created': 'Usuario registrado', 'contact.updated': 'Perfil modificado',
@@ -137,6 +150,7 @@ export default {
       'account.seats_changed': 'Límite de licencias modificado',
       'contact.email_changed': 'Correo cambiado (confirmado por el usuario)', 'account.security_changed': 'Seguridad de la empresa modificada',
       'invitation.sent': 'Invitación enviada', 'invitation.resent': 'Invitación reenviada', 'invitation.revoked': 'Invitación cancelada', 'invitation.accepted': 'Invitación aceptada', 'invitation.email_confirmed': 'Correo confirmado',
+      'owner.transferred': 'Administración transferida',
     },
   },
   errors: {
@@ -151,6 +165,12 @@ export default {
   mail: {
     layout: { brand: 'Portal del Cliente', footer: 'Mensaje automático del Portal del Cliente. Si no esperaba este correo, puede ignorarlo.' },
     'mail-check': { subject: 'Prueba de envío del Portal', body: 'Este es un correo de prueba: el envío de mensajes del Portal funciona.', action: 'Abrir el Portal' },
+    'owner-transferred': {
+      subject: 'Administración de {{accountName}} transferida en el Portal',
+      toNew: 'Hola, {{name}}. {{fromName}} le transfirió la administración principal de {{accountName}} en el Portal del Cliente.',
+      toFormer: 'Hola, {{name}}. La administración principal de {{accountName}} pasó de usted a {{toName}}.',
+      action: 'Abrir el Portal',
+    },
     'password-reset': {
       subject: 'Restablecimiento de contraseña del Portal', intro: 'Hola, {{name}}. Recibimos una solicitud para restablecer su contraseña del Portal del Cliente.',
       action: 'Restablecer mi contraseña', expires: 'El enlace vale 1 hora y funciona una vez. Si no lo pidió, ignore este correo: su contraseña sigue igual.',

@@ -71,6 +71,8 @@ export default {
       deactivatedAt: 'Desativado em', history: 'Histórico recente', noHistory: 'Nenhum registro.',
     },
     delete: { title: 'Excluir perfil', question: 'Tem certeza que deseja remover este usuário?', confirm: 'Sim, remover' },
+    deactivate: { title: 'Desativar usuário', question: 'Tem certeza que deseja desativar este usuário?', confirm: 'Sim, desativar' },
+    confirmations: { placeholder: 'Selecione', choose: 'Escolha uma das opções para continuar.' },
     owner: 'Administrador principal',
     backToList: 'Voltar para Usuários',
     deactivated: 'Usuário desativado.',
@@ -127,6 +129,17 @@ export default {
     title: 'Grupos de permissões', intro: 'Um grupo concede permissões a todos os seus membros.', new: 'Novo grupo', edit: 'Editar grupo',
     empty: 'Nenhum grupo cadastrado.', name: 'Nome', description: 'Descrição', flags: 'Permissões', members: 'Membros', back: 'Voltar para Grupos',
   },
+  owner: {
+    menu: 'Transferir administração', title: 'Transferir administração',
+    intro: 'Você é o administrador principal desta empresa. Escolha outro usuário ativo para assumir a administração.',
+    receiver: 'Novo administrador principal', choose: 'Selecione um usuário', noCandidates: 'Nenhum outro usuário ativo na empresa.',
+    formerProfile: 'Seu perfil depois da transferência', keepAdministrator: 'Continuar como Administrador', becomeMember: 'Passar a Membro',
+    question: 'Você tem certeza que deseja transferir a administração para este usuário?', confirm: 'Transferir', saved: 'Registro salvo com sucesso!',
+    errors: {
+      notOwner: 'Somente o administrador principal pode transferir a administração.', self: 'Escolha outro usuário.',
+      notActive: 'O novo administrador principal precisa ser um usuário ativo desta empresa.', required: 'Selecione o novo administrador principal.',
+    },
+  },
   audit: {
     actions: {
       'account.created': 'Empresa criada', 'contact.created': 'Usuário cadastrado', 'contact.updated': 'Perfil alterado',
@@ -135,6 +148,7 @@ export default {
       'account.seats_changed': 'Limite de licenças alterado',
       'contact.email_changed': 'E-mail alterado (confirmado pelo usuário)', 'account.security_changed': 'Segurança da empresa alterada',
       'invitation.sent': 'Convite enviado', 'invitation.resent': 'Convite reenviado', 'invitation.revoked': 'Convite cancelado', 'invitation.accepted': 'Convite aceito', 'invitation.email_confirmed': 'E-mail confirmado',
+      'owner.transferred': 'Administração transferida',
     },
   },
   errors: {
@@ -149,6 +163,12 @@ export default {
   mail: {
     layout: { brand: 'Portal do Cliente', footer: 'Mensagem automática do Portal do Cliente. Se você não esperava este e-mail, pode ignorá-lo.' },
     'mail-check': { subject: 'Teste de envio do Portal', body: 'Este é um e-mail de teste: a entrega de mensagens do Portal está funcionando.', action: 'Abrir o Portal' },
+    'owner-transferred': {
+      subject: 'Administração de {{accountName}} transferida no Portal',
+      toNew: 'Olá, {{name}}. {{fromName}} transferiu para você a administração principal de {{accountName}} no Portal do Cliente.',
+      toFormer: 'Olá, {{name}}. A administração principal de {{accountName}} passou de você para {{toName}}.',
+      action: 'Abrir o Portal',
+    },
     'password-reset': {
       subject: 'Redefinição de senha do Portal', intro: 'Olá, {{name}}. Recebemos um pedido para redefinir a sua senha do Portal do Cliente.',
       action: 'Redefinir minha senha', expires: 'O link vale por 1 hora e funciona uma vez. Se você não pediu, ignore este e-mail: sua senha continua a mesma.',

@@ -1,0 +1,113 @@
+import type { Knex } from 'knex';
+
+type Q = Knex | Knex.Transaction;
+
+export const OPEN_STATUSES = ['open', 'in_progress', 'waiting'] as const;
+export const STATUSES = [...OPEN_STATUSES, 'resolved', 'closed'] as const;
+export const CATEGORIES = ['incident', 'question', 'request', 'billing'] as const;
+export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+
+export interface TicketRow {
+  id: number;
+  account_id: number;
+  owner_contact_id: number | null;
+  opened_by_contact_id: number | null;
+  subject: string;
+  description: string;
+  category: string;
+  priority: string;
+  status: string;
+  bpo: boolean | number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Which tickets a viewer sees (see Visibility in docs/plugins.md). */
+export type Visibility = { kind: 'own'; contactId: number } | { kind: 'all' } | { kind: 'own-and-non-bpo'; contactId: number };
+
+export interface Entry {
+  kind: 'opened' | 'comment' | 'transferred';
+  actor_contact_id: number | null;
+  actor_name: string | null;
+  body?: string | null;
+  from_contact_id?: number | null;
+  from_name?: string | null;
+  to_contact_id?: number | null;
+  to_name?: string | null;
+}
+
+// '!' as the LIKE escape: SQLite's ESCAPE needs one character and has no default, MySQL's is `\`.
+const escapeLike = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
+
+function visible(q: Knex.QueryBuilder, visibility: Visibility) {
+  if (visibility.kind === 'own') q.where('owner_contact_id', visibility.contactId);
+  if (visibility.kind === 'own-and-non-bpo') {
+    const contactId = visibility.contactId;
+    q.where((w) => w.where('owner_contact_id', contactId).orWhere('bpo', false));
+  }
+  return q;
+}
+
+export function listTickets(db: Q, accountId: number, visibility: Visibility, filter: { status?: string; q?: string }) {
+  const q = db<TicketRow>('support_tickets').where({ account_id: accountId });
+  visible(q, visibility);
+  if (filter.status === 'open') q.whereIn('status', OPEN_STATUSES);
+  else if (filter.status) q.where('status', filter.status);
+  const words = (filter.q ?? '').trim().split(/\s+/).filter(Boolean).slice(0, 5);
+  for (const word of words) {
+    const number = /^#?(\d{1,9})$/.exec(word);
+    q.where((w) => {
+      w.whereRaw("subject like ? escape '!'", [`%${escapeLike(word)}%`]);
+      if (number) w.orWhere('id', Number(number[1]));
+    });
+  }
+  return q.orderBy('id', 'desc').limit(100);
+}
+
+export function findVisible(db: Q, accountId: number, id: number, visibility: Visibility): Promise<TicketRow | undefined> {
+  return visible(db<TicketRow>('support_tickets').where({ account_id: accountId, id }), visibility).first();
+}
+
+export async function insertTicket(trx: Knex.Transaction, row: Omit<TicketRow, 'id' | 'created_at' | 'updated_at'>): Promise<number> {
+  const now = new Date();
+  const [id] = await trx('support_tickets').insert({ ...row, created_at: now, updated_at: now });
+  return Number(id);
+}
+
+export async function addEntry(trx: Knex.Transaction, ticketId: number, entry: Entry): Promise<void> {
+  await trx('support_ticket_entries').insert({ ticket_id: ticketId, ...entry, created_at: new Date() });
+}
+
+export function entriesOf(db: Q, ticketId: number) {
+  return db('support_ticket_entries').where({ ticket_id: ticketId }).orderBy('id');
+}
+
+export function openTicketsOwnedBy(db: Q, accountId: number, contactId: number): Promise<TicketRow[]> {
+  return db<TicketRow>('support_tickets').where({ account_id: accountId, owner_contact_id: contactId }).whereIn('status', OPEN_STATUSES).orderBy('id');
+}
+
+/** Owners of open tickets in the account (whose tickets an administrator may move). */
+export async function ownersOfOpenTickets(db: Q, accountId: number): Promise<number[]> {
+  const rows = await db('support_tickets').distinct('owner_contact_id').where({ account_id: accountId }).whereIn('status', OPEN_STATUSES).whereNotNull('owner_contact_id');
+  return rows.map((r: { owner_contact_id: number }) => Number(r.owner_contact_id));
+}
+
+/**
+ * Moves one open ticket only if `from` still owns it: a ticket moved or closed meanwhile is left
+ * alone (answers false), never overwritten.
+ */
+export async function moveIfOwnedBy(trx: Knex.Transaction, accountId: number, ticketId: number, from: number, to: number): Promise<boolean> {
+  const changed = await trx('support_tickets')
+    .where({ id: ticketId, account_id: accountId, owner_contact_id: from })
+    .whereIn('status', OPEN_STATUSES)
+    .update({ owner_contact_id: to, updated_at: new Date() });
+  return changed === 1;
+}
+
+export function touch(trx: Knex.Transaction, ticketId: number) {
+  return trx('support_tickets').where({ id: ticketId }).update({ updated_at: new Date() });
+}
+
+export function ticketsByIds(db: Q, accountId: number, ids: number[]): Promise<Pick<TicketRow, 'id' | 'subject'>[]> {
+  return db<TicketRow>('support_tickets').select('id', 'subject').where({ account_id: accountId }).whereIn('id', ids.length ? ids : [0]).orderBy('id');
+}

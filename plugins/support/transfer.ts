@@ -1,0 +1,97 @@
+import type { Request } from 'express';
+import type { Knex } from 'knex';
+import { HookRefusal, type ConfirmationAsker, type HookEvents, type PluginContext } from '../../server/plugins/contract';
+import { addEntry, moveIfOwnedBy, openTicketsOwnedBy, ticketsByIds } from './repository';
+
+export interface Person {
+  id: number;
+  name: string;
+}
+
+/** The confirmation field that names who receives a leaving contact's open tickets. */
+export const RECEIVER_FIELD = 'support.receiver';
+/** Who may hold tickets: the receiver of a transfer must have it. */
+export const PORTAL_FLAG = 'support.portal';
+
+/**
+ * Moves the tickets that `from` still owns and are open, each with a history entry; the others
+ * (moved or closed meanwhile) are answered as skipped, never overwritten.
+ */
+export async function transferTickets(
+  trx: Knex.Transaction,
+  accountId: number,
+  ticketIds: number[],
+  from: Person,
+  to: Person,
+  actor: Person | null,
+): Promise<{ moved: number[]; skipped: { id: number; subject: string }[] }> {
+  const moved: number[] = [];
+  const notMoved: number[] = [];
+  for (const id of ticketIds) {
+    if (await moveIfOwnedBy(trx, accountId, id, from.id, to.id)) {
+      moved.push(id);
+      await addEntry(trx, id, {
+        kind: 'transferred', actor_contact_id: actor?.id ?? null, actor_name: actor?.name ?? null,
+        from_contact_id: from.id, from_name: from.name, to_contact_id: to.id, to_name: to.name,
+      });
+    } else notMoved.push(id);
+  }
+  return { moved, skipped: await ticketsByIds(trx, accountId, notMoved) };
+}
+
+/**
+ * Why `toId` cannot receive `fromId`'s tickets (an i18n key), or null. Read before the
+ * transaction: the directory's flag check uses its own connection.
+ */
+export async function receiverProblem(req: Request, ctx: PluginContext, fromId: number, toId: number): Promise<string | null> {
+  if (!Number.isSafeInteger(toId) || toId <= 0) return 'plugins.support.transfer.errors.receiverRequired';
+  if (toId === fromId) return 'plugins.support.transfer.errors.sameContact';
+  const receiver = await ctx.contacts.find(req, toId);
+  if (!receiver) return 'plugins.support.transfer.errors.receiverNotInCompany';
+  if (receiver.status === 'pending') return 'plugins.support.transfer.errors.receiverPending';
+  if (receiver.status !== 'active') return 'plugins.support.transfer.errors.receiverInactive';
+  const holders = await ctx.contacts.listActive(req, { holding: PORTAL_FLAG });
+  if (!holders.some((h) => h.id === toId)) return 'plugins.support.transfer.errors.receiverWithoutPortal';
+  return null;
+}
+
+/** The question added to the delete / deactivate confirmation of a contact who owns open tickets. */
+export const askForReceiver: ConfirmationAsker = async (req, ctx, contactId) => {
+  const open = await openTicketsOwnedBy(ctx.db, req.ctx!.account.id, contactId);
+  if (open.length === 0) return null;
+  const receivers = (await ctx.contacts.listActive(req, { holding: PORTAL_FLAG })).filter((c) => c.id !== contactId);
+  return {
+    field: RECEIVER_FIELD,
+    label: req.t('plugins.support.confirm.receiver'),
+    message: req.t('plugins.support.confirm.message', { count: open.length }),
+    options: receivers.map((c) => ({ id: c.id, name: c.name })),
+  };
+};
+
+/**
+ * The `contact.deleting` / `contact.deactivated` hook: a contact who owns open tickets leaves only
+ * once they have a new owner, chosen in the confirmation dialog. Hooks get no request, so the
+ * receiver's account and status are checked on the transaction (core re-asks the question on
+ * submit and accepts only one of its options, which are holders of the portal flag).
+ */
+export async function handOverOpenTickets(event: HookEvents['contact.deleting'] | HookEvents['contact.deactivated'], trx: Knex.Transaction): Promise<void> {
+  const open = await openTicketsOwnedBy(trx, event.accountId, event.contactId);
+  if (open.length === 0) return;
+  const raw = event.fields?.[RECEIVER_FIELD] ?? ('input' in event ? event.input?.[RECEIVER_FIELD] : undefined);
+  const receiverId = Number(raw);
+  if (!raw || !Number.isSafeInteger(receiverId) || receiverId === event.contactId) {
+    throw new HookRefusal('plugins.support.confirm.receiverRequired', { count: open.length });
+  }
+  const names = await namesIn(trx, event.accountId, [event.contactId, receiverId, event.actorContactId ?? 0]);
+  const receiver = names.get(receiverId);
+  if (!receiver || receiver.status !== 'active') throw new HookRefusal('plugins.support.confirm.receiverInvalid');
+  const person = (id: number | null) => (id && names.has(id) ? { id, name: names.get(id)!.name } : null);
+  await transferTickets(trx, event.accountId, open.map((t) => t.id), person(event.contactId)!, person(receiverId)!, person(event.actorContactId));
+}
+
+// The one read of core's contacts table in this plugin: a hook has no request to hand the
+// directory (which is scoped by request), and it must read inside the core transaction.
+async function namesIn(trx: Knex.Transaction, accountId: number, ids: number[]) {
+  const rows = await trx('contacts').select('id', 'name', 'status').where({ account_id: accountId }).whereIn('id', ids);
+  return new Map(rows.map((r: { id: number; name: string; status: string }) => [Number(r.id), { name: r.name, status: r.status }]));
+}

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { actorFrom } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
+import { NotFound } from '../errors';
+import type { PermissionService } from '../permissions/permissions.service';
+import { contactsDirectory } from './contacts-directory';
+import type { PluginContext, PluginManifest } from './contract';
+import { mountPath } from './registry';
+
+export interface PluginContextDeps {
+  db: Knex;
+  audit: AuditService;
+  permissions: PermissionService;
+}
+
+/**
+ * What core hands one plugin's handlers (routes, confirmation questions): the same object for
+ * every request, each method reading the account from the request it is given.
+ */
+export function createPluginContext(plugin: PluginManifest, deps: PluginContextDeps): PluginContext {
+  const views = plugin.views;
+  return {
+    db: deps.db,
+    render: (res, view, locals = {}, status = 200) => {
+      if (!views) throw new Error(`plugin ${plugin.id} declares no views folder`);
+      return res.renderPage(path.join(views, view), locals, status);
+    },
+    audit: (trx, req, event) => deps.audit.record(trx, actorFrom(req), { accountId: req.ctx!.account.id, ...event }),
+    notFound: () => {
+      throw new NotFound();
+    },
+    holders: (req, key) => deps.permissions.holders(req.ctx!.account.id, key),
+    baseUrl: (req) => `/accounts/${req.ctx!.account.id}${mountPath(plugin.id, '/')}`,
+    contacts: contactsDirectory(deps.db, deps.permissions),
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * "Transferir chamados": who may move tickets, to whom, the answer with its count, the history on
+ * each ticket, a ticket changed meanwhile left out and named, and the receiver asked in the
+ * delete / deactivate confirmation of a contact who still owns open tickets.
+ */
+import { expect } from 'chai';
+import { HookRefusal } from '../../server/plugins/contract';
+import { handOverOpenTickets } from '../../plugins/support/transfer';
+import { addMember, createAccount, PASSWORD } from '../support/fixtures';
+import { loggedIn, sharedPortal, type TestPortal } from '../support/portal';
+import { decode, flashes } from './helpers/contacts';
+import { postForm } from './helpers/permissions';
+import { insertTicket, listedSubjects, ownerOf } from './helpers/support';
+
+describe('Transferir chamados', () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await sharedPortal();
+  });
+
+  /** Maria owns three open tickets and a closed one; Bruno may receive them. */
+  async function company() {
+    const account = await createAccount(portal.db);
+    const base = `/accounts/${account.accountId}/p/support`;
+    const maria = await addMember(portal.db, account.accountId, { name: 'Maria Saindo' });
+    const bruno = await addMember(portal.db, account.accountId, { name: 'Bruno Recebe' });
+    const tickets = [
+      await insertTicket(portal.db, account.accountId, maria.contactId, 'Primeiro chamado'),
+      await insertTicket(portal.db, account.accountId, maria.contactId, 'Segundo chamado'),
+      await insertTicket(portal.db, account.accountId, maria.contactId, 'Terceiro chamado'),
+    ];
+    const closed = await insertTicket(portal.db, account.accountId, maria.contactId, 'Chamado encerrado', { status: 'closed' });
+    const admin = await loggedIn(portal, account.admin.email, PASSWORD);
+    return { account, base, maria, bruno, tickets, closed, admin };
+  }
+
+  it('moves the ticked tickets, answers with the count, and each ticket tells who moved it, from whom, to whom', async () => {
+    const { account, base, maria, bruno, tickets, closed, admin } = await company();
+    const page = decode((await admin.agent.get(`${base}/transfer?from=${maria.contactId}`).expect(200)).text);
+    for (const subject of ['Primeiro chamado', 'Segundo chamado', 'Terceiro chamado']) expect(page).to.contain(subject);
+    expect(page).not.to.contain('Chamado encerrado');
+    expect((page.match(/name="tickets" value="\d+" checked/g) ?? []).length).to.equal(3);
+
+    const res = await postForm(admin.agent, `${base}/transfer`, admin.csrf, { from: maria.contactId, to: bruno.contactId, tickets: [tickets[0]!, tickets[2]!] }).expect(200);
+    expect(flashes(res.text)).to.deep.equal(['Chamados transferidos com sucesso! 2 chamados agora são de Bruno Recebe.']);
+    expect(await ownerOf(portal.db, tickets[0]!)).to.equal(bruno.contactId);
+    expect(await ownerOf(portal.db, tickets[1]!)).to.equal(maria.contactId);
+    expect(await ownerOf(portal.db, tickets[2]!)).to.equal(bruno.contactId);
+    expect(await ownerOf(portal.db, closed)).to.equal(maria.contactId);
+
+    const show = decode((await admin.agent.get(`${base}/${tickets[0]}`)).text);
+    expect(show).to.contain('Ana Administradora transferiu de Maria Saindo para Bruno Recebe.');
+    const b = await loggedIn(portal, bruno.email, PASSWORD);
+    expect(listedSubjects((await b.agent.get(`${base}?status=open`)).text)).to.include.members(['Primeiro chamado', 'Terceiro chamado']);
+    const audit = await portal.db('audit_events').where({ account_id: account.accountId, action: 'support.tickets_transferred' });
+    expect(audit).to.have.length(1);
+  });
+
+  it('refuses, with a clear message and moving nothing: same contact, inactive, pending, another company, no portal flag', async () => {
+    const { account, base, maria, tickets, admin } = await company();
+    const inactive = await addMember(portal.db, account.accountId, { name: 'Inês Inativa', status: 'deactivated' });
+    const pending = await addMember(portal.db, account.accountId, { name: 'Paulo Pendente', status: 'pending' });
+    const noPortal = await addMember(portal.db, account.accountId, { name: 'Sem Portal', profile: 'custom' });
+    const other = await createAccount(portal.db);
+    const cases: [number, string][] = [
+      [maria.contactId, 'Escolha um contato diferente de quem tem os chamados.'],
+      [inactive.contactId, 'Esse contato está desativado: ele não pode receber chamados.'],
+      [pending.contactId, 'Esse contato ainda não aceitou o convite: ele não pode receber chamados.'],
+      [other.admin.contactId, 'Esse contato não pertence a esta empresa.'],
+      [noPortal.contactId, 'Esse contato não tem "Portal de Clientes Autoatendimento": ele não pode receber chamados.'],
+    ];
+    for (const [to, message] of cases) {
+      const res = await postForm(admin.agent, `${base}/transfer`, admin.csrf, { from: maria.contactId, to, tickets }).expect(422);
+      expect(flashes(res.text)).to.deep.equal([message]);
+    }
+    for (const id of tickets) expect(await ownerOf(portal.db, id)).to.equal(maria.contactId);
+  });
+
+  it('leaves out, and names, a ticket whose owner changed meanwhile; two transfers at once move each ticket once', async () => {
+    const { account, base, maria, bruno, tickets, admin } = await company();
+    const carla = await addMember(portal.db, account.accountId, { name: 'Carla Chegou Antes' });
+    await portal.db('support_tickets').where({ id: tickets[1] }).update({ owner_contact_id: carla.contactId });
+    const res = await postForm(admin.agent, `${base}/transfer`, admin.csrf, { from: maria.contactId, to: bruno.contactId, tickets }).expect(200);
+    expect(flashes(res.text)[0]).to.equal('Chamados transferidos com sucesso! 2 chamados agora são de Bruno Recebe.');
+    expect(decode(res.text)).to.contain(`#${tickets[1]} Segundo chamado`);
+    expect(await ownerOf(portal.db, tickets[1]!)).to.equal(carla.contactId);
+
+    // Race: both administrators post Maria's remaining tickets at once, to different receivers.
+    const second = await company();
+    const other = await addMember(portal.db, second.account.accountId, { name: 'Outra Receptora' });
+    const [r1, r2] = await Promise.all([
+      postForm(second.admin.agent, `${second.base}/transfer`, second.admin.csrf, { from: second.maria.contactId, to: second.bruno.contactId, tickets: second.tickets }),
+      postForm(second.admin.agent, `${second.base}/transfer`, second.admin.csrf, { from: second.maria.contactId, to: other.contactId, tickets: second.tickets }),
+    ]);
+    expect([r1.status, r2.status]).to.deep.equal([200, 200]);
+    const owners = await Promise.all(second.tickets.map((id) => ownerOf(portal.db, id)));
+    const toBruno = owners.filter((o) => o === second.bruno.contactId).length;
+    const toOther = owners.filter((o) => o === other.contactId).length;
+    expect(toBruno + toOther).to.equal(3);
+    const counts = [r1, r2].map((r) => Number(/sucesso! (\d+)/.exec(decode(r.text))?.[1]));
+    expect(counts.sort()).to.deep.equal([toBruno, toOther].sort());
+    const entries = await portal.db('support_ticket_entries').whereIn('ticket_id', second.tickets).where({ kind: 'transferred' });
+    expect(entries).to.have.length(3);
+  });
+
+  it('is for administrators and holders of "Transferir chamados" only', async () => {
+    const { account, base, maria, bruno, tickets } = await company();
+    const m = await loggedIn(portal, bruno.email, PASSWORD);
+    await m.agent.get(`${base}/transfer`).expect(403);
+    await postForm(m.agent, `${base}/transfer`, m.csrf, { from: maria.contactId, to: bruno.contactId, tickets }).expect(403);
+    expect(await ownerOf(portal.db, tickets[0]!)).to.equal(maria.contactId);
+
+    const holder = await addMember(portal.db, account.accountId, { name: 'Tânia Transfere', profile: 'custom' });
+    await portal.db('contact_permissions').insert(['support.portal', 'support.transfer'].map((permission_key) => ({ contact_id: holder.contactId, permission_key })));
+    const h = await loggedIn(portal, holder.email, PASSWORD);
+    await postForm(h.agent, `${base}/transfer`, h.csrf, { from: maria.contactId, to: bruno.contactId, tickets: [tickets[0]!] }).expect(200);
+    expect(await ownerOf(portal.db, tickets[0]!)).to.equal(bruno.contactId);
+  });
+
+  describe('a contact who leaves with open tickets', () => {
+    for (const change of ['delete', 'deactivate'] as const) {
+      it(`${change}: the confirmation asks who receives them; nothing changes until they have a new owner`, async () => {
+        const { account, maria, bruno, tickets, closed, admin } = await company();
+        const contacts = `/accounts/${account.accountId}/contacts`;
+        const dialog = decode((await admin.agent.get(`${contacts}/${maria.contactId}/${change}`).expect(200)).text);
+        expect(dialog).to.contain('Este contato tem 3 chamados abertos.');
+        expect(dialog).to.contain('Quem recebe os chamados abertos');
+        expect(dialog).to.match(new RegExp(`<option value="${bruno.contactId}"[^>]*>Bruno Recebe</option>`));
+        expect(dialog).not.to.match(new RegExp(`<option value="${maria.contactId}"`));
+
+        // No receiver, or one not offered: the dialog again, and Maria keeps everything.
+        await postForm(admin.agent, `${contacts}/${maria.contactId}/${change}`, admin.csrf, {}).expect(422);
+        await postForm(admin.agent, `${contacts}/${maria.contactId}/${change}`, admin.csrf, { 'support.receiver': String(maria.contactId) }).expect(422);
+        const stillThere = await portal.db('contacts').where({ id: maria.contactId }).first();
+        expect(stillThere.status).to.equal('active');
+        for (const id of tickets) expect(await ownerOf(portal.db, id)).to.equal(maria.contactId);
+
+        await postForm(admin.agent, `${contacts}/${maria.contactId}/${change}`, admin.csrf, { 'support.receiver': String(bruno.contactId) }).expect(303);
+        const after = await portal.db('contacts').where({ id: maria.contactId }).first();
+        if (change === 'delete') expect(after).to.equal(undefined);
+        else expect(after.status).to.equal('deactivated');
+        for (const id of tickets) expect(await ownerOf(portal.db, id)).to.equal(bruno.contactId);
+        expect(await ownerOf(portal.db, closed)).to.equal(maria.contactId); // history, not work to hand over
+        const show = decode((await admin.agent.get(`/accounts/${account.accountId}/p/support/${tickets[0]}`)).text);
+        expect(show).to.contain('Ana Administradora transferiu de Maria Saindo para Bruno Recebe.');
+      });
+    }
+
+    it('a receiver deactivated after the dialog was shown is refused: nothing is deleted, the tickets stay', async () => {
+      const { account, maria, bruno, tickets, admin } = await company();
+      const contacts = `/accounts/${account.accountId}/contacts`;
+      await portal.db('contacts').where({ id: bruno.contactId }).update({ status: 'deactivated' });
+      const res = await postForm(admin.agent, `${contacts}/${maria.contactId}/delete`, admin.csrf, { 'support.receiver': String(bruno.contactId) });
+      expect(res.status).to.equal(422);
+      expect(await portal.db('contacts').where({ id: maria.contactId }).first()).to.not.equal(undefined);
+      for (const id of tickets) expect(await ownerOf(portal.db, id)).to.equal(maria.contactId);
+    });
+
+    it('the hook itself, inside the transaction, refuses a missing or inactive receiver and moves nothing', async () => {
+      const { account, maria, bruno, tickets } = await company();
+      await portal.db('contacts').where({ id: bruno.contactId }).update({ status: 'deactivated' });
+      const event = { accountId: account.accountId, contactId: maria.contactId, actorContactId: account.admin.contactId };
+      for (const fields of [{}, { 'support.receiver': String(bruno.contactId) }] as Record<string, string>[]) {
+        const refusal = await portal.db.transaction((trx) => handOverOpenTickets({ ...event, fields }, trx)).then(() => null, (err: unknown) => err);
+        expect(refusal).to.be.instanceOf(HookRefusal);
+      }
+      for (const id of tickets) expect(await ownerOf(portal.db, id)).to.equal(maria.contactId);
+    });
+
+    it('a contact without open tickets is deleted without a question', async () => {
+      const { account, bruno, admin } = await company();
+      const contacts = `/accounts/${account.accountId}/contacts`;
+      expect(decode((await admin.agent.get(`${contacts}/${bruno.contactId}/delete`)).text)).not.to.contain('Quem recebe os chamados abertos');
+      await postForm(admin.agent, `${contacts}/${bruno.contactId}/delete`, admin.csrf, {}).expect(303);
+      expect(await portal.db('contacts').where({ id: bruno.contactId }).first()).to.equal(undefined);
+    });
+  });
+});
