@@ -105,7 +105,7 @@ export function createApp(deps: AppDeps) {
   const account = Router({ mergeParams: true });
   account.use(requireLogin, accountContext(services.accounts, services.permissions), accountMenu(registry));
   account.use('/contacts/:contactId/permissions', permissionRoutes(services.permissions));
-  const pluginDeps = { db, audit: services.audit, permissions: services.permissions };
+  const pluginDeps = { db, audit: services.audit, permissions: services.permissions, dataDir: config.dataDir };
   account.use('/contacts', contactRoutes(services.contacts, services.invitations, new ContactConfirmations(registry, (plugin) => createPluginContext(plugin, pluginDeps))));
   account.use('/invitations', invitationAdminRoutes(services.invitations, services.permissions));
   account.use('/owner', ownerTransferRoutes(services.ownerTransfer));

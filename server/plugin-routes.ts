@@ -1,17 +1,14 @@
 import { Router } from 'express';
-import type { Knex } from 'knex';
-import type { AuditService } from './audit/audit.service';
 import { requirePermission } from './accounts/permission-guard';
-import type { PermissionService } from './permissions/permissions.service';
 import type { PluginRequest } from './plugins/contract';
-import { createPluginContext } from './plugins/plugin-context';
+import { createPluginContext, type PluginContextDeps } from './plugins/plugin-context';
 import { mountPath, type Registry } from './plugins/registry';
 
 /**
  * Mounts every plugin route below the account router, each behind the guard of the flag it
  * declared: the same declaration drives the guard, the menu and the route matrix test.
  */
-export function pluginRoutes(registry: Registry, deps: { db: Knex; audit: AuditService; permissions: PermissionService }) {
+export function pluginRoutes(registry: Registry, deps: PluginContextDeps) {
   const router = Router({ mergeParams: true });
   for (const plugin of registry.plugins) {
     const ctx = createPluginContext(plugin, deps);

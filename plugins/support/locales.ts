@@ -19,6 +19,16 @@ export const locales: Catalogs = {
         category: 'Escolha uma categoria.', priority: 'Escolha uma prioridade.', comment: 'Escreva o comentário (até 10.000 caracteres).',
       },
     },
+    attachments: {
+      label: 'Anexos (opcional)', title: 'Anexos', size: '{{kilobytes}} KB',
+      help: 'Até {{count}} arquivos de até {{megabytes}} MB cada: PDF, PNG, JPG, TXT, CSV, DOCX, XLSX ou ZIP.',
+      errors: {
+        type: 'Tipo de arquivo não aceito. Envie PDF, PNG, JPG, TXT, CSV, DOCX, XLSX ou ZIP.',
+        tooBig: 'Cada arquivo pode ter no máximo {{megabytes}} MB.',
+        tooMany: 'Envie no máximo {{count}} arquivos.',
+        invalid: 'Não foi possível ler os arquivos enviados. Tente novamente.',
+      },
+    },
     statuses: { open: 'Aberto', in_progress: 'Em atendimento', waiting: 'Aguardando cliente', resolved: 'Resolvido', closed: 'Fechado' },
     categories: { incident: 'Incidente', question: 'Dúvida', request: 'Solicitação', billing: 'Financeiro' },
     priorities: { low: 'Baixa', medium: 'Média', high: 'Alta', urgent: 'Urgente' },
@@ -69,6 +79,16 @@ export const locales: Catalogs = {
         category: 'Elija una categoría.', priority: 'Elija una prioridad.', comment: 'Escriba el comentario (hasta 10.000 caracteres).',
       },
     },
+    attachments: {
+      label: 'Adjuntos (opcional)', title: 'Adjuntos', size: '{{kilobytes}} KB',
+      help: 'Hasta {{count}} archivos de hasta {{megabytes}} MB cada uno: PDF, PNG, JPG, TXT, CSV, DOCX, XLSX o ZIP.',
+      errors: {
+        type: 'Tipo de archivo no aceptado. Envíe PDF, PNG, JPG, TXT, CSV, DOCX, XLSX o ZIP.',
+        tooBig: 'Cada archivo puede tener como máximo {{megabytes}} MB.',
+        tooMany: 'Envíe como máximo {{count}} archivos.',
+        invalid: 'No se pudieron leer los archivos enviados. Inténtelo de nuevo.',
+      },
+    },
     statuses: { open: 'Abierto', in_progress: 'En atención', waiting: 'Esperando al cliente', resolved: 'Resuelto', closed: 'Cerrado' },
     categories: { incident: 'Incidente', question: 'Duda', request: 'Solicitud', billing: 'Facturación' },
     priorities: { low: 'Baja', medium: 'Media', high: 'Alta', urgent: 'Urgente' },
@@ -117,6 +137,16 @@ export const locales: Catalogs = {
       errors: {
         subject: 'Enter the subject (up to 120 characters).', description: 'Describe the problem (up to 10,000 characters).',
         category: 'Choose a category.', priority: 'Choose a priority.', comment: 'Write the comment (up to 10,000 characters).',
+      },
+    },
+    attachments: {
+      label: 'Attachments (optional)', title: 'Attachments', size: '{{kilobytes}} KB',
+      help: 'Up to {{count}} files of up to {{megabytes}} MB each: PDF, PNG, JPG, TXT, CSV, DOCX, XLSX or ZIP.',
+      errors: {
+        type: 'File type not accepted. Send PDF, PNG, JPG, TXT, CSV, DOCX, XLSX or ZIP.',
+        tooBig: 'Each file may be at most {{megabytes}} MB.',
+        tooMany: 'Send at most {{count}} files.',
+        invalid: 'The files sent could not be read. Please try again.',
       },
     },
     statuses: { open: 'Open', in_progress: 'In progress', waiting: 'Waiting for customer', resolved: 'Resolved', closed: 'Closed' },

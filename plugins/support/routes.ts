@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { PluginContext, RouteDeclaration } from '../../server/plugins/contract';
+import { ACCEPT, attachmentsOf, findAttachment, MAX_FILE_BYTES, MAX_FILES, parseUploads, sendAttachment, storeAttachments } from './attachments';
 import {
   addEntry, CATEGORIES, entriesOf, findVisible, insertTicket, listTickets, openTicketsOwnedBy, ownersOfOpenTickets,
   PRIORITIES, STATUSES, touch, type Visibility,
@@ -52,11 +53,13 @@ type Values = { subject: string; description: string; category: string; priority
 async function newForm(req: Request, res: Response, ctx: PluginContext, values?: Values, errors: Record<string, string> = {}, status = 200) {
   await ctx.render(res, 'new', {
     title: req.t('plugins.support.tickets.new'), base: ctx.baseUrl(req), categories: CATEGORIES, priorities: PRIORITIES,
+    accept: ACCEPT, maxFiles: MAX_FILES, maxMegabytes: MAX_FILE_BYTES / 1024 / 1024,
     values: values ?? { subject: '', description: '', category: 'question', priority: 'medium', bpo: false }, errors,
   }, status);
 }
 
 async function create(req: Request, res: Response, ctx: PluginContext) {
+  const uploads = await parseUploads(req, res);
   const values: Values = {
     subject: text(req.body?.subject), description: text(req.body?.description), category: text(req.body?.category),
     priority: text(req.body?.priority), bpo: req.body?.bpo === '1',
@@ -66,45 +69,74 @@ async function create(req: Request, res: Response, ctx: PluginContext) {
   if (!values.description || values.description.length > 10000) errors.description = 'plugins.support.tickets.errors.description';
   if (!CATEGORIES.includes(values.category as never)) errors.category = 'plugins.support.tickets.errors.category';
   if (!PRIORITIES.includes(values.priority as never)) errors.priority = 'plugins.support.tickets.errors.priority';
+  if (uploads.error) errors.attachments = uploads.error;
   if (Object.keys(errors).length) return newForm(req, res, ctx, values, errors, 422);
 
   const { account, contact } = req.ctx!;
+  let removeFiles = async () => {};
   const id = await ctx.db.transaction(async (trx) => {
     const ticketId = await insertTicket(trx, {
       account_id: account.id, owner_contact_id: contact.id, opened_by_contact_id: contact.id, subject: values.subject,
       description: values.description, category: values.category, priority: values.priority, status: 'open', bpo: values.bpo,
     });
     await addEntry(trx, ticketId, { kind: 'opened', actor_contact_id: contact.id, actor_name: contact.name });
-    await ctx.audit(trx, req, { action: 'support.ticket_opened', target: { type: 'support_ticket', id: ticketId }, details: { after: { subject: values.subject, category: values.category, priority: values.priority, bpo: values.bpo } } });
+    removeFiles = await storeAttachments(trx, ctx.filesDir, ticketId, contact.id, uploads.files);
+    const attachments = uploads.files.map((f) => ({ name: f.originalName, size: f.bytes.length }));
+    await ctx.audit(trx, req, {
+      action: 'support.ticket_opened', target: { type: 'support_ticket', id: ticketId },
+      details: { after: { subject: values.subject, category: values.category, priority: values.priority, bpo: values.bpo, ...(attachments.length ? { attachments } : {}) } },
+    });
     return ticketId;
+  }).catch(async (err: unknown) => {
+    await removeFiles();
+    throw err;
   });
   res.redirect(303, `${ctx.baseUrl(req)}/${id}`);
 }
 
-async function show(req: Request, res: Response, ctx: PluginContext, commentError?: string, status = 200) {
+async function show(req: Request, res: Response, ctx: PluginContext, commentErrors: { body?: string; attachments?: string } = {}, status = 200) {
   const ticket = await findVisible(ctx.db, req.ctx!.account.id, idParam(req.params.ticketId), visibilityOf(req));
   if (!ticket) return ctx.notFound();
   const names = await namesOf(req, ctx, [ticket.owner_contact_id, ticket.opened_by_contact_id]);
   await ctx.render(res, 'show', {
     title: `#${ticket.id} ${ticket.subject}`, base: ctx.baseUrl(req), ticket, entries: await entriesOf(ctx.db, ticket.id),
+    attachments: await attachmentsOf(ctx.db, ticket.id),
     owner: ticket.owner_contact_id ? names.get(ticket.owner_contact_id) ?? null : null,
     openedBy: ticket.opened_by_contact_id ? names.get(ticket.opened_by_contact_id) ?? null : null,
-    commentError, comment: commentError ? text(req.body?.body) : '',
+    commentErrors, comment: status === 200 ? '' : text(req.body?.body), accept: ACCEPT, maxFiles: MAX_FILES, maxMegabytes: MAX_FILE_BYTES / 1024 / 1024,
   }, status);
 }
 
 async function comment(req: Request, res: Response, ctx: PluginContext) {
   const ticket = await findVisible(ctx.db, req.ctx!.account.id, idParam(req.params.ticketId), visibilityOf(req));
   if (!ticket) return ctx.notFound();
+  const uploads = await parseUploads(req, res);
   const body = text(req.body?.body);
-  if (!body || body.length > 10000) return show(req, res, ctx, 'plugins.support.tickets.errors.comment', 422);
+  const errors: { body?: string; attachments?: string } = {};
+  if (!body || body.length > 10000) errors.body = 'plugins.support.tickets.errors.comment';
+  if (uploads.error) errors.attachments = uploads.error;
+  if (errors.body || errors.attachments) return show(req, res, ctx, errors, 422);
   const { contact } = req.ctx!;
+  let removeFiles = async () => {};
   await ctx.db.transaction(async (trx) => {
     await addEntry(trx, ticket.id, { kind: 'comment', actor_contact_id: contact.id, actor_name: contact.name, body });
+    removeFiles = await storeAttachments(trx, ctx.filesDir, ticket.id, contact.id, uploads.files);
     await touch(trx, ticket.id);
-    await ctx.audit(trx, req, { action: 'support.ticket_commented', target: { type: 'support_ticket', id: ticket.id } });
+    const attachments = uploads.files.map((f) => ({ name: f.originalName, size: f.bytes.length }));
+    await ctx.audit(trx, req, { action: 'support.ticket_commented', target: { type: 'support_ticket', id: ticket.id }, ...(attachments.length ? { details: { after: { attachments } } } : {}) });
+  }).catch(async (err: unknown) => {
+    await removeFiles();
+    throw err;
   });
   res.redirect(303, `${ctx.baseUrl(req)}/${ticket.id}`);
+}
+
+/** Same visibility as the ticket: an attachment of a ticket the person cannot see is not there. */
+async function download(req: Request, res: Response, ctx: PluginContext) {
+  const ticket = await findVisible(ctx.db, req.ctx!.account.id, idParam(req.params.ticketId), visibilityOf(req));
+  if (!ticket) return ctx.notFound();
+  const attachment = await findAttachment(ctx.db, ticket.id, idParam(req.params.attachmentId));
+  if (!attachment || !(await sendAttachment(res, ctx.filesDir, attachment))) return ctx.notFound();
 }
 
 type TransferOutcome = { count: number; to: string; skipped: { id: number; subject: string }[] };
@@ -156,4 +188,5 @@ export const routes: RouteDeclaration[] = [
   { method: 'post', path: '/transfer', requires: TRANSFER_FLAG, handler: transfer },
   { method: 'get', path: '/:ticketId', requires: PORTAL_FLAG, handler: (req, res, ctx) => show(req, res, ctx) },
   { method: 'post', path: '/:ticketId/comments', requires: PORTAL_FLAG, handler: comment },
+  { method: 'get', path: '/:ticketId/attachments/:attachmentId', requires: PORTAL_FLAG, handler: download },
 ];

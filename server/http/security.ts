@@ -34,9 +34,17 @@ export function personalPages(_req: Request, res: Response, next: NextFunction) 
 
 /**
  * Synchronizer-token CSRF: the token lives in the session; forms send it as `_csrf`, HTMX as the
- * `x-csrf-token` header (set once on <body> through hx-headers).
+ * `x-csrf-token` header (set once on <body> through hx-headers). A file upload form's body is not
+ * parsed yet when this check runs (the route parses it, within its size limits), so a multipart
+ * form carries the token in its action's query string (`?_csrf=`; the request log drops query values).
  */
 export const csrf = csrfSync({
   size: 32, // 256 bits of randomness; the default 128 bytes made every form 200 characters longer
-  getTokenFromRequest: (req: Request) => (req.body && typeof req.body === 'object' && req.body._csrf) || req.get('x-csrf-token'),
+  getTokenFromRequest: (req: Request) =>
+    (req.body && typeof req.body === 'object' && req.body._csrf) || req.get('x-csrf-token') || multipartQueryToken(req),
 });
+
+function multipartQueryToken(req: Request): string | undefined {
+  const token = req.is('multipart/form-data') ? req.query._csrf : undefined;
+  return typeof token === 'string' ? token : undefined;
+}

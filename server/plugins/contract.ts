@@ -81,6 +81,12 @@ export interface PluginContext {
   baseUrl(req: Request): string;
   /** Read-only contacts of the request's account; never another account's. */
   contacts: ContactsDirectory;
+  /**
+   * This plugin's own folder for files (uploads), `<DATA_DIR>/plugins/<id>`: absolute, shared by
+   * every account (keep the account in a table, not in the path), and not created until the
+   * plugin first writes there (`mkdir -p` it). Store files under names you generate, never a user's.
+   */
+  filesDir: string;
 }
 
 export type ContactStatus = 'pending' | 'active' | 'deactivated';

@@ -12,6 +12,8 @@ export interface PluginContextDeps {
   db: Knex;
   audit: AuditService;
   permissions: PermissionService;
+  /** DATA_DIR, absolute: each plugin gets a folder below it. */
+  dataDir: string;
 }
 
 /**
@@ -33,5 +35,6 @@ export function createPluginContext(plugin: PluginManifest, deps: PluginContextD
     holders: (req, key) => deps.permissions.holders(req.ctx!.account.id, key),
     baseUrl: (req) => `/accounts/${req.ctx!.account.id}${mountPath(plugin.id, '/')}`,
     contacts: contactsDirectory(deps.db, deps.permissions),
+    filesDir: path.join(deps.dataDir, 'plugins', plugin.id),
   };
 }

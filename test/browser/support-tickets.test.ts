@@ -63,8 +63,13 @@ describe('browser: support tickets', () => {
     await receiver.getByRole('textbox', { name: 'Assunto' }).fill('Impressora fiscal parada');
     await receiver.getByRole('textbox', { name: 'Descrição' }).fill('Não imprime o cupom desde ontem.');
     await receiver.getByRole('combobox', { name: 'Prioridade' }).selectOption({ label: 'Alta' });
+    // With a photo of the error: a plain form post, the CSRF token in its action.
+    await receiver.getByLabel('Anexos (opcional)').setInputFiles({ name: 'erro impressão.png', mimeType: 'image/png', buffer: Buffer.from('89504e470d0a1a0a', 'hex') });
     await receiver.getByRole('button', { name: 'Abrir chamado' }).click();
     await see(receiver.getByRole('heading', { level: 1, name: /Impressora fiscal parada/ }));
     await see(receiver.getByText('Aberto por Bruno Recebe.'));
+    const download = receiver.waitForEvent('download');
+    await receiver.getByRole('link', { name: 'erro impressão.png' }).click();
+    expect((await download).suggestedFilename()).to.equal('erro impressão.png');
   });
 });

@@ -6,6 +6,7 @@
  * Then: the primary administrator holds every route whatever their profile says, and nobody
  * reaches another account's records, by its URL or by an id of it in their own account's URL.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { BUILT_IN_PROFILES } from '../../server/plugins/contract';
@@ -80,6 +81,7 @@ interface World {
   environmentId: number;
   visitId: number;
   ticketId: number;
+  attachmentId: number;
 }
 
 /** An account with one record of each kind a route can name. */
@@ -97,15 +99,23 @@ async function makeWorld(portal: TestPortal): Promise<World> {
     account_id: account.accountId, owner_contact_id: target.contactId, opened_by_contact_id: target.contactId, subject: 'Impressora', description: 'Não imprime.',
     category: 'incident', priority: 'low', status: 'open', bpo: false, created_at: now, updated_at: now,
   });
+  // Its attachment, with the file where the support plugin keeps it.
+  const storedName = `matrix-${account.accountId}`;
+  const filesDir = path.join(portal.config.dataDir, 'plugins', 'support');
+  mkdirSync(filesDir, { recursive: true });
+  writeFileSync(path.join(filesDir, storedName), 'ok');
+  const [attachmentId] = await portal.db('support_ticket_attachments').insert({
+    ticket_id: ticketId, stored_name: storedName, original_name: 'nota.txt', size: 2, content_type: 'text/plain', uploaded_by_contact_id: target.contactId, created_at: now,
+  });
   return {
     accountId: account.accountId, ownerEmail: account.admin.email, ownerContactId: account.admin.contactId, targetContactId: target.contactId,
-    groupId, environmentId, visitId: Number(visitId), ticketId: Number(ticketId),
+    groupId, environmentId, visitId: Number(visitId), ticketId: Number(ticketId), attachmentId: Number(attachmentId),
   };
 }
 
 /** The route's URL in `world` (ids of records of the URL's account unless told otherwise). */
 function urlOf(route: RouteCase, world: World, ids: Partial<Record<string, number>> = {}): string {
-  const known: Record<string, number> = { contactId: world.targetContactId, groupId: world.groupId, environmentId: world.environmentId, visitId: world.visitId, ticketId: world.ticketId };
+  const known: Record<string, number> = { contactId: world.targetContactId, groupId: world.groupId, environmentId: world.environmentId, visitId: world.visitId, ticketId: world.ticketId, attachmentId: world.attachmentId };
   const filled = route.path.replace(/:(\w+)/g, (_, name: string) => String(ids[name] ?? (route.missingIds ? MISSING_ID : (known[name] ?? MISSING_ID))));
   return `/accounts/${world.accountId}${filled === '/' ? '' : filled}`;
 }
@@ -216,10 +226,10 @@ describe('route matrix: another account', () => {
   }
 
   // B's record ids in A's URLs: the lookups are scoped by account.
-  const WITH_IDS = ROUTES.filter((r) => /:(contactId|groupId|environmentId|visitId|ticketId)/.test(r.path) && !r.missingIds);
+  const WITH_IDS = ROUTES.filter((r) => /:(contactId|groupId|environmentId|visitId|ticketId|attachmentId)/.test(r.path) && !r.missingIds);
   for (const route of WITH_IDS) {
     it(`${label(route)} with an id of account B in account A's URL answers 404`, async () => {
-      const ids = { contactId: b.targetContactId, groupId: b.groupId, environmentId: b.environmentId, visitId: b.visitId, ticketId: b.ticketId };
+      const ids = { contactId: b.targetContactId, groupId: b.groupId, environmentId: b.environmentId, visitId: b.visitId, ticketId: b.ticketId, attachmentId: b.attachmentId };
       const url = urlOf(route, a, ids);
       // A body each action would accept, so that only the foreign id can refuse it.
       const body = route.path.endsWith('/edit') ? validContact({ name: 'Roubado' }) : { profile: 'administrator', name: 'Roubado', flags: ['support.portal'] };
