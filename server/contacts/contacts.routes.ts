@@ -71,7 +71,7 @@ export function contactRoutes(contacts: ContactService, invitations: InvitationS
     const mode = req.body.mode === 'edit' ? 'edit' : 'add';
     const editing = mode === 'edit' ? Number(req.body.contactId) || undefined : undefined;
     const errors = await contacts.validate(req.ctx!.account.id, values, { confirmEmail: mode === 'add', contactId: editing });
-    res.render('contacts/_field', { field, values, errors, mode, base: base(req), countries: countries(req.locale), documentTypes, inline: true });
+    res.render('contacts/_field', { field, values, errors, mode, base: base(req), countries: countries(req.locale), documentTypes });
   });
 
   // Re-renders the form when the country changes (CPF for Brazil, another document elsewhere).
