@@ -1,35 +1,11 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { freshDatabaseUrl } from '../support/databases';
-
-/** Starts `server/main.ts` as a real process and resolves with its port once it listens. */
-function startServer(databaseUrl: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, SESSION_SECRET: 'x'.repeat(40) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /http:\/\/localhost:(\d+)/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve({ child, port: Number(m[1]), output: () => out });
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`server exited early (${code}): ${out}`));
-    });
-  });
-}
+import { startMain } from '../support/main-process';
 
 describe('SIGTERM', () => {
   it('stops accepting, finishes the request in flight, then exits 0', async () => {
-    const { child, port } = await startServer(await freshDatabaseUrl());
+    const { child, port } = await startMain({ NODE_ENV: 'test', DATABASE_URL: await freshDatabaseUrl(), SESSION_SECRET: 'x'.repeat(40) });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
     // A request whose body is still arriving when the signal comes: it is in flight.

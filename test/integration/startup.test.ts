@@ -1,46 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { freshDatabaseUrl } from '../support/databases';
+import { startMain, type MainProcess } from '../support/main-process';
 
-interface Started {
-  child: ChildProcess;
-  baseUrl: string;
-  /** Everything the process printed up to now. */
-  output(): string;
-}
-
-/** `npm start` as an operator runs it: server/main.ts with the given environment, until it listens. */
-function start(env: Record<string, string>): Promise<Started> {
-  const inherited = { ...process.env };
-  delete inherited.NODE_ENV;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /http:\/\/localhost:(\d+)/.exec(out);
-      // The banner is one write: once the URL is there, the whole of it is.
-      if (m) {
-        clearInterval(timer);
-        resolve({ child, baseUrl: `http://127.0.0.1:${m[1]}`, output: () => out });
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`server exited early (${code}): ${out}`));
-    });
-  });
-}
-
-async function stop(started: Started): Promise<void> {
+async function stop(started: MainProcess): Promise<void> {
   const exited = new Promise((resolve) => started.child.once('exit', resolve));
   started.child.kill('SIGTERM');
   await exited;
@@ -48,7 +14,7 @@ async function stop(started: Started): Promise<void> {
 
 describe('start-up (npm start)', () => {
   let dataDir: string;
-  const running: Started[] = [];
+  const running: MainProcess[] = [];
   beforeEach(() => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'portal-start-'));
   });
@@ -58,14 +24,14 @@ describe('start-up (npm start)', () => {
   });
 
   it('without NODE_ENV says loudly that this is not a production start', async () => {
-    const started = await start({ DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl() });
+    const started = await startMain({ DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl() });
     running.push(started);
     expect(started.output()).to.contain('WARNING: running with NODE_ENV=development');
     expect(started.output()).to.contain('A production deployment must set NODE_ENV=production');
   });
 
   it('with NODE_ENV=production gives no such warning', async () => {
-    const started = await start({
+    const started = await startMain({
       NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl(),
       PUBLIC_URL: 'https://portal.example.com', SMTP_URL: 'smtp://127.0.0.1:2525',
     });
@@ -75,7 +41,7 @@ describe('start-up (npm start)', () => {
   });
 
   it('on an empty database prints the one-time code that /setup asks for', async () => {
-    const started = await start({ DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl() });
+    const started = await startMain({ DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl() });
     running.push(started);
     const code = /Setup code: ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})/.exec(started.output())?.[1];
     expect(code, started.output()).to.be.a('string');
