@@ -103,10 +103,10 @@ export function groupRoutes(groups: GroupService, permissions: PermissionService
     }
     res.redirect(303, `${base(req)}/${saved}?saved=1`);
   };
-  router.post('/', save(() => null));
-  router.post('/:groupId', save((req) => idParam(req, 'groupId')));
+  router.post('/', requireStepUp, save(() => null));
+  router.post('/:groupId', requireStepUp, save((req) => idParam(req, 'groupId')));
 
-  router.post('/:groupId/delete', async (req, res) => {
+  router.post('/:groupId/delete', requireStepUp, async (req, res) => {
     await groups.remove(editorOf(req), idParam(req, 'groupId'));
     flash(req, { type: 'success', key: 'common.removed' });
     res.redirect(303, base(req));

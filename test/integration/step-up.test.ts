@@ -67,6 +67,19 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
     expect(again.headers.location).not.to.equal('/step-up');
   });
 
+  it('after 15 minutes creating, saving or deleting a group (changing permissions) asks first, and changes nothing', async () => {
+    const s = await staleAdmin();
+    const groups = `/accounts/${s.accountId}/groups`;
+    const [groupId] = await portal.db('groups').insert({ account_id: s.accountId, name: 'Equipe antiga', description: '', created_at: new Date(), updated_at: new Date() });
+    for (const path of [groups, `${groups}/${groupId}`, `${groups}/${groupId}/delete`]) {
+      const res = await s.agent.post(path).type('form').send({ _csrf: s.csrf, name: 'Equipe nova', description: '' });
+      expect(res.status, path).to.equal(303);
+      expect(res.headers.location, path).to.equal('/step-up');
+    }
+    const left = await portal.db('groups').where({ account_id: s.accountId }).pluck('name');
+    expect(left).to.deep.equal(['Equipe antiga']);
+  });
+
   it('a wrong password is refused and the act waits', async () => {
     const s = await staleAdmin();
     const form = validContact();
