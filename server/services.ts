@@ -4,6 +4,7 @@ import { AccountService } from './accounts/accounts.service';
 import { OwnerTransferService } from './accounts/owner-transfer.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
+import { FactorNotices } from './auth/factor-notice';
 import { databaseLimiter, LoginLimiter } from './auth/login-limiter';
 import { PasswordChangeLimiter } from './auth/password-change-limiter';
 import { PasswordResetService } from './auth/password-reset.service';
@@ -26,6 +27,7 @@ import { SetupService } from './setup/setup.service';
 export function createServices({ config, db, registry, i18n, setupCode }: { config: Config; db: Knex; registry: Registry; i18n: i18n; setupCode?: string | null }) {
   const audit = new AuditService();
   const mail = new MailService({ db, publicUrl: config.publicUrl, i18n, cache: config.env === 'production' });
+  const factorNotices = new FactorNotices(mail);
   const databaseName = config.database.client === 'mysql' ? config.database.database : null;
   const limiter = new LoginLimiter(db, config.loginLimits, databaseName);
   // Three invitation e-mails per contact per hour: enough for a typo'd resend, not a mailbox flood.
@@ -35,6 +37,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
   return {
     audit,
     mail,
+    factorNotices,
     twoFactor,
     stepUp,
     emailChange: new EmailChangeService(db, audit, mail, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'email_change')),

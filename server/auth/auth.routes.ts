@@ -5,6 +5,7 @@ import { requestMeta } from '../http/request-meta';
 import { markSignedIn } from '../http/session';
 import type { SetupService } from '../setup/setup.service';
 import type { createPassport } from './passport';
+import type { SignInFactor } from './step-up';
 import type { TwoFactorService } from './two-factor.service';
 
 /** A password accepted, the second step not yet done: how long the code page waits. */
@@ -57,7 +58,7 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
             res.redirect(303, '/login/code');
           });
         }
-        signIn(req, res, next, user, returnTo, false);
+        signIn(req, res, next, user, returnTo, null);
       }, next);
     })(req, res, next);
   });
@@ -88,7 +89,7 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
       return codePage(req, res, req.t(err.messageKey, err.params), 429);
     }
     delete req.session.pendingLogin;
-    signIn(req, res, next, pending.user, pending.returnTo, true);
+    signIn(req, res, next, pending.user, pending.returnTo, 'totp');
   });
 
   router.post('/logout', (req, res, next) => {
@@ -106,11 +107,14 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
 }
 
 /** Passport regenerates the session id here (no session fixation); the login counts as a step-up for 15 minutes. */
-function signIn(req: Request, res: Response, next: NextFunction, user: Express.User, returnTo: unknown, withSecondFactor: boolean) {
+export function signIn(req: Request, res: Response, next: NextFunction, user: Express.User, returnTo: unknown, secondFactor: SignInFactor | null) {
   req.logIn(user, (loginErr) => {
     if (loginErr) return next(loginErr);
     markSignedIn(req);
-    if (withSecondFactor) req.session.secondFactorAt = Date.now();
+    if (secondFactor) {
+      req.session.secondFactorAt = Date.now();
+      req.session.signInFactor = secondFactor;
+    }
     res.redirect(303, safeReturn(returnTo));
   });
 }

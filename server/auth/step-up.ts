@@ -9,10 +9,18 @@ declare module 'express-session' {
     steppedUpAt?: number;
     /** The last time the person proved a second factor (a TOTP code at login or on /step-up, or a QR approval). */
     secondFactorAt?: number;
+    /**
+     * The second factor this session proved when it signed in (a TOTP code or a passkey). Only such a
+     * session may approve another session's QR step-up: a password-only session proves no device.
+     */
+    signInFactor?: SignInFactor;
     /** The request that waits for a confirmation: replayed as a form post once confirmed. */
     stepUp?: PendingStepUp;
   }
 }
+
+/** What a session proved besides the password when it signed in. */
+export type SignInFactor = 'totp' | 'passkey';
 
 export interface PendingStepUp {
   method: 'POST';

@@ -171,6 +171,15 @@ export default {
       toFormer: 'Hello, {{name}}. The primary administration of {{accountName}} moved from you to {{toName}}.',
       action: 'Open the Portal',
     },
+    'factor-changed': {
+      subject: 'The way you sign in to the Portal changed',
+      intro: 'Hello, {{name}}. The way you confirm who you are on the Customer Portal has just changed:',
+      added: { totp: 'an authenticator app was turned on.', passkey: 'a passkey was registered ({{label}}).', 'recovery-codes': 'new recovery codes were made; the old ones no longer work.' },
+      removed: { totp: 'the authenticator app was turned off.', passkey: 'a passkey was removed ({{label}}).', 'recovery-codes': 'your recovery codes were deleted.' },
+      reset: { totp: "an administrator of your company reset your two-step verification: the authenticator app and passkeys were removed.", passkey: 'an administrator of your company removed your passkeys.', 'recovery-codes': 'an administrator of your company deleted your recovery codes.' },
+      notYou: 'If this was not you, change your password now and tell your company administrator.',
+      action: 'Review your account security',
+    },
     'password-reset': {
       subject: 'Portal password reset', intro: 'Hello, {{name}}. We received a request to reset your Customer Portal password.',
       action: 'Reset my password', expires: 'The link is valid for 1 hour and works once. If you did not ask for it, ignore this e-mail: your password stays the same.',

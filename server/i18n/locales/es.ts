@@ -171,6 +171,15 @@ export default {
       toFormer: 'Hola, {{name}}. La administración principal de {{accountName}} pasó de usted a {{toName}}.',
       action: 'Abrir el Portal',
     },
+    'factor-changed': {
+      subject: 'Cambió la forma de entrar a su cuenta del Portal',
+      intro: 'Hola, {{name}}. La forma de confirmar su identidad en el Portal del Cliente acaba de cambiar:',
+      added: { totp: 'se activó una aplicación de autenticación.', passkey: 'se registró una llave de acceso ({{label}}).', 'recovery-codes': 'se generaron nuevos códigos de recuperación; los anteriores dejaron de valer.' },
+      removed: { totp: 'se desactivó la aplicación de autenticación.', passkey: 'se eliminó una llave de acceso ({{label}}).', 'recovery-codes': 'se borraron los códigos de recuperación.' },
+      reset: { totp: 'un administrador de su empresa restableció su verificación en dos pasos: se eliminaron la aplicación de autenticación y las llaves de acceso.', passkey: 'un administrador de su empresa eliminó sus llaves de acceso.', 'recovery-codes': 'un administrador de su empresa borró sus códigos de recuperación.' },
+      notYou: 'Si no fue usted, cambie su contraseña ahora y avise al administrador de su empresa.',
+      action: 'Revisar la seguridad de la cuenta',
+    },
     'password-reset': {
       subject: 'Restablecimiento de contraseña del Portal', intro: 'Hola, {{name}}. Recibimos una solicitud para restablecer su contraseña del Portal del Cliente.',
       action: 'Restablecer mi contraseña', expires: 'El enlace vale 1 hora y funciona una vez. Si no lo pidió, ignore este correo: su contraseña sigue igual.',

@@ -169,6 +169,15 @@ export default {
       toFormer: 'Olá, {{name}}. A administração principal de {{accountName}} passou de você para {{toName}}.',
       action: 'Abrir o Portal',
     },
+    'factor-changed': {
+      subject: 'A forma de entrar na sua conta do Portal mudou',
+      intro: 'Olá, {{name}}. A forma de confirmar a sua identidade no Portal do Cliente acabou de mudar:',
+      added: { totp: 'um aplicativo autenticador foi ativado.', passkey: 'uma chave de acesso foi cadastrada ({{label}}).', 'recovery-codes': 'novos códigos de recuperação foram gerados; os antigos deixaram de valer.' },
+      removed: { totp: 'o aplicativo autenticador foi desativado.', passkey: 'uma chave de acesso foi removida ({{label}}).', 'recovery-codes': 'os códigos de recuperação foram apagados.' },
+      reset: { totp: 'um administrador da sua empresa redefiniu a sua verificação em duas etapas: o aplicativo autenticador e as chaves de acesso foram removidos.', passkey: 'um administrador da sua empresa removeu as suas chaves de acesso.', 'recovery-codes': 'um administrador da sua empresa apagou os seus códigos de recuperação.' },
+      notYou: 'Se não foi você, troque sua senha agora e avise o administrador da sua empresa.',
+      action: 'Revisar a segurança da conta',
+    },
     'password-reset': {
       subject: 'Redefinição de senha do Portal', intro: 'Olá, {{name}}. Recebemos um pedido para redefinir a sua senha do Portal do Cliente.',
       action: 'Redefinir minha senha', expires: 'O link vale por 1 hora e funciona uma vez. Se você não pediu, ignore este e-mail: sua senha continua a mesma.',
