@@ -56,14 +56,14 @@ export class EmailChangeService {
     if (!user || !(await verifyPassword(user.password_hash, data.password))) throw new ValidationFailed({ password: { key: 'validation.passwordWrong' } });
     await this.limiter.succeeded(actor.userId);
     if (data.newEmail === user.email) throw new ValidationFailed({ newEmail: { key: 'security.emailChange.same' } });
-    const owner = await this.holderOf(this.db, user.id, data.newEmail);
+    const holder = await this.holderOf(this.db, user.id, data.newEmail);
     const { token, hash } = newOneTimeToken();
     await this.db.transaction(async (trx) => {
       // Voided in both cases: an earlier link that survived only a taken address would tell them apart.
       await this.tokens.voidOpen(trx, user.id, 'email_change');
-      if (owner) {
+      if (holder) {
         await this.mail.enqueue(trx, {
-          accountId: null, to: data.newEmail, locale: owner.locale && isLocale(owner.locale) ? owner.locale : locale, template: 'email-in-use', params: { email: data.newEmail },
+          accountId: null, to: data.newEmail, locale: isLocale(holder.locale) ? holder.locale : locale, template: 'email-in-use', params: { email: data.newEmail },
         });
       } else {
         await this.tokens.insert(trx, { userId: user.id, purpose: 'email_change', hash, newEmail: data.newEmail, expiresAt: new Date(Date.now() + CONFIRM_MS) });
@@ -73,7 +73,7 @@ export class EmailChangeService {
         });
       }
       await this.audit.record(trx, actor, {
-        accountId: null, action: 'user.email_change_requested', target: { type: 'user', id: user.id }, details: { to: data.newEmail, ...(owner ? { inUse: true } : {}) },
+        accountId: null, action: 'user.email_change_requested', target: { type: 'user', id: user.id }, details: { to: data.newEmail, ...(holder ? { inUse: true } : {}) },
       });
     });
     return data.newEmail;
