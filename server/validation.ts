@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationFailed, type FieldErrors } from './errors';
+import { isSingleLineText, TEXT_RULE_MESSAGES } from './plugins/contract';
 
 /**
  * Schemas carry i18n keys as messages; this turns zod's issues into per-field errors the views
@@ -24,17 +25,21 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
   return result.data;
 }
 
-/** A trimmed text field: empty means missing. */
+// Every text field goes through one of these, so each refuses control characters (the rule and its
+// message live in the plugin contract, which plugins share; multi-line text is isMultiLineText there).
+
+/** A trimmed single-line text field: empty means missing. */
 export const text = (max: number) =>
-  z.string({ message: 'validation.required' }).trim().min(1, 'validation.required').max(max, 'validation.tooLong');
+  z.string({ message: 'validation.required' }).trim().min(1, 'validation.required').max(max, 'validation.tooLong').refine(isSingleLineText, TEXT_RULE_MESSAGES.singleLine);
 
 export const optionalText = (max: number) =>
-  z.string().trim().max(max, 'validation.tooLong').optional().transform((v) => (v ? v : undefined));
+  z.string().trim().max(max, 'validation.tooLong').refine(isSingleLineText, TEXT_RULE_MESSAGES.singleLine).optional().transform((v) => (v ? v : undefined));
 
 export const email = z
   .string({ message: 'validation.required' })
   .trim()
   .min(1, 'validation.required')
   .max(254, 'validation.tooLong')
+  .refine(isSingleLineText, TEXT_RULE_MESSAGES.singleLine)
   .pipe(z.email('validation.email'))
   .transform((v) => v.toLowerCase());

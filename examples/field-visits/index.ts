@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Response } from 'express';
-import { definePlugin, HookRefusal, type PluginContext, type PluginRequest } from 'portal/plugin';
+import { definePlugin, HookRefusal, isSingleLineText, TEXT_RULE_MESSAGES, type PluginContext, type PluginRequest } from 'portal/plugin';
 
 const TABLE = 'field_visits';
 
@@ -37,6 +37,7 @@ async function schedule(req: PluginRequest, res: Response, ctx: PluginContext) {
   const date = String(req.body?.date ?? '');
   const errors: Record<string, string> = {};
   if (!site || site.length > 120) errors.site = 'plugins.fieldVisits.errors.site';
+  else if (!isSingleLineText(site)) errors.site = TEXT_RULE_MESSAGES.singleLine;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) errors.date = 'plugins.fieldVisits.errors.date';
   if (Object.keys(errors).length) return list(req, res, ctx, errors, 422);
 

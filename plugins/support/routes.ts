@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { PluginContext, RouteDeclaration } from '../../server/plugins/contract';
+import { isMultiLineText, isSingleLineText, TEXT_RULE_MESSAGES, type PluginContext, type RouteDeclaration } from '../../server/plugins/contract';
 import { ACCEPT, attachmentsOf, findAttachment, MAX_FILE_BYTES, MAX_FILES, parseUploads, sendAttachment, storeAttachments } from './attachments';
 import {
   addEntry, CATEGORIES, entriesOf, findVisible, insertTicket, listTickets, openTicketsOwnedBy, ownersOfOpenTickets,
@@ -66,7 +66,9 @@ async function create(req: Request, res: Response, ctx: PluginContext) {
   };
   const errors: Record<string, string> = {};
   if (!values.subject || values.subject.length > 120) errors.subject = 'plugins.support.tickets.errors.subject';
+  else if (!isSingleLineText(values.subject)) errors.subject = TEXT_RULE_MESSAGES.singleLine;
   if (!values.description || values.description.length > 10000) errors.description = 'plugins.support.tickets.errors.description';
+  else if (!isMultiLineText(values.description)) errors.description = TEXT_RULE_MESSAGES.multiLine;
   if (!CATEGORIES.includes(values.category as never)) errors.category = 'plugins.support.tickets.errors.category';
   if (!PRIORITIES.includes(values.priority as never)) errors.priority = 'plugins.support.tickets.errors.priority';
   if (uploads.error) errors.attachments = uploads.error;
@@ -114,6 +116,7 @@ async function comment(req: Request, res: Response, ctx: PluginContext) {
   const body = text(req.body?.body);
   const errors: { body?: string; attachments?: string } = {};
   if (!body || body.length > 10000) errors.body = 'plugins.support.tickets.errors.comment';
+  else if (!isMultiLineText(body)) errors.body = TEXT_RULE_MESSAGES.multiLine;
   if (uploads.error) errors.attachments = uploads.error;
   if (errors.body || errors.attachments) return show(req, res, ctx, errors, 422);
   const { contact } = req.ctx!;

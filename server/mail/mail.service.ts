@@ -3,6 +3,7 @@ import ejs from 'ejs';
 import type { i18n } from 'i18next';
 import type { Knex } from 'knex';
 import type { Locale } from '../i18n';
+import { isSingleLineText, toSingleLine } from '../plugins/contract';
 import { findMail, insertMail, recentMail, type OutboxMail } from './mail.repository';
 
 export interface MailToSend {
@@ -44,6 +45,8 @@ export class MailService {
   }
 
   async enqueue(trx: Knex.Transaction, mail: MailToSend): Promise<number> {
+    // Addresses are validated on the way in; one with a line break could only add headers.
+    if (!isSingleLineText(mail.to)) throw new Error('mail recipient with a control character refused');
     const { subject, text, html } = await this.render(mail);
     return insertMail(trx, {
       accountId: mail.accountId,
@@ -63,8 +66,11 @@ export class MailService {
     const subjectKey = `mail.${mail.template}.subject`;
     if (!this.options.i18n.exists(subjectKey, { lng: mail.locale })) throw new Error(`missing i18n key ${subjectKey}`);
     const t = this.options.i18n.getFixedT(mail.locale);
-    const subject = t(subjectKey, mail.params).replace(/[\r\n]+/g, ' ').trim();
-    const locals = { params: mail.params, t, link: (p: string) => this.link(p), locale: mail.locale, subject };
+    // Params are one-line values (names, addresses, paths). Forms refuse control characters, but
+    // an older row may hold a line break that would start a line of its own in the text part.
+    const params = Object.fromEntries(Object.entries(mail.params).map(([k, v]) => [k, typeof v === 'string' ? toSingleLine(v).trim() : v]));
+    const subject = toSingleLine(t(subjectKey, params)).trim();
+    const locals = { params, t, link: (p: string) => this.link(p), locale: mail.locale, subject };
     const [htmlBody, textBody] = await Promise.all([this.file(`${mail.template}.html.ejs`, locals), this.file(`${mail.template}.text.ejs`, locals)]);
     const [html, text] = await Promise.all([
       this.file('_layout.html.ejs', { ...locals, body: htmlBody }),

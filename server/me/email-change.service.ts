@@ -29,7 +29,9 @@ type Me = Actor & { userId: number };
  * The login e-mail changes only when the new address confirms it (a 24-hour, single-use link sent
  * there); then every company's contact linked to the login follows, since a linked contact's e-mail
  * is the login's. An address another login uses, or another contact of one of those companies,
- * is refused.
+ * never gets a link: it is told someone tried to use it. The asker gets the same answer either
+ * way, so the form cannot tell whether an address has a login (anyone who knows their own password
+ * could ask about addresses without limit). The link refuses an address taken since it was sent.
  */
 export class EmailChangeService {
   private readonly users: UserRepository;
@@ -54,16 +56,25 @@ export class EmailChangeService {
     if (!user || !(await verifyPassword(user.password_hash, data.password))) throw new ValidationFailed({ password: { key: 'validation.passwordWrong' } });
     await this.limiter.succeeded(actor.userId);
     if (data.newEmail === user.email) throw new ValidationFailed({ newEmail: { key: 'security.emailChange.same' } });
-    await this.assertFree(this.db, user.id, data.newEmail);
+    const holder = await this.holderOf(this.db, user.id, data.newEmail);
     const { token, hash } = newOneTimeToken();
     await this.db.transaction(async (trx) => {
+      // Voided in both cases: an earlier link that survived only a taken address would tell them apart.
       await this.tokens.voidOpen(trx, user.id, 'email_change');
-      await this.tokens.insert(trx, { userId: user.id, purpose: 'email_change', hash, newEmail: data.newEmail, expiresAt: new Date(Date.now() + CONFIRM_MS) });
-      await this.mail.enqueue(trx, {
-        accountId: null, to: data.newEmail, locale: isLocale(user.locale) ? user.locale : locale, template: 'email-change',
-        params: { name: user.name, email: data.newEmail, path: `/me/email/confirm/${token}` },
+      if (holder) {
+        await this.mail.enqueue(trx, {
+          accountId: null, to: data.newEmail, locale: isLocale(holder.locale) ? holder.locale : locale, template: 'email-in-use', params: { email: data.newEmail },
+        });
+      } else {
+        await this.tokens.insert(trx, { userId: user.id, purpose: 'email_change', hash, newEmail: data.newEmail, expiresAt: new Date(Date.now() + CONFIRM_MS) });
+        await this.mail.enqueue(trx, {
+          accountId: null, to: data.newEmail, locale: isLocale(user.locale) ? user.locale : locale, template: 'email-change',
+          params: { name: user.name, email: data.newEmail, path: `/me/email/confirm/${token}` },
+        });
+      }
+      await this.audit.record(trx, actor, {
+        accountId: null, action: 'user.email_change_requested', target: { type: 'user', id: user.id }, details: { to: data.newEmail, ...(holder ? { inUse: true } : {}) },
       });
-      await this.audit.record(trx, actor, { accountId: null, action: 'user.email_change_requested', target: { type: 'user', id: user.id }, details: { to: data.newEmail } });
     });
     return data.newEmail;
   }
@@ -100,11 +111,17 @@ export class EmailChangeService {
 
   /** Refused when another login has the address, or another contact of one of the person's companies. */
   private async assertFree(q: Knex | Knex.Transaction, userId: number, address: string): Promise<void> {
+    if (await this.holderOf(q, userId, address)) throw new ValidationFailed({ newEmail: { key: 'security.emailChange.taken' } });
+  }
+
+  /** Who else has the address (their login's language, if any), or null when it is free for this person. */
+  private async holderOf(q: Knex | Knex.Transaction, userId: number, address: string): Promise<{ locale: string | null } | null> {
     const owner = await this.users.findByEmail(address, q);
-    if (owner && owner.id !== userId) throw new ValidationFailed({ newEmail: { key: 'security.emailChange.taken' } });
+    if (owner && owner.id !== userId) return { locale: owner.locale ?? null };
     for (const m of await this.accounts.activeMembershipsOfUser(userId, q)) {
       const other = await this.contacts.findIdByEmail(q, m.account_id, address);
-      if (other !== undefined && other !== m.contact_id) throw new ValidationFailed({ newEmail: { key: 'security.emailChange.taken' } });
+      if (other !== undefined && other !== m.contact_id) return { locale: null };
     }
+    return null;
   }
 }

@@ -180,6 +180,37 @@ export interface DemoGrants {
 }
 
 /**
+ * The text rule of every form field, core's and plugins': a value someone types must never start a
+ * line of its own where it is shown again (the text part of a mail sent from the portal's domain,
+ * a header, a log line). Single-line text (names, subjects, e-mails) holds no control character:
+ * no C0 (CR, LF and TAB included), no DEL, no C1, no Unicode line or paragraph separator
+ * (U+2028, U+2029). Multi-line text (a description, a comment) may also hold line breaks (LF or
+ * CR LF, what browsers send) and TAB (pasted logs and spreadsheets), nothing else. Check after
+ * trimming, and show `TEXT_RULE_MESSAGES` (core's i18n keys) next to the field.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const ALLOWED_IN_MULTI_LINE = /\r\n|\n|\t/g;
+const CONTROL_RUNS = new RegExp(`${CONTROL.source}+`, 'g');
+
+export function isSingleLineText(value: string): boolean {
+  return !CONTROL.test(value);
+}
+
+export function isMultiLineText(value: string): boolean {
+  return !CONTROL.test(value.replace(ALLOWED_IN_MULTI_LINE, ''));
+}
+
+/**
+ * `value` with each run of control characters folded into one space: for text stored before the
+ * rule (older rows) shown where a line break would start a line of its own.
+ */
+export function toSingleLine(value: string): string {
+  return value.replace(CONTROL_RUNS, ' ');
+}
+
+export const TEXT_RULE_MESSAGES = { singleLine: 'validation.singleLine', multiLine: 'validation.controlCharacters' } as const;
+
+/**
  * Thrown by a hook to refuse the change with a message the user reads (an i18n key of the
  * plugin's locales), e.g. "transfer the open tickets first". The core transaction rolls back.
  */

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { addMember, createAccount, PASSWORD, uniqueEmail } from '../support/fixtures';
 import { agent, loggedIn, login, sharedPortal, type Agent, type TestPortal } from '../support/portal';
+import { sharedSmtp, to } from '../support/mail';
 import { mailFor } from './helpers/security';
 
 describe('e-mail change on "Meu perfil"', () => {
@@ -55,23 +56,73 @@ describe('e-mail change on "Meu perfil"', () => {
     expect((await a.post(path).type('form').send({ _csrf: csrf })).status).to.equal(404);
   });
 
-  it('an address used by another login is refused', async () => {
+  /** What the person sees after asking: the answer's status and target, then the page it leads to, with the address blanked. */
+  async function answerTo(a: Agent, csrf: string, newEmail: string) {
+    const res = await request(a, csrf, newEmail);
+    const page = await a.get(res.headers.location ?? '/me');
+    return { status: res.status, location: res.headers.location, page: page.text.split(newEmail).join('<address>') };
+  }
+
+  it("an address another login has gets exactly the answer a free one gets; that address is told it is in use, with nothing to click", async () => {
     const { admin } = await createAccount(portal.db);
     const other = await createAccount(portal.db);
     const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
-    const res = await request(a, csrf, other.admin.email);
-    expect(res.status).to.equal(422);
-    expect(res.text).to.contain('Este e-mail já é usado por outro usuário.');
-    expect(await portal.db('user_tokens').where({ user_id: admin.userId })).to.have.length(0);
+    const free = uniqueEmail('livre');
+
+    const taken = await answerTo(a, csrf, other.admin.email);
+    const answered = await answerTo(a, csrf, free);
+    expect(taken).to.deep.equal(answered);
+    expect(taken.status).to.equal(303);
+    expect(taken.page).to.contain('Enviamos um link de confirmação para <address>').and.not.to.contain('Este e-mail já é usado');
+
+    const notice = await mailFor(portal, other.admin.email);
+    expect(notice.subject).to.equal('Seu e-mail já está em uso no Portal');
+    expect(notice.text).to.contain(`Alguém pediu para usar ${other.admin.email} como e-mail de entrada de outra conta no Portal do Cliente`);
+    expect(notice.text).not.to.match(/https?:\/\//);
+    expect(notice.html).not.to.match(/<a\b/);
+    expect(await confirmPathFor(free)).to.match(/^\/me\/email\/confirm\//);
+
+    expect(await portal.db('user_tokens').where({ user_id: admin.userId, new_email: other.admin.email })).to.have.length(0);
+    expect((await portal.db('users').where({ id: admin.userId }).first('email')).email).to.equal(admin.email);
+    expect((await portal.db('users').where({ id: other.admin.userId }).first('email')).email).to.equal(other.admin.email);
+    const asked = await portal.db('audit_events').where({ actor_user_id: admin.userId, action: 'user.email_change_requested' }).orderBy('id').select('details');
+    expect(asked.map((e) => JSON.parse(e.details))).to.deep.equal([{ to: other.admin.email, inUse: true }, { to: free }]);
   });
 
-  it('an address another contact of the same company has is refused', async () => {
+  it('an address another contact of the same company has gets the same answer, and nothing changes', async () => {
     const { admin, accountId } = await createAccount(portal.db);
     const colleague = await addMember(portal.db, accountId);
     await portal.db('contacts').where({ id: colleague.contactId }).update({ user_id: null });
     await portal.db('users').where({ id: colleague.userId }).delete();
     const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
-    expect((await request(a, csrf, colleague.email)).status).to.equal(422);
+    const taken = await answerTo(a, csrf, colleague.email);
+    expect(taken).to.deep.equal(await answerTo(a, csrf, uniqueEmail('livre')));
+    expect((await mailFor(portal, colleague.email)).subject).to.equal('Seu e-mail já está em uso no Portal');
+    expect(await portal.db('user_tokens').where({ user_id: admin.userId, new_email: colleague.email })).to.have.length(0);
+    expect((await portal.db('users').where({ id: admin.userId }).first('email')).email).to.equal(admin.email);
+  });
+
+  it('two people ask for the same free address: the first to confirm gets it, the other link is refused', async () => {
+    const first = await createAccount(portal.db);
+    const second = await createAccount(portal.db);
+    const one = await loggedIn(portal, first.admin.email, PASSWORD);
+    const two = await loggedIn(portal, second.admin.email, PASSWORD);
+    const wanted = uniqueEmail('disputado');
+    expect((await request(one.agent, one.csrf, wanted)).status).to.equal(303);
+    const firstPath = await confirmPathFor(wanted);
+    expect((await request(two.agent, two.csrf, wanted)).status).to.equal(303);
+    await portal.deliverMail();
+    const smtp = await sharedSmtp();
+    const links = smtp.messages.filter(to(wanted)).map((m) => /\/me\/email\/confirm\/[A-Za-z0-9_-]+/.exec(m.text ?? '')?.[0]).filter(Boolean);
+    const secondPath = links.find((p) => p !== firstPath)!;
+    expect(secondPath).to.be.a('string');
+
+    expect((await one.agent.post(firstPath).type('form').send({ _csrf: one.csrf })).status).to.equal(303);
+    const refused = await two.agent.post(secondPath).type('form').send({ _csrf: two.csrf });
+    expect(refused.status).to.equal(409);
+    expect(refused.text).to.contain('Este e-mail já é usado por outro usuário.');
+    expect((await portal.db('users').where({ id: second.admin.userId }).first('email')).email).to.equal(second.admin.email);
+    expect((await portal.db('users').where({ id: first.admin.userId }).first('email')).email).to.equal(wanted);
   });
 
   it('asks for the current password, a valid address and a different one', async () => {

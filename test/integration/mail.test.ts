@@ -79,6 +79,29 @@ describe('e-mail delivery (outbox → worker → SMTP)', () => {
     expect(smtp.messages.filter(to(recipient))).to.have.length(0);
   });
 
+  it('names from older rows cannot add lines to the text, the subject or the headers, and a recipient with a line break is refused', async () => {
+    const recipient = address('linhas');
+    await portal.db.transaction((trx) =>
+      mail.enqueue(trx, {
+        accountId: null, to: recipient, locale: 'pt-BR', template: 'invitation',
+        params: { inviterName: 'Ana\r\nhttp://evil.example/login\r\n', accountName: 'ACME\u2028Bcc: vitima@evil.example\u0085x', path: '/invitations/abc', days: 7 },
+      }),
+    );
+    await portal.deliverMail();
+    const arrived = await smtp.waitFor(to(recipient));
+    expect(arrived.subject).to.equal('Ana http://evil.example/login convidou você para o Portal do Cliente de ACME Bcc: vitima@evil.example x');
+    expect(arrived.text).to.contain('Ana http://evil.example/login convidou você');
+    expect(arrived.text!.split('\n').filter((line) => line.trim().startsWith('http://evil'))).to.deep.equal([]);
+    expect(arrived.text).not.to.match(/[\u2028\u2029\u0085]/);
+    expect(arrived.headers.has('bcc')).to.equal(false);
+
+    const refused = await portal.db
+      .transaction((trx) => mail.enqueue(trx, { accountId: null, to: `${address('a')}\r\nBcc: vitima@evil.example`, locale: 'pt-BR', template: 'mail-check', params: {} }))
+      .then(() => null, (err: Error) => err);
+    expect(refused?.message).to.match(/recipient/);
+    expect((await mail.recent()).map((m) => m.to).filter((t) => t.includes('vitima'))).to.deep.equal([]);
+  });
+
   it('an SMTP server that refuses, then recovers, still delivers the message exactly once, after a back-off', async () => {
     const recipient = address('retry');
     await enqueueCheck(portal, mail, recipient);

@@ -46,6 +46,8 @@ export default {
     passwordWrong: 'Current password is wrong.',
     cnpj: 'Invalid CNPJ.',
     locale: 'Invalid language.',
+    singleLine: 'Use plain text only, without line breaks or control characters.',
+    controlCharacters: 'Use plain text only, without control characters.',
   },
   contacts: {
     list: {
@@ -183,6 +185,12 @@ export default {
     'password-reset': {
       subject: 'Portal password reset', intro: 'Hello, {{name}}. We received a request to reset your Customer Portal password.',
       action: 'Reset my password', expires: 'The link is valid for 1 hour and works once. If you did not ask for it, ignore this e-mail: your password stays the same.',
+    },
+    'email-in-use': {
+      subject: 'Your e-mail is already in use on the Portal',
+      intro: 'Someone asked to use {{email}} as the sign-in e-mail of another Customer Portal account.',
+      inUse: 'This address is already in use on the Portal, so nothing was changed and there is nothing to confirm.',
+      ignore: 'If it was not you, ignore this e-mail: nobody gained access to your account.',
     },
     'email-change': {
       subject: 'Confirm your new Portal e-mail', intro: 'Hello, {{name}}. Confirm that {{email}} becomes the e-mail you sign in to the Customer Portal with.',

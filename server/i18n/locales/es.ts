@@ -46,6 +46,8 @@ export default {
     passwordWrong: 'Contraseña actual incorrecta.',
     cnpj: 'CNPJ inválido.',
     locale: 'Idioma inválido.',
+    singleLine: 'Use solo texto, sin saltos de línea ni caracteres de control.',
+    controlCharacters: 'Use solo texto, sin caracteres de control.',
   },
   contacts: {
     list: {
@@ -183,6 +185,12 @@ export default {
     'password-reset': {
       subject: 'Restablecimiento de contraseña del Portal', intro: 'Hola, {{name}}. Recibimos una solicitud para restablecer su contraseña del Portal del Cliente.',
       action: 'Restablecer mi contraseña', expires: 'El enlace vale 1 hora y funciona una vez. Si no lo pidió, ignore este correo: su contraseña sigue igual.',
+    },
+    'email-in-use': {
+      subject: 'Su correo ya está en uso en el Portal',
+      intro: 'Alguien pidió usar {{email}} como correo de acceso de otra cuenta en el Portal del Cliente.',
+      inUse: 'Esta dirección ya está en uso en el Portal, por eso no se cambió nada y no hay nada que confirmar.',
+      ignore: 'Si no fue usted, ignore este correo: nadie obtuvo acceso a su cuenta.',
     },
     'email-change': {
       subject: 'Confirme su nuevo correo en el Portal', intro: 'Hola, {{name}}. Confirme que {{email}} pasa a ser el correo con el que entra al Portal del Cliente.',

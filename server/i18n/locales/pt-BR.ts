@@ -44,6 +44,8 @@ export default {
     passwordWrong: 'Senha atual incorreta.',
     cnpj: 'CNPJ inválido.',
     locale: 'Idioma inválido.',
+    singleLine: 'Use apenas texto, sem quebras de linha nem caracteres de controle.',
+    controlCharacters: 'Use apenas texto, sem caracteres de controle.',
   },
   contacts: {
     list: {
@@ -181,6 +183,12 @@ export default {
     'password-reset': {
       subject: 'Redefinição de senha do Portal', intro: 'Olá, {{name}}. Recebemos um pedido para redefinir a sua senha do Portal do Cliente.',
       action: 'Redefinir minha senha', expires: 'O link vale por 1 hora e funciona uma vez. Se você não pediu, ignore este e-mail: sua senha continua a mesma.',
+    },
+    'email-in-use': {
+      subject: 'Seu e-mail já está em uso no Portal',
+      intro: 'Alguém pediu para usar {{email}} como e-mail de entrada de outra conta no Portal do Cliente.',
+      inUse: 'Este endereço já está em uso no Portal, por isso nada foi alterado e não há nada a confirmar.',
+      ignore: 'Se não foi você, ignore este e-mail: ninguém ganhou acesso à sua conta.',
     },
     'email-change': {
       subject: 'Confirme seu novo e-mail no Portal', intro: 'Olá, {{name}}. Confirme que {{email}} passa a ser o e-mail com que você entra no Portal do Cliente.',
