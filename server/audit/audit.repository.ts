@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { insertId } from '../db/knex';
+import { forUpdate, insertId } from '../db/knex';
 
 export interface AuditRow {
   account_id: number | null;
@@ -18,14 +18,26 @@ export interface AuditRow {
   hash: string;
 }
 
+/** An account's chain is its id; events that belong to no account form chain 0. */
+const chainOf = (accountId: number | null) => accountId ?? 0;
+
 export class AuditRepository {
-  async lastHash(trx: Knex.Transaction, accountId: number | null): Promise<string | null> {
-    const row = await trx('audit_events')
-      .select('hash')
-      .where((q) => (accountId === null ? q.whereNull('account_id') : q.where({ account_id: accountId })))
-      .orderBy('id', 'desc')
-      .first();
-    return row?.hash ?? null;
+  /**
+   * The chain's last hash, its head row locked until the transaction ends: the writers of one chain
+   * take turns. The head is written first (created by a chain's first event, otherwise a no-op
+   * update) because that takes the row's exclusive lock at once: reading it FOR UPDATE before it
+   * exists, then inserting, deadlocks two first events on MySQL (both hold the gap). The locking
+   * read after it sees the newest committed hash, whatever this transaction read before.
+   */
+  async lockHead(trx: Knex.Transaction, accountId: number | null): Promise<string | null> {
+    const chainId = chainOf(accountId);
+    await trx('audit_chain_heads').insert({ chain_id: chainId, last_hash: null, updated_at: new Date() }).onConflict('chain_id').merge(['chain_id']);
+    const head = await forUpdate(trx, trx('audit_chain_heads').select('last_hash').where({ chain_id: chainId }).first());
+    return head?.last_hash ?? null;
+  }
+
+  async advanceHead(trx: Knex.Transaction, accountId: number | null, hash: string): Promise<void> {
+    await trx('audit_chain_heads').where({ chain_id: chainOf(accountId) }).update({ last_hash: hash, updated_at: new Date() });
   }
 
   insert(trx: Knex.Transaction, row: AuditRow): Promise<number> {

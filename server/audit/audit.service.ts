@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { AccountRepository } from '../accounts/accounts.repository';
 import { AuditRepository } from './audit.repository';
 
 /** Who did it and from where; built from the request by server/audit/actor.ts. */
@@ -28,9 +27,7 @@ export class AuditService {
   private readonly repo = new AuditRepository();
 
   async record(trx: Knex.Transaction, actor: Actor, event: AuditEvent): Promise<void> {
-    // The account row lock serializes writers of one chain (SQLite has one writer anyway).
-    if (event.accountId !== null) await new AccountRepository(trx).lock(trx, event.accountId);
-    const prevHash = await this.repo.lastHash(trx, event.accountId);
+    const prevHash = await this.repo.lockHead(trx, event.accountId);
     const row = {
       account_id: event.accountId,
       actor_user_id: actor.userId,
@@ -48,5 +45,6 @@ export class AuditService {
     };
     const hash = createHash('sha256').update(JSON.stringify({ ...row, created_at: row.created_at.toISOString() })).digest('hex');
     await this.repo.insert(trx, { ...row, hash });
+    await this.repo.advanceHead(trx, event.accountId, hash);
   }
 }
