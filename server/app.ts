@@ -21,7 +21,7 @@ import { csrf, personalPages, securityHeaders } from './http/security';
 import { sessionMiddleware } from './http/session';
 import { contactFormatters } from './contacts/format';
 import { contactRoutes } from './contacts/contacts.routes';
-import { OWNER_MENU, ownerTransferRoutes } from './accounts/owner-transfer.routes';
+import { OWNER_MENU, ownerTransferRoutes } from './owner-transfer/owner-transfer.routes';
 import { ContactConfirmations } from './contacts/contact-confirmations';
 import { invitationAdminRoutes, invitationPublicRoutes } from './invitations/invitations.routes';
 import { devMailRoutes } from './mail/dev-mail.routes';

@@ -1,7 +1,7 @@
 import type { i18n } from 'i18next';
 import type { Knex } from 'knex';
 import { AccountService } from './accounts/accounts.service';
-import { OwnerTransferService } from './accounts/owner-transfer.service';
+import { OwnerTransferService } from './owner-transfer/owner-transfer.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { FactorNotices } from './auth/factor-notice';

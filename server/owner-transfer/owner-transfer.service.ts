@@ -5,7 +5,7 @@ import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
 import type { MailService } from '../mail/mail.service';
 import type { Registry } from '../plugins/registry';
-import { AccountRepository } from './accounts.repository';
+import { AccountRepository } from '../accounts/accounts.repository';
 import { OwnerTransferRepository } from './owner-transfer.repository';
 
 export interface OwnerTransferCaller {

@@ -16,7 +16,7 @@ export function ownerTransferRoutes(transfers: OwnerTransferService) {
 
   const page = async (req: Request, res: Response, errors: FieldErrors = {}, values: Record<string, unknown> = {}, status = 200) => {
     const candidates = await transfers.candidates(callerOf(req), req.ctx!.account.ownerContactId);
-    await res.renderPage('accounts/owner-transfer', { title: req.t('owner.title'), candidates, errors, values, action: `/accounts/${req.ctx!.account.id}/owner` }, status);
+    await res.renderPage('owner-transfer/transfer', { title: req.t('owner.title'), candidates, errors, values, action: `/accounts/${req.ctx!.account.id}/owner` }, status);
   };
 
   router.get('/', (req, res) => page(req, res));
