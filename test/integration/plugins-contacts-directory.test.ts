@@ -6,7 +6,7 @@ import type { Request } from 'express';
 import { expect } from 'chai';
 import { AuditService } from '../../server/audit/audit.service';
 import { PermissionService } from '../../server/permissions/permissions.service';
-import { contactsDirectory } from '../../server/plugins/contacts-directory';
+import { contactsDirectory } from '../../server/composition/contacts-directory';
 import type { ContactsDirectory } from '../../server/plugins/contract';
 import { addMember, createAccount, type AccountFixture } from '../support/fixtures';
 import { sharedPortal, type TestPortal } from '../support/portal';

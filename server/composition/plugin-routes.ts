@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { requirePermission } from './accounts/permission-guard';
-import type { PluginRequest } from './plugins/contract';
-import { createPluginContext, type PluginContextDeps } from './plugins/plugin-context';
-import { mountPath, type Registry } from './plugins/registry';
+import { requirePermission } from '../accounts/permission-guard';
+import type { PluginRequest } from '../plugins/contract';
+import { createPluginContext, type PluginContextDeps } from './plugin-context';
+import { mountPath, type Registry } from '../plugins/registry';
 
 /**
  * Mounts every plugin route below the account router, each behind the guard of the flag it

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { PROFILES, type PermissionService } from '../permissions/permissions.service';
-import type { ContactsDirectory, DirectoryContact } from './contract';
+import type { ContactsDirectory, DirectoryContact } from '../plugins/contract';
 
 type Q = Knex | Knex.Transaction;
 

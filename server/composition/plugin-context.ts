@@ -5,8 +5,8 @@ import type { AuditService } from '../audit/audit.service';
 import { NotFound } from '../errors';
 import type { PermissionService } from '../permissions/permissions.service';
 import { contactsDirectory } from './contacts-directory';
-import type { PluginContext, PluginManifest } from './contract';
-import { mountPath } from './registry';
+import type { PluginContext, PluginManifest } from '../plugins/contract';
+import { mountPath } from '../plugins/registry';
 
 export interface PluginContextDeps {
   db: Knex;

@@ -13,8 +13,8 @@ import { PermissionRepository } from '../permissions/permissions.repository';
 import { createPortal } from '../portal';
 import { hashPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
-import { BUILT_IN_PROFILES } from './contract';
-import { mountPath } from './registry';
+import { BUILT_IN_PROFILES } from '../plugins/contract';
+import { mountPath } from '../plugins/registry';
 import type { GuardMismatch, PluginTestApp, TestAccount, TestAppOptions, TestPerson, TestResponse, TestSession } from './testing';
 
 const PASSWORD = 'plugin test password 0123';
