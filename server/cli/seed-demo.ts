@@ -19,7 +19,8 @@ import type { DemoGrants, PluginManifest, ProfileId } from '../plugins/contract'
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { cnpj, cpf } from 'cpf-cnpj-validator';
 import type { Knex } from 'knex';
-import { AccountRepository } from '../accounts/accounts.repository';
+import { AccountRepository, type AccountRow } from '../accounts/accounts.repository';
+import { ContactLedger } from '../contacts/contact-ledger';
 import { AuditService, type Actor } from '../audit/audit.service';
 import { loadConfig } from '../config';
 import { ContactRepository, type ContactStatus } from '../contacts/contacts.repository';
@@ -278,7 +279,7 @@ async function ensureUser(ctx: SeedContext, trx: Knex.Transaction, person: DemoP
  * for its status in the same transaction, so the counters stay exact.
  */
 export async function ensureContact(
-  ctx: SeedContext, trx: Knex.Transaction, account: { id: number; name: string }, person: DemoPerson, createdBy: number | null,
+  ctx: SeedContext, trx: Knex.Transaction, account: AccountRow, person: DemoPerson, createdBy: number | null,
 ): Promise<number> {
   const contacts = new ContactRepository();
   const existingId = await contacts.findIdByEmail(trx, account.id, person.email);
@@ -294,9 +295,8 @@ export async function ensureContact(
       name: person.name, email: person.email, country: person.country, document_type: person.documentType, document_number: person.documentNumber,
       area_code: person.areaCode, phone: person.phone, consulting_authorized: person.consultingAuthorized,
     };
-    id = await contacts.insert(trx, { ...fields, account_id: account.id, user_id: userId, status: person.status, profile: person.profile, created_by_contact_id: createdBy });
+    [id] = (await new ContactLedger(ctx.db).enter(trx, account, [{ ...fields, user_id: userId, status: person.status, profile: person.profile, created_by_contact_id: createdBy }])) as [number];
     if (person.status === 'deactivated') await contacts.update(trx, account.id, id, { deactivated_at: new Date() });
-    await new AccountRepository(ctx.db).adjustCounters(trx, account.id, { [person.status]: 1 });
     await ctx.audit.record(trx, SEED_ACTOR, {
       accountId: account.id, action: 'contact.created', target: { type: 'contact', id },
       details: { after: { ...fields, status: person.status, profile: person.profile } },
@@ -325,11 +325,10 @@ export async function seedAccount(ctx: SeedContext, spec: DemoAccount): Promise<
       });
     }
     const account = (await accounts.lock(trx, id))!;
-    const ref = { id, name: account.name };
-    const ownerId = await ensureContact(ctx, trx, ref, spec.owner, null);
+    const ownerId = await ensureContact(ctx, trx, account, spec.owner, null);
     if (account.owner_contact_id === null) await accounts.update(trx, id, { owner_contact_id: ownerId });
     const owner = account.owner_contact_id ?? ownerId;
-    for (const person of spec.contacts) await ensureContact(ctx, trx, ref, person, owner);
+    for (const person of spec.contacts) await ensureContact(ctx, trx, account, person, owner);
     return id;
   });
 }

@@ -5,11 +5,11 @@ import { requireStepUp } from '../auth/step-up';
 import { flash } from '../http/locals';
 import { actorFrom } from '../audit/actor';
 import { CONTACT_FIELDS, formValues, valuesOf, type ContactFormValues } from './contact-form';
-import type { InvitationService } from '../invitations/invitations.service';
 import { toDate } from '../db/knex';
 import { assertMayEdit, assertNotPending, type Caller, type ContactService } from './contacts.service';
 import { countries, documentTypes } from './identity';
 import type { Answered, ContactConfirmations, ConfirmedChange } from './contact-confirmations';
+import type { ContactInvitations } from './contact-invitations';
 
 const contactId = (req: Request) => {
   const id = Number(req.params.contactId);
@@ -23,7 +23,7 @@ const isFragmentRequest = (req: Request, target: string) =>
   req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
 
 /** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
-export function contactRoutes(contacts: ContactService, invitations: InvitationService, confirmations: ContactConfirmations) {
+export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, confirmations: ContactConfirmations) {
   const router = Router({ mergeParams: true });
   router.use(requirePermission('contacts.manage'));
 

@@ -1,13 +1,14 @@
 import type { Knex } from 'knex';
-import { AccountRepository, type AccountRow } from '../accounts/accounts.repository';
+import type { AccountRow } from '../accounts/accounts.repository';
 import type { Actor, AuditService } from '../audit/audit.service';
 import { AuditRepository } from '../audit/audit.repository';
 import { toDate } from '../db/knex';
 import { Conflict, Forbidden, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
 import type { Locale } from '../i18n';
-import type { InvitationService } from '../invitations/invitations.service';
 import type { Registry } from '../plugins/registry';
 import { parseContactForm, type ContactFormValues } from './contact-form';
+import type { ContactInvitations } from './contact-invitations';
+import { ContactLedger } from './contact-ledger';
 import { CONTACT_STATUSES, ContactRepository, type ContactFields, type ContactRow, type ContactStatus, type PageCursor } from './contacts.repository';
 import { parseSearch } from './search-text';
 
@@ -50,7 +51,6 @@ function parseCursor(raw: unknown, sort: 'name' | 'created'): PageCursor | undef
   return id > 0 && id <= 4_294_967_295 ? { id, name: m[2] ?? '' } : undefined;
 }
 
-const seatsInUse = (a: AccountRow) => a.active_count + a.pending_count;
 const auditedFields = ['name', 'email', 'country', 'document_type', 'document_number', 'area_code', 'phone', 'consulting_authorized'] as const;
 
 function changes(before: ContactRow, after: ContactFields) {
@@ -90,11 +90,11 @@ function isUniqueViolation(err: unknown): boolean {
  */
 export class ContactService {
   private readonly contacts = new ContactRepository();
-  private readonly accounts: AccountRepository;
+  private readonly ledger: ContactLedger;
   private readonly auditLog = new AuditRepository();
 
-  constructor(private readonly db: Knex, private readonly registry: Registry, private readonly audit: AuditService, private readonly invitations: InvitationService) {
-    this.accounts = new AccountRepository(db);
+  constructor(private readonly db: Knex, private readonly registry: Registry, private readonly audit: AuditService, private readonly invitations: ContactInvitations) {
+    this.ledger = new ContactLedger(db);
   }
 
   /**
@@ -166,17 +166,14 @@ export class ContactService {
   async add(caller: Caller, values: ContactFormValues, locale: Locale): Promise<number> {
     const data = parseContactForm(values, { confirmEmail: true });
     return this.write(async (trx) => {
-      const account = await this.lockAccount(trx, caller.accountId);
-      if (seatsInUse(account) >= account.seat_limit) throw new SeatLimitReached();
+      const account = await this.ledger.lockAccount(trx, caller.accountId);
+      if (this.ledger.freeSeats(account) < 1) throw new SeatLimitReached();
       await this.assertUnique(trx, caller.accountId, data);
-      const id = await this.contacts.insert(trx, {
-        ...data, account_id: caller.accountId, user_id: null, status: 'pending', profile: 'member', created_by_contact_id: caller.contactId,
-      });
-      await this.accounts.adjustCounters(trx, caller.accountId, { pending: 1 });
-      await this.invitations.inviteAdded(trx, caller.actor, { accountId: caller.accountId, contactId: id, email: data.email }, locale);
+      const [id] = await this.ledger.enter(trx, account, [{ ...data, user_id: null, status: 'pending', profile: 'member', created_by_contact_id: caller.contactId }]);
+      await this.invitations.inviteAdded(trx, caller.actor, { account, contactId: id!, email: data.email }, locale);
       // One event for both: the contact and its invitation are one act of the administrator.
       await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.created', target: { type: 'contact', id }, details: { after: { ...data, status: 'pending', profile: 'member' }, invitation: 'sent' } });
-      return id;
+      return id!;
     });
   }
 
@@ -187,7 +184,7 @@ export class ContactService {
     assertNotPending(existing);
     const data = parseContactForm(values, { confirmEmail: false });
     await this.write(async (trx) => {
-      const account = await this.lockAccount(trx, caller.accountId);
+      const account = await this.ledger.lockAccount(trx, caller.accountId);
       assertMayEdit(account.owner_contact_id, caller.contactId, id);
       const before = await this.contacts.lock(trx, caller.accountId, id);
       if (!before) throw new NotFound();
@@ -206,14 +203,13 @@ export class ContactService {
   /** `fields`: the answers to the plugins' confirmation questions, handed to the hook. */
   async deactivate(caller: Caller, id: number, fields: Record<string, string> = {}): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const account = await this.lockAccount(trx, caller.accountId);
+      const account = await this.ledger.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
       this.assertNotSelfOrOwner(caller, account, id, 'deactivate');
       assertNotPending(contact);
       if (contact.status === 'deactivated') throw new Conflict('contacts.errors.alreadyDeactivated');
-      await this.contacts.update(trx, caller.accountId, id, { status: 'deactivated', deactivated_at: new Date() });
-      await this.accounts.adjustCounters(trx, caller.accountId, { [contact.status]: -1, deactivated: 1 });
+      await this.ledger.move(trx, account, contact, 'deactivated', { deactivated_at: new Date() });
       await this.registry.runHook('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, fields }, trx);
       await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.deactivated', target: { type: 'contact', id }, details: { before: { status: contact.status }, after: { status: 'deactivated' } } });
     });
@@ -221,13 +217,11 @@ export class ContactService {
 
   async reactivate(caller: Caller, id: number): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const account = await this.lockAccount(trx, caller.accountId);
+      const account = await this.ledger.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
       if (contact.status !== 'deactivated') throw new Conflict('contacts.errors.notDeactivated');
-      if (seatsInUse(account) >= account.seat_limit) throw new SeatLimitReached();
-      await this.contacts.update(trx, caller.accountId, id, { status: 'active', deactivated_at: null });
-      await this.accounts.adjustCounters(trx, caller.accountId, { deactivated: -1, active: 1 });
+      await this.ledger.move(trx, account, contact, 'active', { deactivated_at: null });
       await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.reactivated', target: { type: 'contact', id }, details: { before: { status: 'deactivated' }, after: { status: 'active' } } });
     });
   }
@@ -235,23 +229,16 @@ export class ContactService {
   /** Plugins see `contact.deleting` inside the transaction; a hook that throws keeps the contact. */
   async remove(caller: Caller, id: number, input: Record<string, unknown> = {}, fields: Record<string, string> = {}): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const account = await this.lockAccount(trx, caller.accountId);
+      const account = await this.ledger.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
       this.assertNotSelfOrOwner(caller, account, id, 'delete');
       await this.registry.runHook('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input, fields }, trx);
       await this.invitations.revokeFor(trx, caller.actor, caller.accountId, id);
-      await this.contacts.delete(trx, caller.accountId, id);
-      await this.accounts.adjustCounters(trx, caller.accountId, { [contact.status]: -1 });
+      await this.ledger.remove(trx, account, contact);
       const { created_at: _c, updated_at: _u, deactivated_at: _d, ...snapshot } = contact;
       await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.deleted', target: { type: 'contact', id }, details: { before: snapshot } });
     });
-  }
-
-  private async lockAccount(trx: Knex.Transaction, accountId: number): Promise<AccountRow> {
-    const account = await this.accounts.lock(trx, accountId);
-    if (!account) throw new NotFound();
-    return account;
   }
 
   private assertNotSelfOrOwner(caller: Caller, account: AccountRow, id: number, what: 'delete' | 'deactivate') {

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
-import { AccountRepository } from '../accounts/accounts.repository';
+import { AccountRepository, type AccountRow } from '../accounts/accounts.repository';
 import type { Actor, AuditService } from '../audit/audit.service';
 import { hashOneTimeToken, newOneTimeToken } from '../auth/one-time-token';
 import { toDate } from '../db/knex';
 import { parseContactForm, type ContactFormValues } from '../contacts/contact-form';
+import { ContactLedger } from '../contacts/contact-ledger';
 import { ContactRepository, type ContactRow } from '../contacts/contacts.repository';
 import { Conflict, InvitationClosed, LoginExists, ValidationFailed, type FieldErrors } from '../errors';
 import { isLocale, type Locale } from '../i18n';
@@ -32,10 +33,12 @@ export class InvitationAcceptanceService {
   private readonly invitations = new InvitationRepository();
   private readonly contacts = new ContactRepository();
   private readonly accounts: AccountRepository;
+  private readonly ledger: ContactLedger;
   private readonly users: UserRepository;
 
   constructor(private readonly db: Knex, private readonly audit: AuditService, private readonly mail: MailQueue, private readonly days: number) {
     this.accounts = new AccountRepository(db);
+    this.ledger = new ContactLedger(db);
     this.users = new UserRepository(db);
   }
 
@@ -68,10 +71,9 @@ export class InvitationAcceptanceService {
       const invitation = await this.invitations.lockByTokenHash(trx, hashOneTimeToken(token));
       assertOpen(invitation);
       if (invitation.email !== user.email.toLowerCase()) throw new Conflict('invitations.errors.otherLogin', { email: invitation.email });
-      const contact = await this.lockContact(trx, invitation);
+      const { account, contact } = await this.lockContact(trx, invitation);
       if (await this.accounts.activeMembership(invitation.account_id, user.id, trx)) throw new Conflict('invitations.errors.alreadyMember');
-      await this.contacts.update(trx, invitation.account_id, contact.id, { user_id: user.id, status: 'active' });
-      if (contact.status === 'pending') await this.accounts.adjustCounters(trx, invitation.account_id, { pending: -1, active: 1 });
+      await this.ledger.move(trx, account, contact, 'active', { user_id: user.id });
       const now = new Date();
       await this.invitations.update(trx, invitation.id, { accepted_at: now, confirmed_at: now });
       await this.audit.record(trx, { userId: user.id, contactId: contact.id, name: user.name, ...meta }, {
@@ -107,7 +109,7 @@ export class InvitationAcceptanceService {
       await this.db.transaction(async (trx) => {
         const invitation = await this.invitations.lockByTokenHash(trx, hashOneTimeToken(token));
         assertOpen(invitation);
-        const contact = await this.lockContact(trx, invitation);
+        const { account, contact } = await this.lockContact(trx, invitation);
         if (await this.users.findByEmail(invitation.email, trx)) throw new LoginExists();
         if (fields.document_type && fields.document_number) {
           const byDoc = await this.contacts.findIdByDocument(trx, invitation.account_id, fields.document_type, fields.document_number);
@@ -117,10 +119,9 @@ export class InvitationAcceptanceService {
         await this.contacts.update(trx, invitation.account_id, contact.id, { ...fields, email: invitation.email, user_id: userId });
         const confirm = newOneTimeToken();
         await this.invitations.update(trx, invitation.id, { accepted_at: new Date(), confirm_token_hash: confirm.hash });
-        const account = await this.accounts.findById(invitation.account_id, trx);
         await this.mail.enqueue(trx, {
           accountId: invitation.account_id, to: invitation.email, locale, template: 'invitation-confirm',
-          params: { accountName: account?.name ?? '', name: fields.name, path: `/invitations/confirm/${confirm.token}`, days: this.days },
+          params: { accountName: account.name, name: fields.name, path: `/invitations/confirm/${confirm.token}`, days: this.days },
         });
         await this.audit.record(trx, { userId, contactId: contact.id, name: fields.name, ...meta }, {
           accountId: invitation.account_id, action: 'invitation.accepted', target: { type: 'contact', id: contact.id }, details: { after: { login: 'registered' } },
@@ -158,13 +159,10 @@ export class InvitationAcceptanceService {
     return this.db.transaction(async (trx) => {
       const invitation = await this.invitations.lockByConfirmHash(trx, hashOneTimeToken(token));
       this.assertConfirmable(invitation);
-      const contact = await this.lockContact(trx, invitation);
+      const { account, contact } = await this.lockContact(trx, invitation);
       if (contact.user_id === null) throw new InvitationClosed('revoked');
       await this.users.markVerified(trx, contact.user_id);
-      if (contact.status === 'pending') {
-        await this.contacts.update(trx, invitation.account_id, contact.id, { status: 'active' });
-        await this.accounts.adjustCounters(trx, invitation.account_id, { pending: -1, active: 1 });
-      }
+      if (contact.status === 'pending') await this.ledger.move(trx, account, contact, 'active');
       await this.invitations.update(trx, invitation.id, { confirmed_at: new Date() });
       await this.audit.record(trx, { userId: contact.user_id, contactId: contact.id, name: contact.name, ...meta }, {
         accountId: invitation.account_id, action: 'invitation.email_confirmed', target: { type: 'contact', id: contact.id }, details: { after: { status: 'active' } },
@@ -180,11 +178,11 @@ export class InvitationAcceptanceService {
     if (Date.now() - toDate(invitation.accepted_at)!.getTime() > this.days * DAY_MS) throw new InvitationClosed('expired');
   }
 
-  private async lockContact(trx: Knex.Transaction, invitation: InvitationRow): Promise<ContactRow> {
-    await this.accounts.lock(trx, invitation.account_id);
+  private async lockContact(trx: Knex.Transaction, invitation: InvitationRow): Promise<{ account: AccountRow; contact: ContactRow }> {
+    const account = await this.ledger.lockAccount(trx, invitation.account_id);
     const contact = invitation.contact_id ? await this.contacts.lock(trx, invitation.account_id, invitation.contact_id) : undefined;
     if (!contact || contact.status === 'deactivated') throw new InvitationClosed('revoked');
-    return contact;
+    return { account, contact };
   }
 }
 

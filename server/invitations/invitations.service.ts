@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import { AccountRepository, type AccountRow } from '../accounts/accounts.repository';
+import type { AccountRow } from '../accounts/accounts.repository';
 import type { Actor, AuditService } from '../audit/audit.service';
 import { newOneTimeToken } from '../auth/one-time-token';
 import { throwIfLimited } from '../auth/login-limiter';
+import { ContactLedger } from '../contacts/contact-ledger';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { DEFAULT_LOCALE, isLocale, type Locale } from '../i18n';
@@ -51,7 +52,7 @@ export class InvitationService {
   private readonly invitations = new InvitationRepository();
   private readonly contacts = new ContactRepository();
   private readonly grants = new PermissionRepository();
-  private readonly accounts: AccountRepository;
+  private readonly ledger: ContactLedger;
 
   constructor(
     private readonly db: Knex,
@@ -61,7 +62,7 @@ export class InvitationService {
     private readonly resendLimiter: RateLimiterAbstract,
     private readonly days: number,
   ) {
-    this.accounts = new AccountRepository(db);
+    this.ledger = new ContactLedger(db);
   }
 
   /**
@@ -82,24 +83,25 @@ export class InvitationService {
         known.push({ address, contact: id ? await this.contacts.find(trx, inviter.accountId, id) : undefined });
       }
       const fresh = known.filter((k) => !k.contact).map((k) => k.address);
-      const free = account.seat_limit - account.active_count - account.pending_count;
-      if (fresh.length > free) throw new Conflict('invitations.errors.seats', { needed: fresh.length, free: Math.max(0, free) });
+      // One seat check for the batch: all of it is invited, or none.
+      const ids = await this.ledger.enter(
+        trx, account,
+        fresh.map((address) => ({ user_id: null, status: 'pending' as const, profile, name: address.split('@')[0]!.slice(0, 150), email: address, country: 'BR', created_by_contact_id: inviter.contactId })),
+        (needed, free) => new Conflict('invitations.errors.seats', { needed, free }),
+      );
+      const idOf = new Map(fresh.map((address, i) => [address, ids[i]!]));
       const result: AddressAnswer[] = [];
       for (const { address, contact } of known) {
         if (contact) {
           result.push({ address, outcome: contact.status === 'pending' ? 'pending' : 'contact', contactId: contact.id });
           continue;
         }
-        const contactId = await this.contacts.insert(trx, {
-          account_id: inviter.accountId, user_id: null, status: 'pending', profile, name: address.split('@')[0]!.slice(0, 150), email: address,
-          country: 'BR', created_by_contact_id: inviter.contactId,
-        });
+        const contactId = idOf.get(address)!;
         if (flags.length) await this.grants.setExplicit(trx, contactId, flags);
         await this.send(trx, { account, contactId, email: address, inviter: inviter.actor, locale });
         await this.audit.record(trx, inviter.actor, { accountId: inviter.accountId, action: 'invitation.sent', target: { type: 'contact', id: contactId }, details: { after: { email: address, status: 'pending', profile, flags } } });
         result.push({ address, outcome: 'invited', contactId });
       }
-      if (fresh.length) await this.accounts.adjustCounters(trx, inviter.accountId, { pending: fresh.length });
       return result;
     });
     return [...answers, ...parsed.invalid.map((address) => ({ address, outcome: 'invalid' as const })), ...parsed.duplicates.map((address) => ({ address, outcome: 'duplicate' as const }))];
@@ -108,9 +110,8 @@ export class InvitationService {
   /**
    * The invitation of a contact just added through the form (pending, in the caller's transaction).
    */
-  async inviteAdded(trx: Knex.Transaction, inviter: Actor, contact: { accountId: number; contactId: number; email: string }, locale: Locale): Promise<void> {
-    const account = await this.lockAccount(trx, contact.accountId);
-    await this.send(trx, { account, contactId: contact.contactId, email: contact.email, inviter, locale });
+  async inviteAdded(trx: Knex.Transaction, inviter: Actor, contact: { account: AccountRow; contactId: number; email: string }, locale: Locale): Promise<void> {
+    await this.send(trx, { account: contact.account, contactId: contact.contactId, email: contact.email, inviter, locale });
   }
 
   /**
@@ -186,10 +187,8 @@ export class InvitationService {
     });
   }
 
-  private async lockAccount(trx: Knex.Transaction, accountId: number): Promise<AccountRow> {
-    const account = await this.accounts.lock(trx, accountId);
-    if (!account) throw new NotFound();
-    return account;
+  private lockAccount(trx: Knex.Transaction, accountId: number): Promise<AccountRow> {
+    return this.ledger.lockAccount(trx, accountId);
   }
 
   /** Two administrators inviting one address at once: the unique (account, e-mail) index decides. */

@@ -3,7 +3,7 @@ import { cnpj } from 'cpf-cnpj-validator';
 import { z } from 'zod';
 import { AccountRepository } from '../accounts/accounts.repository';
 import type { Actor, AuditService } from '../audit/audit.service';
-import { ContactRepository } from '../contacts/contacts.repository';
+import { ContactLedger } from '../contacts/contact-ledger';
 import { NotFound, ValidationFailed, type FieldErrors } from '../errors';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
@@ -28,12 +28,10 @@ export const setupSchema = z
 export class SetupService {
   private readonly accounts: AccountRepository;
   private readonly users: UserRepository;
-  private readonly contacts: ContactRepository;
 
   constructor(private readonly db: Knex, private readonly audit: AuditService, private setupCode: string | null = null) {
     this.accounts = new AccountRepository(db);
     this.users = new UserRepository(db);
-    this.contacts = new ContactRepository();
   }
 
   isNeeded(): Promise<boolean> {
@@ -49,11 +47,11 @@ export class SetupService {
       const userId = existing?.id ?? (await this.users.create(trx, { email: data.email, name: data.name, passwordHash }));
       if (existing) await this.users.update(trx, userId, { password_hash: passwordHash, name: data.name });
       const accountId = await this.accounts.create(trx, { name: data.companyName, document: data.cnpj ? cnpj.strip(data.cnpj).toUpperCase() : null });
-      const contactId = await this.contacts.insert(trx, {
-        account_id: accountId, user_id: userId, status: 'active', profile: 'administrator', name: data.name,
-        email: data.email, country: 'BR',
-      });
-      await this.accounts.update(trx, accountId, { owner_contact_id: contactId, active_count: 1 });
+      const ledger = new ContactLedger(this.db);
+      const [contactId] = (await ledger.enter(trx, await ledger.lockAccount(trx, accountId), [{
+        user_id: userId, status: 'active', profile: 'administrator', name: data.name, email: data.email, country: 'BR',
+      }])) as [number];
+      await this.accounts.update(trx, accountId, { owner_contact_id: contactId });
       await this.audit.record(trx, { ...meta, userId, contactId, name: data.name }, {
         accountId, action: 'account.created', target: { type: 'account', id: accountId },
         details: { after: { name: data.companyName, document: data.cnpj ?? null, owner: data.email } },

@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { AccountRepository } from '../accounts/accounts.repository';
 import { loadConfig } from '../config';
-import { ContactRepository } from '../contacts/contacts.repository';
+import { ContactLedger } from '../contacts/contact-ledger';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { createPortal } from '../portal';
 import { hashPassword } from '../users/passwords';
@@ -47,7 +47,7 @@ export async function startTestApp(options: TestAppOptions): Promise<PluginTestA
   const passwordHash = await hashPassword(PASSWORD);
   const accounts = new AccountRepository(db);
   const users = new UserRepository(db);
-  const contacts = new ContactRepository();
+  const ledger = new ContactLedger(db);
   const permissions = new PermissionRepository();
   const unique = () => randomBytes(5).toString('hex');
 
@@ -55,8 +55,7 @@ export async function startTestApp(options: TestAppOptions): Promise<PluginTestA
     const email = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${unique()}@example.test`;
     return db.transaction(async (trx) => {
       const userId = await users.create(trx, { email, name, passwordHash });
-      const contactId = await contacts.insert(trx, { account_id: accountId, user_id: userId, status, profile, name, email, country: 'BR' });
-      await accounts.adjustCounters(trx, accountId, { [status]: 1 });
+      const [contactId] = (await ledger.enter(trx, await ledger.lockAccount(trx, accountId), [{ user_id: userId, status, profile, name, email, country: 'BR' }])) as [number];
       if (flags.length) await permissions.setExplicit(trx, contactId, flags);
       return { contactId, email, name };
     });

@@ -1,5 +1,5 @@
+import { ContactLedger } from '../../server/contacts/contact-ledger';
 import { expect } from 'chai';
-import { AccountRepository } from '../../server/accounts/accounts.repository';
 import { ContactRepository } from '../../server/contacts/contacts.repository';
 import { createAccount, PASSWORD, type AccountFixture } from '../support/fixtures';
 import { loggedIn, sharedPortal, type Agent, type TestPortal } from '../support/portal';
@@ -14,16 +14,17 @@ describe('contacts list: deep pages, by number and by their links', () => {
 
   before(async () => {
     portal = await sharedPortal();
-    account = await createAccount(portal.db);
-    const repo = new ContactRepository();
+    account = await createAccount(portal.db, { seatLimit: 400 });
+    const ledger = new ContactLedger(portal.db);
     await portal.db.transaction(async (trx) => {
+      const people = [];
       for (let i = 0; i < 320; i++) {
         // Names out of insertion order, and two alike, so name order and creation order differ.
         const name = `Pessoa ${String((i * 37) % 320).padStart(3, '0')}${i % 50 === 0 ? '' : ' Souza'}`;
         names.push(name);
-        await repo.insert(trx, { account_id: account.accountId, user_id: null, status: 'active', profile: 'member', name, email: `p${i}@deep.test`, country: 'BR' });
+        people.push({ user_id: null, status: 'active' as const, profile: 'member', name, email: `p${i}@deep.test`, country: 'BR' });
       }
-      await new AccountRepository(portal.db).adjustCounters(trx, account.accountId, { active: 320 });
+      await ledger.enter(trx, await ledger.lockAccount(trx, account.accountId), people);
     });
     ({ agent } = await loggedIn(portal, account.admin.email, PASSWORD));
   });

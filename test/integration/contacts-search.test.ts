@@ -1,5 +1,5 @@
+import { ContactLedger } from '../../server/contacts/contact-ledger';
 import { expect } from 'chai';
-import { AccountRepository } from '../../server/accounts/accounts.repository';
 import { ContactRepository, type ContactStatus } from '../../server/contacts/contacts.repository';
 import { fold, parseSearch } from '../../server/contacts/search-text';
 import { createAccount, PASSWORD, type AccountFixture } from '../support/fixtures';
@@ -19,18 +19,18 @@ describe('contacts list: one-word searches', () => {
 
   before(async () => {
     portal = await sharedPortal();
-    account = await createAccount(portal.db);
+    account = await createAccount(portal.db, { seatLimit: 200 });
+    const ledger = new ContactLedger(portal.db);
     await portal.db.transaction(async (trx) => {
+      const locked = await ledger.lockAccount(trx, account.accountId);
       for (let i = 0; i < 140; i++) {
         // Numbers out of insertion order, so name order and creation order differ.
         const name = `Pessoa ${String((i * 29) % 140).padStart(3, '0')} ${surnames[i % surnames.length]}`;
         const status: ContactStatus = i % 10 === 3 ? 'deactivated' : 'active';
         const email = `p${i}@busca.test`;
-        const id = await repo.insert(trx, { account_id: account.accountId, user_id: null, status, profile: 'member', name, email, country: 'BR' });
+        const [id] = (await ledger.enter(trx, locked, [{ user_id: null, status, profile: 'member', name, email, country: 'BR' }])) as [number];
         contacts.push({ id, name, email, status });
       }
-      const active = contacts.filter((c) => c.status === 'active').length;
-      await new AccountRepository(portal.db).adjustCounters(trx, account.accountId, { active, deactivated: contacts.length - active });
     });
     ({ agent } = await loggedIn(portal, account.admin.email, PASSWORD));
   });

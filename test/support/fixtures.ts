@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AccountRepository } from '../../server/accounts/accounts.repository';
-import { ContactRepository, type ContactStatus } from '../../server/contacts/contacts.repository';
+import { ContactLedger } from '../../server/contacts/contact-ledger';
+import type { ContactStatus } from '../../server/contacts/contacts.repository';
 import { hashPassword } from '../../server/users/passwords';
 import { UserRepository } from '../../server/users/users.repository';
 
@@ -25,8 +26,9 @@ export async function createAccount(db: Knex, options: { name?: string; seatLimi
   return db.transaction(async (trx) => {
     const accountId = await accounts.create(trx, { name: options.name ?? `Empresa ${randomBytes(3).toString('hex')}`, document: null, seatLimit: options.seatLimit });
     const userId = await new UserRepository(db).create(trx, { email, name, passwordHash: passwordHashValue });
-    const contactId = await new ContactRepository().insert(trx, { account_id: accountId, user_id: userId, status: 'active', profile: 'administrator', name, email, country: 'BR' });
-    await accounts.update(trx, accountId, { owner_contact_id: contactId, active_count: 1 });
+    const ledger = new ContactLedger(db);
+    const [contactId] = (await ledger.enter(trx, await ledger.lockAccount(trx, accountId), [{ user_id: userId, status: 'active', profile: 'administrator', name, email, country: 'BR' }])) as [number];
+    await accounts.update(trx, accountId, { owner_contact_id: contactId });
     return { accountId, admin: { userId, contactId, email, name } };
   });
 }
@@ -44,8 +46,8 @@ export async function addMember(
   return db.transaction(async (trx) => {
     const users = new UserRepository(db);
     const userId = (await users.findByEmail(email, trx))?.id ?? (await users.create(trx, { email, name, passwordHash: passwordHashValue }));
-    const contactId = await new ContactRepository().insert(trx, { account_id: accountId, user_id: userId, status, profile: options.profile ?? 'member', name, email, country: 'BR' });
-    await new AccountRepository(db).adjustCounters(trx, accountId, { [status]: 1 });
+    const ledger = new ContactLedger(db);
+    const [contactId] = (await ledger.enter(trx, await ledger.lockAccount(trx, accountId), [{ user_id: userId, status, profile: options.profile ?? 'member', name, email, country: 'BR' }])) as [number];
     return { userId, contactId, email, name };
   });
 }
@@ -57,9 +59,10 @@ export async function addMember(
  */
 export async function activatePending(db: Knex, accountId: number, contactId: number): Promise<void> {
   await db.transaction(async (trx) => {
-    const changed = await trx('contacts').where({ id: contactId, account_id: accountId, status: 'pending' }).update({ status: 'active' });
-    if (changed !== 1) throw new Error(`contact ${contactId} is not pending in account ${accountId}`);
-    await new AccountRepository(db).adjustCounters(trx, accountId, { pending: -1, active: 1 });
+    const contact = await trx('contacts').where({ id: contactId, account_id: accountId, status: 'pending' }).first('id', 'status');
+    if (!contact) throw new Error(`contact ${contactId} is not pending in account ${accountId}`);
+    const ledger = new ContactLedger(db);
+    await ledger.move(trx, await ledger.lockAccount(trx, accountId), contact, 'active');
     await trx('invitations').where({ contact_id: contactId }).whereNull('accepted_at').update({ accepted_at: new Date(), confirmed_at: new Date() });
   });
 }

@@ -1,0 +1,25 @@
+import type { Knex } from 'knex';
+import type { AccountRow } from '../accounts/accounts.repository';
+import type { Actor } from '../audit/audit.service';
+import type { Locale } from '../i18n';
+
+/** What the list shows of a pending contact's latest invitation. */
+export interface PendingInvitation {
+  created_at: unknown;
+  expires_at: unknown;
+  invited_by_name: string | null;
+  revoked_at: unknown;
+}
+
+/**
+ * What contact administration needs of invitations, declared here and handed in at composition
+ * (server/services.ts), so contacts never imports the invitations feature (which builds on it).
+ */
+export interface ContactInvitations {
+  /** The invitation of a contact just added through the form, in that transaction (the account is locked). */
+  inviteAdded(trx: Knex.Transaction, inviter: Actor, contact: { account: AccountRow; contactId: number; email: string }, locale: Locale): Promise<void>;
+  /** A deleted contact's open links stop working, in the deletion's transaction. */
+  revokeFor(trx: Knex.Transaction, actor: Actor, accountId: number, contactId: number): Promise<void>;
+  /** The latest invitation of each pending contact shown on a page of the list. */
+  pendingDetails(accountId: number, contactIds: number[]): Promise<Map<number, PendingInvitation>>;
+}
