@@ -240,6 +240,7 @@ export default {
       firstCode: '6-digit code shown in the app', cancel: 'Cancel', notEnabled: 'Two-step verification is not on.',
       newRecoveryCodes: 'Generate new recovery codes', newRecoveryCodesHint: 'Your current recovery codes stop working. Confirm with a code from the app.',
       recoveryRegenerated: 'New recovery codes generated. The previous ones no longer work.',
+      disableTitle: 'Turn off two-step verification', disableHint: 'Confirm with a code from the app or a recovery code. You will get an e-mail about it.',
     },
     factorReset: {
       held: 'On: {{factors}}.', none: 'Off.', action: 'Reset two-step verification',

@@ -240,6 +240,7 @@ export default {
       firstCode: 'Código de 6 dígitos que muestra la aplicación', cancel: 'Cancelar', notEnabled: 'La verificación en dos pasos no está activada.',
       newRecoveryCodes: 'Generar nuevos códigos de recuperación', newRecoveryCodesHint: 'Los códigos de recuperación actuales dejan de valer. Confirma con un código de la aplicación.',
       recoveryRegenerated: 'Nuevos códigos de recuperación generados. Los anteriores ya no valen.',
+      disableTitle: 'Desactivar la verificación en dos pasos', disableHint: 'Confirma con un código de la aplicación o un código de recuperación. Recibirás un correo de aviso.',
     },
     factorReset: {
       held: 'Activada: {{factors}}.', none: 'No activada.', action: 'Restablecer verificación en dos pasos',

@@ -238,6 +238,7 @@ export default {
       firstCode: 'Código de 6 dígitos mostrado no aplicativo', cancel: 'Cancelar', notEnabled: 'A verificação em duas etapas não está ativada.',
       newRecoveryCodes: 'Gerar novos códigos de recuperação', newRecoveryCodesHint: 'Os códigos de recuperação atuais deixam de valer. Confirme com um código do aplicativo.',
       recoveryRegenerated: 'Novos códigos de recuperação gerados. Os anteriores não valem mais.',
+      disableTitle: 'Desativar a verificação em duas etapas', disableHint: 'Confirme com um código do aplicativo ou um código de recuperação. Você receberá um e-mail avisando.',
     },
     factorReset: {
       held: 'Ativada: {{factors}}.', none: 'Não ativada.', action: 'Redefinir verificação em duas etapas',
