@@ -43,9 +43,10 @@ const newRecoveryCode = () => {
 };
 
 /**
- * TOTP second factor: enrolment (a QR code of the otpauth URL of a key kept in the session, confirmed by a first code), ten
- * recovery codes shown once and stored hashed, each code usable once (a replayed time step is
- * refused), wrong codes limited per user. The secret is kept encrypted and never shown again.
+ * TOTP second factor: enrolment (a QR code of the otpauth URL of a key waiting in the session,
+ * confirmed by a first code), ten recovery codes shown once and stored hashed, each code usable
+ * once (a replayed time step is refused), wrong codes limited per user. The secret is kept
+ * encrypted and never shown again once enabled.
  */
 export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
   private readonly repo = new TwoFactorRepository();
@@ -71,9 +72,9 @@ export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
   }
 
   /**
-   * "Configurar": a NEW key every time, kept sealed in the asking session only (the caller stores
-   * it there) and for ENROLMENT_MS. A key someone glimpsed once is worthless after the person
-   * starts again, and another session (or a copy of the database) never sees it.
+   * "Configurar": a NEW key every time, kept sealed (SecretBox) in the asking session only (the
+   * caller stores it there) and for ENROLMENT_MS, never in the user's row. A key someone glimpsed
+   * once is worthless after the person starts again, and no other session can turn it on.
    */
   async startEnrolment(userId: number): Promise<PendingEnrolment> {
     if (await this.isEnabled(userId)) throw new Conflict('security.twoFactor.alreadyEnabled');

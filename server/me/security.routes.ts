@@ -35,8 +35,11 @@ export function securityRoutes(twoFactor: TwoFactorService, stepUp: StepUpServic
   // Everything below changes how the person signs in: each asks for a fresh step-up first (the
   // password, or a second factor), so a borrowed session alone cannot add, remove or mint a factor.
 
+  const firstMessage = (err: DomainError) => (err instanceof ValidationFailed ? Object.values(err.fields)[0]! : { key: err.messageKey, params: err.params });
+  /** A refusal (no enrolment, a wrong code, too many tries) told on Meu perfil. */
   const backToMe = (req: Request, res: Response, err: DomainError) => {
-    flash(req, { type: 'error', key: err.messageKey, params: err.params });
+    const { key, params } = firstMessage(err);
+    flash(req, { type: 'error', key, params });
     res.redirect(303, '/me');
   };
   const enrolPage = async (req: Request, res: Response, errors: FieldErrors = {}, status = 200) => {
@@ -45,9 +48,7 @@ export function securityRoutes(twoFactor: TwoFactorService, stepUp: StepUpServic
   };
   const codesPage = (req: Request, res: Response, codes: string[], notice: string) =>
     res.renderPage('me/two-factor', { title: req.t('security.twoFactor.title'), codes, notice, errors: {} });
-  /** A wrong code or too many tries on a form of Meu perfil: the message comes back there. */
-  const codeRefused = (err: unknown) => err instanceof ValidationFailed || err instanceof TooManyAttempts || err instanceof Conflict;
-  const firstMessage = (err: DomainError) => (err instanceof ValidationFailed ? Object.values(err.fields)[0]! : { key: err.messageKey, params: err.params });
+  const codeRefused = (err: unknown): err is DomainError => err instanceof ValidationFailed || err instanceof TooManyAttempts || err instanceof Conflict;
 
   // "Configurar": a new key for this session, every time (see TwoFactorService.startEnrolment).
   router.post('/me/two-factor/start', requireStepUp, async (req, res) => {
@@ -96,9 +97,7 @@ export function securityRoutes(twoFactor: TwoFactorService, stepUp: StepUpServic
       await twoFactor.disable(me(req), req.body.code);
     } catch (err) {
       if (!codeRefused(err)) throw err;
-      const first = firstMessage(err as DomainError);
-      flash(req, { type: 'error', key: first.key, params: first.params });
-      return res.redirect(303, '/me');
+      return backToMe(req, res, err);
     }
     flash(req, { type: 'success', key: 'security.twoFactor.disabledNow' });
     res.redirect(303, '/me');
@@ -111,9 +110,7 @@ export function securityRoutes(twoFactor: TwoFactorService, stepUp: StepUpServic
       codes = await twoFactor.regenerateRecoveryCodes(me(req), req.body.code);
     } catch (err) {
       if (!codeRefused(err)) throw err;
-      const first = firstMessage(err as DomainError);
-      flash(req, { type: 'error', key: first.key, params: first.params });
-      return res.redirect(303, '/me');
+      return backToMe(req, res, err);
     }
     await codesPage(req, res, codes, 'security.twoFactor.recoveryRegenerated');
   });
