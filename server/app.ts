@@ -21,6 +21,7 @@ import { csrf, personalPages, securityHeaders } from './http/security';
 import { sessionMiddleware } from './http/session';
 import { contactFormatters } from './contacts/format';
 import { contactRoutes } from './contacts/contacts.routes';
+import { secondFactorResetRoutes } from './contacts/second-factor-reset.routes';
 import { OWNER_MENU, ownerTransferRoutes } from './owner-transfer/owner-transfer.routes';
 import { ContactConfirmations } from './contacts/contact-confirmations';
 import { invitationAdminRoutes, invitationPublicRoutes } from './invitations/invitations.routes';
@@ -105,8 +106,9 @@ export function createApp(deps: AppDeps) {
   const account = Router({ mergeParams: true });
   account.use(requireLogin, accountContext(services.accounts, services.permissions), accountMenu(registry));
   account.use('/contacts/:contactId/permissions', permissionRoutes(services.permissions));
+  account.use('/contacts/:contactId/second-factor', secondFactorResetRoutes(services.secondFactorReset));
   const pluginDeps = { db, audit: services.audit, permissions: services.permissions, dataDir: config.dataDir };
-  account.use('/contacts', contactRoutes(services.contacts, services.invitations, new ContactConfirmations(registry, (plugin) => createPluginContext(plugin, pluginDeps))));
+  account.use('/contacts', contactRoutes(services.contacts, services.invitations, services.secondFactorReset, new ContactConfirmations(registry, (plugin) => createPluginContext(plugin, pluginDeps))));
   account.use('/invitations', invitationAdminRoutes(services.invitations, services.permissions));
   account.use('/owner', ownerTransferRoutes(services.ownerTransfer));
   account.use('/groups', groupRoutes(services.groups, services.permissions));

@@ -13,6 +13,7 @@ import { StepUpService } from './auth/step-up.service';
 import { TwoFactorService } from './auth/two-factor.service';
 import type { Config } from './config';
 import { ContactService } from './contacts/contacts.service';
+import { SecondFactorResetService } from './contacts/second-factor-reset.service';
 import { InvitationAcceptanceService } from './invitations/invitation-acceptance.service';
 import { InvitationService } from './invitations/invitations.service';
 import { MailService } from './mail/mail.service';
@@ -32,7 +33,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
   const limiter = new LoginLimiter(db, config.loginLimits, databaseName);
   // Three invitation e-mails per contact per hour: enough for a typo'd resend, not a mailbox flood.
   const invitations = new InvitationService(db, registry, audit, mail, databaseLimiter(db, databaseName, 'invitation_resend', 3, 3600), config.invitationDays);
-  const twoFactor = new TwoFactorService(db, audit, new SecretBox(config.sessionSecret), new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'two_factor'));
+  const twoFactor = new TwoFactorService(db, audit, new SecretBox(config.sessionSecret), new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'two_factor'), factorNotices);
   const stepUp = new StepUpService(db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor);
   return {
     audit,
@@ -50,6 +51,8 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     invitations,
     invitationAcceptance: new InvitationAcceptanceService(db, audit, mail, config.invitationDays),
     contacts: new ContactService(db, registry, audit, invitations),
+    // Every kind of second factor takes part in an administrator's reset.
+    secondFactorReset: new SecondFactorResetService(db, audit, factorNotices, [twoFactor]),
     permissions: new PermissionService(db, registry, audit),
     groups: new GroupService(db, registry, audit),
   };

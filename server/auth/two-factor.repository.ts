@@ -16,14 +16,15 @@ export class TwoFactorRepository {
     return row && { totp_secret: row.totp_secret, totp_enabled_at: toDate(row.totp_enabled_at), totp_last_step: row.totp_last_step === null ? null : Number(row.totp_last_step) };
   }
 
-  async setPendingSecret(q: Q, userId: number, sealed: string): Promise<void> {
-    await q('users').where({ id: userId }).whereNull('totp_enabled_at').update({ totp_secret: sealed, updated_at: new Date() });
+  /**
+   * Stores the secret confirmed by its first code. A key being set up is never stored: it waits in
+   * the session that asked for it (see TwoFactorService.startEnrolment). 0 when it was already on.
+   */
+  async enable(q: Q, userId: number, sealed: string, step: number): Promise<number> {
+    return q('users').where({ id: userId }).whereNull('totp_enabled_at').update({ totp_secret: sealed, totp_enabled_at: new Date(), totp_last_step: step, updated_at: new Date() });
   }
 
-  async enable(q: Q, userId: number, step: number): Promise<number> {
-    return q('users').where({ id: userId }).whereNull('totp_enabled_at').update({ totp_enabled_at: new Date(), totp_last_step: step, updated_at: new Date() });
-  }
-
+  /** Removes the TOTP secret and every recovery code (turned off by the person, or reset by an administrator). */
   async disable(q: Q, userId: number): Promise<void> {
     await q('users').where({ id: userId }).update({ totp_secret: null, totp_enabled_at: null, totp_last_step: null, updated_at: new Date() });
     await q('recovery_codes').where({ user_id: userId }).delete();
@@ -42,6 +43,10 @@ export class TwoFactorRepository {
   /** Spends one recovery code; 0 when it is unknown or was used. */
   useRecoveryCode(q: Q, userId: number, hash: string): Promise<number> {
     return q('recovery_codes').where({ user_id: userId, code_hash: hash }).whereNull('used_at').update({ used_at: new Date() });
+  }
+
+  async hasRecoveryCodes(q: Q, userId: number): Promise<boolean> {
+    return !!(await q('recovery_codes').where({ user_id: userId }).first('id'));
   }
 
   async unusedRecoveryCodes(q: Q, userId: number): Promise<number> {

@@ -10,6 +10,7 @@ import { assertMayEdit, assertNotPending, type Caller, type ContactService } fro
 import { countries, documentTypes } from './identity';
 import type { Answered, ContactConfirmations, ConfirmedChange } from './contact-confirmations';
 import type { ContactInvitations } from './contact-invitations';
+import type { SecondFactorResetService } from './second-factor-reset.service';
 
 const contactId = (req: Request) => {
   const id = Number(req.params.contactId);
@@ -23,7 +24,7 @@ const isFragmentRequest = (req: Request, target: string) =>
   req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
 
 /** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
-export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, confirmations: ContactConfirmations) {
+export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, secondFactors: SecondFactorResetService, confirmations: ContactConfirmations) {
   const router = Router({ mergeParams: true });
   router.use(requirePermission('contacts.manage'));
 
@@ -82,7 +83,9 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
 
   router.get('/:contactId', async (req, res) => {
     const data = await contacts.get(req.ctx!.account, contactId(req));
-    await res.renderPage('contacts/show', { title: data.contact.name, ...data, base: base(req) });
+    // The person's two-step verification, for those who may reset it (see second-factor-reset.service.ts).
+    const secondFactor = req.ctx!.can('account.settings') ? await secondFactors.status(callerOf(req), data.contact, req.ctx!.account.ownerContactId) : null;
+    await res.renderPage('contacts/show', { title: data.contact.name, ...data, secondFactor, base: base(req) });
   });
 
   router.get('/:contactId/edit', async (req, res) => {

@@ -1,15 +1,25 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { actorFrom } from '../audit/actor';
 import { requireStepUp } from '../auth/step-up';
 import type { StepUpService } from '../auth/step-up.service';
-import type { TwoFactorService } from '../auth/two-factor.service';
-import { NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
+import { ENROLMENT_MS, EnrolmentExpired, type PendingEnrolment, type TwoFactorService } from '../auth/two-factor.service';
+import { Conflict, type DomainError, NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
 import { requireLogin } from '../http/guards';
 import { flash } from '../http/locals';
 
 const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
 
-/** The "Segurança" part of Meu perfil: two-step verification and, for primary administrators, the company setting. */
+declare module 'express-session' {
+  interface SessionData {
+    /** The TOTP key this session is setting up (sealed), until its first code turns it on. */
+    twoFactorEnrolment?: PendingEnrolment;
+  }
+}
+
+/**
+ * The "Segurança" part of Meu perfil: two-step verification (set up, turn off, new recovery codes)
+ * and, for primary administrators, the company setting.
+ */
 export function securityRoutes(twoFactor: TwoFactorService, stepUp: StepUpService) {
   const router = Router();
   router.use('/me', requireLogin);
@@ -22,43 +32,87 @@ export function securityRoutes(twoFactor: TwoFactorService, stepUp: StepUpServic
     res.redirect(303, '/me');
   });
 
-  const enrolPage = async (req: Request, errors: FieldErrors = {}, status = 200) => {
-    const enrolment = await twoFactor.enrolment(req.user!.id, req.user!.email);
-    return { view: 'me/two-factor', locals: { title: req.t('security.twoFactor.title'), ...enrolment, errors, codes: null }, status };
-  };
+  // Everything below changes how the person signs in: each asks for a fresh step-up first (the
+  // password, or a second factor), so a borrowed session alone cannot add, remove or mint a factor.
 
+  const firstMessage = (err: DomainError) => (err instanceof ValidationFailed ? Object.values(err.fields)[0]! : { key: err.messageKey, params: err.params });
+  /** A refusal (no enrolment, a wrong code, too many tries) told on Meu perfil. */
+  const backToMe = (req: Request, res: Response, err: DomainError) => {
+    const { key, params } = firstMessage(err);
+    flash(req, { type: 'error', key, params });
+    res.redirect(303, '/me');
+  };
+  const enrolPage = async (req: Request, res: Response, errors: FieldErrors = {}, status = 200) => {
+    const enrolment = await twoFactor.enrolment(req.session.twoFactorEnrolment, req.user!.id, req.user!.email);
+    await res.renderPage('me/two-factor', { title: req.t('security.twoFactor.title'), ...enrolment, minutes: ENROLMENT_MS / 60_000, errors, codes: null }, status);
+  };
+  const codesPage = (req: Request, res: Response, codes: string[], notice: string) =>
+    res.renderPage('me/two-factor', { title: req.t('security.twoFactor.title'), codes, notice, errors: {} });
+  const codeRefused = (err: unknown): err is DomainError => err instanceof ValidationFailed || err instanceof TooManyAttempts || err instanceof Conflict;
+
+  // "Configurar": a new key for this session, every time (see TwoFactorService.startEnrolment).
+  router.post('/me/two-factor/start', requireStepUp, async (req, res) => {
+    try {
+      req.session.twoFactorEnrolment = await twoFactor.startEnrolment(req.user!.id);
+    } catch (err) {
+      if (!(err instanceof Conflict)) throw err;
+      return backToMe(req, res, err);
+    }
+    res.redirect(303, '/me/two-factor');
+  });
+
+  // Shows the session's own enrolment only: none (or expired) sends back to Meu perfil.
   router.get('/me/two-factor', async (req, res) => {
     if (await twoFactor.isEnabled(req.user!.id)) return res.redirect(303, '/me');
-    const page = await enrolPage(req);
-    await res.renderPage(page.view, page.locals, page.status);
+    try {
+      await enrolPage(req, res);
+    } catch (err) {
+      if (!(err instanceof EnrolmentExpired)) throw err;
+      delete req.session.twoFactorEnrolment;
+      backToMe(req, res, err);
+    }
   });
 
-  router.post('/me/two-factor', async (req, res) => {
+  router.post('/me/two-factor', requireStepUp, async (req, res) => {
     let codes: string[];
     try {
-      codes = await twoFactor.enable(me(req), req.body.code);
+      codes = await twoFactor.enable(me(req), req.session.twoFactorEnrolment, req.body.code);
     } catch (err) {
+      if (err instanceof EnrolmentExpired || err instanceof Conflict) {
+        delete req.session.twoFactorEnrolment;
+        return backToMe(req, res, err);
+      }
       if (!(err instanceof ValidationFailed || err instanceof TooManyAttempts)) throw err;
-      const fields = err instanceof ValidationFailed ? err.fields : { code: { key: err.messageKey, params: err.params } };
-      const page = await enrolPage(req, fields, err.status);
-      return res.renderPage(page.view, page.locals, page.status);
+      if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));
+      return enrolPage(req, res, { code: firstMessage(err) }, err.status);
     }
-    // A second factor was just proven: it counts like a step-up confirmation.
-    req.session.secondFactorAt = Date.now();
-    await res.renderPage('me/two-factor', { title: req.t('security.twoFactor.title'), codes, errors: {} });
+    delete req.session.twoFactorEnrolment;
+    // Enabling proves nothing about who is at the keyboard (the key came from this very session):
+    // it sets neither secondFactorAt nor signInFactor.
+    await codesPage(req, res, codes, 'security.twoFactor.enabledNow');
   });
 
-  router.post('/me/two-factor/disable', async (req, res) => {
+  router.post('/me/two-factor/disable', requireStepUp, async (req, res) => {
     try {
-      await twoFactor.disable(me(req), req.body);
+      await twoFactor.disable(me(req), req.body.code);
     } catch (err) {
-      if (!(err instanceof ValidationFailed || err instanceof TooManyAttempts)) throw err;
-      const first = err instanceof ValidationFailed ? Object.values(err.fields)[0]! : { key: err.messageKey, params: err.params };
-      flash(req, { type: 'error', key: first.key, params: first.params });
-      return res.redirect(303, '/me');
+      if (!codeRefused(err)) throw err;
+      return backToMe(req, res, err);
     }
     flash(req, { type: 'success', key: 'security.twoFactor.disabledNow' });
     res.redirect(303, '/me');
+  });
+
+  // "Gerar novos códigos de recuperação": shown once on this answer, never kept anywhere readable.
+  router.post('/me/two-factor/recovery-codes', requireStepUp, async (req, res) => {
+    let codes: string[];
+    try {
+      codes = await twoFactor.regenerateRecoveryCodes(me(req), req.body.code);
+    } catch (err) {
+      if (!codeRefused(err)) throw err;
+      return backToMe(req, res, err);
+    }
+    await codesPage(req, res, codes, 'security.twoFactor.recoveryRegenerated');
   });
 
   return router;

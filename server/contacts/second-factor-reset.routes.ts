@@ -1,0 +1,38 @@
+import { Router, type Request } from 'express';
+import { requirePermission } from '../accounts/permission-guard';
+import { actorFrom } from '../audit/actor';
+import { requireStepUp } from '../auth/step-up';
+import { Conflict, NotFound } from '../errors';
+import { flash } from '../http/locals';
+import type { SecondFactorResetService } from './second-factor-reset.service';
+
+const contactId = (req: Request) => {
+  const id = Number(req.params.contactId);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
+  return id;
+};
+
+/**
+ * "Redefinir verificação em duas etapas" on a contact's page, mounted at
+ * /accounts/:accountId/contacts/:contactId/second-factor (before the contacts router, whose guard
+ * asks for another flag). The flag first (a Membro gets 403 without being asked to confirm), then
+ * a fresh step-up of the administrator.
+ */
+export function secondFactorResetRoutes(resets: SecondFactorResetService) {
+  const router = Router({ mergeParams: true });
+
+  router.post('/reset', requirePermission('account.settings'), requireStepUp, async (req, res) => {
+    const id = contactId(req);
+    const back = `/accounts/${req.ctx!.account.id}/contacts/${id}`;
+    try {
+      const { name } = await resets.reset({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, actor: actorFrom(req) }, id);
+      flash(req, { type: 'success', key: 'security.factorReset.done', params: { name } });
+    } catch (err) {
+      if (!(err instanceof Conflict)) throw err;
+      flash(req, { type: 'error', key: err.messageKey, params: err.params });
+    }
+    res.redirect(303, back);
+  });
+
+  return router;
+}
