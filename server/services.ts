@@ -33,7 +33,11 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
   // Three invitation e-mails per contact per hour: enough for a typo'd resend, not a mailbox flood.
   const invitations = new InvitationService(db, registry, audit, mail, databaseLimiter(db, databaseName, 'invitation_resend', 3, 3600), config.invitationDays);
   const twoFactor = new TwoFactorService(db, audit, new SecretBox(config.sessionSecret), new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'two_factor'));
-  const stepUp = new StepUpService(db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor);
+  const permissions = new PermissionService(db, registry, audit);
+  const stepUp = new StepUpService(
+    db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor, permissions, mail,
+    new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up_code'),
+  );
   return {
     audit,
     mail,
@@ -50,7 +54,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     invitations,
     invitationAcceptance: new InvitationAcceptanceService(db, audit, mail, config.invitationDays),
     contacts: new ContactService(db, registry, audit, invitations),
-    permissions: new PermissionService(db, registry, audit),
+    permissions,
     groups: new GroupService(db, registry, audit),
   };
 }
