@@ -189,15 +189,14 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
     const page = (await desk.agent.get('/step-up')).text;
     const path = approvalPath(page);
 
-    for (const res of [
-      await desk.agent.get(path),
-      await desk.agent.post(path).type('form').send({ _csrf: desk.csrf }),
-      await desk.agent.post('/step-up/approve').type('form').send({ _csrf: desk.csrf, code: shortCodeOf(page) }),
-      await desk.agent.post('/step-up/approve').type('form').send({ _csrf: desk.csrf, code: shortCodeOf(page), confirm: '1' }),
-    ]) {
+    const refusedHere = (res: { status: number; text: string }) => {
       expect(res.status).to.equal(403);
       expect(res.text).to.contain('Esta é a própria tela que pediu a confirmação');
-    }
+    };
+    refusedHere(await desk.agent.get(path));
+    refusedHere(await desk.agent.post(path).type('form').send({ _csrf: desk.csrf }));
+    refusedHere(await desk.agent.post('/step-up/approve').type('form').send({ _csrf: desk.csrf, code: shortCodeOf(page) }));
+    refusedHere(await desk.agent.post('/step-up/approve').type('form').send({ _csrf: desk.csrf, code: shortCodeOf(page), confirm: '1' }));
     expect((await desk.agent.get('/step-up/status').set('HX-Request', 'true')).status).to.equal(204);
     expect((await desk.agent.get('/step-up/continue')).headers.location).to.equal('/accounts');
     expect(await profileOf(member.contactId)).to.equal('member');
@@ -212,15 +211,14 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
     const path = approvalPath(page);
     const phone = await loggedIn(portal, s.admin.email, PASSWORD);
 
-    for (const res of [
-      await phone.agent.get(path),
-      await phone.agent.post(path).type('form').send({ _csrf: phone.csrf }),
-      await phone.agent.get('/step-up/approve'),
-      await phone.agent.post('/step-up/approve').type('form').send({ _csrf: phone.csrf, code: shortCodeOf(page), confirm: '1' }),
-    ]) {
+    const refusedHere = (res: { status: number; text: string }) => {
       expect(res.status).to.equal(403);
       expect(res.text).to.contain('entrou no portal só com a senha');
-    }
+    };
+    refusedHere(await phone.agent.get(path));
+    refusedHere(await phone.agent.post(path).type('form').send({ _csrf: phone.csrf }));
+    refusedHere(await phone.agent.get('/step-up/approve'));
+    refusedHere(await phone.agent.post('/step-up/approve').type('form').send({ _csrf: phone.csrf, code: shortCodeOf(page), confirm: '1' }));
     expect((await s.agent.get('/step-up/status').set('HX-Request', 'true')).status).to.equal(204);
     expect(await profileOf(member.contactId)).to.equal('member');
   });
@@ -291,17 +289,19 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
 
   it('an approval counts only for the session that asked: another session of the same person polling for it does not pass', async () => {
     const w = await waitingDesk();
+    const sessionsOf = async (userId: number) =>
+      (await portal.db('sessions').select('sid', 'sess')).map((r) => ({ sid: r.sid as string, sess: safeJson(r.sess) })).filter((r) => r.sess?.passport?.user?.id === userId && r.sess.stepUp?.approvalId);
+    const [desk] = await sessionsOf(w.admin.userId);
+    const deskApproval = desk!.sess.stepUp.approvalId;
     const other = await loggedInWithTotp(portal, w.admin.email, PASSWORD, w.secret, -1);
     await ageSessions(portal.db, w.admin.userId, 16);
     const second = await addMember(portal.db, w.accountId, { name: 'Otávio Outro' });
     await other.agent.post(`${w.base}/${second.contactId}/delete`).type('form').send({ _csrf: other.csrf });
     await other.agent.get('/step-up');
     // The other session is made to wait on the desk's approval (as if it had learnt its id).
-    const rows = (await portal.db('sessions').select('sid', 'sess')).map((r) => ({ sid: r.sid, sess: safeJson(r.sess) }));
-    const mine = rows.filter((r) => r.sess?.passport?.user?.id === w.admin.userId && r.sess.stepUp?.approvalId);
+    const mine = await sessionsOf(w.admin.userId);
     expect(mine).to.have.length(2);
-    const deskApproval = (await portal.db('step_up_approvals').where({ user_id: w.admin.userId }).orderBy('id').first('id')).id;
-    const theOther = mine.find((r) => r.sess.stepUp.approvalId !== deskApproval)!;
+    const theOther = mine.find((r) => r.sid !== desk!.sid)!;
     theOther.sess.stepUp.approvalId = deskApproval;
     await portal.db('sessions').where({ sid: theOther.sid }).update({ sess: JSON.stringify(theOther.sess) });
 
