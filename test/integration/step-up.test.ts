@@ -151,7 +151,7 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
     const ask = await phone.agent.get(path);
     expect(ask.status).to.equal(200);
     const company = (await portal.db('accounts').where({ id: w.accountId }).first('name')).name;
-    const shown = /<dl class="details" id="step-up-approval-details">([\s\S]*?)<\/dl>/.exec(ask.text)![1]!;
+    const shown = /<dl class="details compact" id="step-up-approval-details">([\s\S]*?)<\/dl>/.exec(ask.text)![1]!;
     expect(shown).to.contain('Alterar permissões de acesso de um usuário');
     expect(shown).to.contain(company);
     expect(shown).to.contain('Chrome 131 · Windows');
