@@ -275,6 +275,18 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
     expect(replayed.status).to.equal(422);
   });
 
+  it('two devices approving at the same moment: one approval is given, the other is told it was used', async () => {
+    const w = await waitingDesk();
+    const path = approvalPath(w.page);
+    const phone = await loggedInWithTotp(portal, w.admin.email, PASSWORD, w.secret, -1);
+    const tablet = await loggedInWithTotp(portal, w.admin.email, PASSWORD, w.secret, 0);
+    const answers = await Promise.all([phone, tablet].map((d) => d.agent.post(path).type('form').send({ _csrf: d.csrf })));
+    expect(answers.map((r) => r.status).sort()).to.deep.equal([200, 404]);
+    expect(await approvalEvents(w.admin.userId)).to.have.length(1);
+    const polls = await Promise.all([1, 2].map(() => w.agent.get('/step-up/status').set('HX-Request', 'true')));
+    expect(polls.filter((r) => r.headers['hx-redirect'] === '/step-up/continue')).to.have.length(1);
+  });
+
   it('wrong short codes are limited per person', async () => {
     const w = await waitingDesk();
     const phone = await loggedInWithTotp(portal, w.admin.email, PASSWORD, w.secret);
