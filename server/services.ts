@@ -34,7 +34,11 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
   // Three invitation e-mails per contact per hour: enough for a typo'd resend, not a mailbox flood.
   const invitations = new InvitationService(db, registry, audit, mail, databaseLimiter(db, databaseName, 'invitation_resend', 3, 3600), config.invitationDays);
   const twoFactor = new TwoFactorService(db, audit, new SecretBox(config.sessionSecret), new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'two_factor'), factorNotices);
-  const stepUp = new StepUpService(db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor);
+  const permissions = new PermissionService(db, registry, audit);
+  const stepUp = new StepUpService(
+    db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor, permissions, mail,
+    new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up_code'),
+  );
   return {
     audit,
     mail,
@@ -53,7 +57,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     contacts: new ContactService(db, registry, audit, invitations),
     // Every kind of second factor takes part in an administrator's reset.
     secondFactorReset: new SecondFactorResetService(db, audit, factorNotices, [twoFactor]),
-    permissions: new PermissionService(db, registry, audit),
+    permissions,
     groups: new GroupService(db, registry, audit),
   };
 }

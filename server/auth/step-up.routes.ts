@@ -3,15 +3,20 @@ import QRCode from 'qrcode';
 import { actorFrom } from '../audit/actor';
 import { Forbidden, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
 import { requireLogin } from '../http/guards';
+import { requestMeta } from '../http/request-meta';
 import { STEP_UP_MS } from './step-up';
-import { ApprovalLinkInvalid, type StepUpService } from './step-up.service';
+import { ApprovalLinkInvalid, type ApprovalDetails, type Approver, type StepUpService } from './step-up.service';
 
 const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
+const approver = (req: Request): Approver => ({ ...actorFrom(req), userId: req.user!.id, sessionId: req.sessionID, factor: req.session.signInFactor });
+/** Shown as ABCD-EFGH: easier to read aloud and to type. */
+const grouped = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;
 
 /**
  * /step-up: the confirmation page a sensitive request was sent to (password, TOTP code, or a QR
- * code to approve on a signed-in phone, polled every 2 s), /step-up/continue which posts the kept
- * form again, and /step-up/approve/<token>, the page the QR code opens on the phone.
+ * code and short code to approve on another signed-in device, polled every 2 s), /step-up/continue
+ * which posts the kept form again, and the approving device's pages: /step-up/approve/<token> (what
+ * the QR code opens) and /step-up/approve (where the short code is typed).
  */
 export function stepUpRoutes(stepUp: StepUpService, link: (path: string) => string) {
   const router = Router();
@@ -19,17 +24,19 @@ export function stepUpRoutes(stepUp: StepUpService, link: (path: string) => stri
 
   const confirmPage = async (req: Request, res: Response, errors: FieldErrors = {}, status = 200, error: string | null = null) => {
     const pending = req.session.stepUp!;
-    const approval = await stepUp.startApproval(req.user!.id, pending.approvalId);
-    pending.approvalId = approval.id;
-    const approveUrl = link(`/step-up/approve/${approval.token}`);
     const userId = req.user!.id;
+    const { userAgent, ip } = requestMeta(req);
+    const approval = await stepUp.startApproval({ userId, sessionId: req.sessionID, userAgent, ip }, pending);
+    pending.approvalId = approval.id;
     const [hasCode, secondFactorOnly] = await Promise.all([
       stepUp.hasSecondFactor(userId),
       pending.accountId !== null ? stepUp.secondFactorRequired(pending.accountId, userId) : Promise.resolve(false),
     ]);
+    // The link is only inside the QR code: a link on this page would let this very session approve itself.
     await res.renderPage('step-up/confirm', {
       title: req.t('security.stepUp.title'), errors, error, hasCode, passwordAllowed: !secondFactorOnly,
-      approveUrl, qrDataUrl: await QRCode.toDataURL(approveUrl, { margin: 1, width: 220 }),
+      qrDataUrl: await QRCode.toDataURL(link(`/step-up/approve/${approval.token}`), { margin: 1, width: 220 }),
+      shortCode: grouped(approval.code), approveAddress: link('/step-up/approve').replace(/^https?:\/\//, ''),
     }, status);
   };
 
@@ -62,7 +69,7 @@ export function stepUpRoutes(stepUp: StepUpService, link: (path: string) => stri
   // Polled by the waiting page (hx-trigger="every 2s"): moves on by itself once the phone approved.
   router.get('/step-up/status', async (req, res) => {
     const approvalId = req.session.stepUp?.approvalId;
-    const status = approvalId ? await stepUp.approvalStatus(req.user!.id, approvalId) : 'expired';
+    const status = approvalId ? await stepUp.approvalStatus(req.user!.id, req.sessionID, approvalId) : 'expired';
     if (status === 'approved') {
       req.session.steppedUpAt = req.session.secondFactorAt = Date.now();
       if (req.get('hx-request') === 'true') return res.set('HX-Redirect', '/step-up/continue').status(200).end();
@@ -82,29 +89,54 @@ export function stepUpRoutes(stepUp: StepUpService, link: (path: string) => stri
     await res.renderPage('step-up/continue', { title: req.t('security.stepUp.title'), action: pending.url, fields: pending.fields });
   });
 
-  router.get('/step-up/approve/:token', async (req, res) => {
+  const approvePage = (req: Request, res: Response, locals: { state: 'ask' | 'code' | 'approved' | 'refused'; details?: ApprovalDetails; action?: string; code?: string; error?: FieldErrors[string] | null; message?: string | null }, status = 200) =>
+    res.renderPage('step-up/approve', { title: req.t('security.stepUp.approveTitle'), details: null, action: '', code: '', error: null, message: null, ...locals }, status);
+
+  /** Runs one approving step; a refusal (expired, another person, the same session, no second factor) is a page that says why. */
+  const approving = async (req: Request, res: Response, step: () => Promise<void>, onCodeError = false) => {
     try {
-      await stepUp.approvalFor(req.user!.id, String(req.params.token));
+      await step();
     } catch (err) {
-      if (err instanceof ApprovalLinkInvalid || err instanceof Forbidden) {
-        return res.renderPage('step-up/approve', { title: req.t('security.stepUp.approveTitle'), state: 'refused', message: req.t(err.messageKey) }, err.status);
+      if (err instanceof ApprovalLinkInvalid || err instanceof Forbidden) return approvePage(req, res, { state: 'refused', message: req.t(err.messageKey) }, err.status);
+      if (onCodeError && (err instanceof ValidationFailed || err instanceof TooManyAttempts)) {
+        if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));
+        const error = err instanceof ValidationFailed ? Object.values(err.fields)[0]! : { key: err.messageKey, params: err.params };
+        return approvePage(req, res, { state: 'code', error }, err.status);
       }
       throw err;
     }
-    await res.renderPage('step-up/approve', { title: req.t('security.stepUp.approveTitle'), state: 'ask', message: null, token: String(req.params.token) });
+  };
+
+  router.get('/step-up/approve', async (req, res) => {
+    if (!req.session.signInFactor) return approvePage(req, res, { state: 'refused', message: req.t('security.approval.needsFactor') }, 403);
+    await approvePage(req, res, { state: 'code' });
   });
 
-  router.post('/step-up/approve/:token', async (req, res) => {
-    try {
-      await stepUp.approve(me(req), String(req.params.token));
-    } catch (err) {
-      if (err instanceof ApprovalLinkInvalid || err instanceof Forbidden) {
-        return res.renderPage('step-up/approve', { title: req.t('security.stepUp.approveTitle'), state: 'refused', message: req.t(err.messageKey) }, err.status);
+  // The short code typed on the phone: first shows what it approves, then (confirm=1) approves it.
+  router.post('/step-up/approve', (req, res) =>
+    approving(req, res, async () => {
+      if (req.body.confirm === '1') {
+        await stepUp.approveByCode(approver(req), req.body.code);
+        return approvePage(req, res, { state: 'approved' });
       }
-      throw err;
-    }
-    await res.renderPage('step-up/approve', { title: req.t('security.stepUp.approveTitle'), state: 'approved', message: null });
-  });
+      const details = await stepUp.approvalByCode(approver(req), req.body.code);
+      await approvePage(req, res, { state: 'ask', details, action: '/step-up/approve', code: String(req.body.code ?? '') });
+    }, true),
+  );
+
+  router.get('/step-up/approve/:token', (req, res) =>
+    approving(req, res, async () => {
+      const details = await stepUp.approvalFor(approver(req), String(req.params.token));
+      await approvePage(req, res, { state: 'ask', details, action: `/step-up/approve/${String(req.params.token)}` });
+    }),
+  );
+
+  router.post('/step-up/approve/:token', (req, res) =>
+    approving(req, res, async () => {
+      await stepUp.approve(approver(req), String(req.params.token));
+      await approvePage(req, res, { state: 'approved' });
+    }),
+  );
 
   return router;
 }

@@ -28,7 +28,7 @@ export interface PendingStepUp {
   /** The form's fields without the CSRF token, repeated names kept in order. */
   fields: [string, string][];
   accountId: number | null;
-  /** The QR approval shown on the confirmation page (a `user_tokens` id). */
+  /** The QR approval shown on the confirmation page (a `step_up_approvals` id). */
   approvalId?: number;
 }
 
@@ -59,27 +59,32 @@ const isRecent = (at: number | undefined, now: number) => typeof at === 'number'
  * GitHub's "sudo mode" for sensitive acts: an unsafe request from a session whose last login or
  * confirmation is older than 15 minutes is kept in the session and the person is sent to
  * /step-up; after confirming, the kept form is posted again. Where the company asks
- * administrators for a second factor, only a second factor counts for them.
+ * administrators for a second factor, only a second factor counts for them. `accountOf` names the
+ * company whose rule applies: the one of the page (`req.ctx`) or, on a page outside any company
+ * (the company's own security setting under /me), the one in the URL.
  */
-export async function requireStepUp(req: Request, res: Response, next: NextFunction) {
-  if (req.method === 'GET' || req.method === 'HEAD' || !req.user) return next();
-  const now = Date.now();
-  const s = req.session;
-  if (isRecent(s.secondFactorAt, now)) return next();
-  if (isRecent(s.signedInAt, now) || isRecent(s.steppedUpAt, now)) {
-    const account = req.ctx;
-    const strict = account && (account.isOwner || account.contact.profile === 'administrator') && req.stepUpPolicy
-      ? await req.stepUpPolicy.secondFactorRequired(account.account.id, req.user.id)
-      : false;
-    if (!strict) return next();
-  }
-  s.stepUp = { method: 'POST', url: req.originalUrl, fields: formFields(req.body), accountId: req.ctx?.account.id ?? null };
-  if (req.get('hx-request') === 'true') {
-    res.set('HX-Redirect', '/step-up').status(200).end();
-    return;
-  }
-  res.redirect(303, '/step-up');
+export function stepUpFor(accountOf: (req: Request) => number | null) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || !req.user) return next();
+    const now = Date.now();
+    const s = req.session;
+    if (isRecent(s.secondFactorAt, now)) return next();
+    const accountId = accountOf(req);
+    if (isRecent(s.signedInAt, now) || isRecent(s.steppedUpAt, now)) {
+      const strict = accountId !== null && req.stepUpPolicy ? await req.stepUpPolicy.secondFactorRequired(accountId, req.user.id) : false;
+      if (!strict) return next();
+    }
+    s.stepUp = { method: 'POST', url: req.originalUrl, fields: formFields(req.body), accountId };
+    if (req.get('hx-request') === 'true') {
+      res.set('HX-Redirect', '/step-up').status(200).end();
+      return;
+    }
+    res.redirect(303, '/step-up');
+  };
 }
+
+/** The step-up of a page below /accounts/:accountId: that company's rule applies. */
+export const requireStepUp = stepUpFor((req) => req.ctx?.account.id ?? null);
 
 function formFields(body: unknown): [string, string][] {
   if (!body || typeof body !== 'object') return [];

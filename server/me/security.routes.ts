@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { actorFrom } from '../audit/actor';
-import { requireStepUp } from '../auth/step-up';
+import { requireStepUp, stepUpFor } from '../auth/step-up';
 import type { StepUpService } from '../auth/step-up.service';
 import { ENROLMENT_MS, EnrolmentExpired, type PendingEnrolment, type TwoFactorService } from '../auth/two-factor.service';
 import { Conflict, type DomainError, NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
@@ -8,6 +8,10 @@ import { requireLogin } from '../http/guards';
 import { flash } from '../http/locals';
 
 const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
+const accountIdParam = (req: Request) => {
+  const id = Number(req.params.accountId);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+};
 
 declare module 'express-session' {
   interface SessionData {
@@ -24,9 +28,11 @@ export function securityRoutes(twoFactor: TwoFactorService, stepUp: StepUpServic
   const router = Router();
   router.use('/me', requireLogin);
 
-  router.post('/me/security/accounts/:accountId', requireStepUp, async (req, res) => {
-    const accountId = Number(req.params.accountId);
-    if (!Number.isSafeInteger(accountId) || accountId <= 0) throw new NotFound();
+  // No account context here: the step-up applies the rule of the company in the URL, so switching the
+  // rule off asks the second factor the rule itself asks.
+  router.post('/me/security/accounts/:accountId', stepUpFor(accountIdParam), async (req, res) => {
+    const accountId = accountIdParam(req);
+    if (accountId === null) throw new NotFound();
     await stepUp.setRequireSecondFactor(me(req), accountId, req.body.requireSecondFactor === '1');
     flash(req, { type: 'success', key: 'common.saved' });
     res.redirect(303, '/me');

@@ -168,6 +168,13 @@ export default {
   mail: {
     layout: { brand: 'Customer Portal', footer: 'Automatic message from the Customer Portal. If you did not expect this e-mail, you can ignore it.' },
     'mail-check': { subject: 'Portal delivery test', body: 'This is a test e-mail: the Portal delivers its messages.', action: 'Open the Portal' },
+    'company-security-changed': {
+      subject: 'Security rule of {{accountName}} changed on the Portal',
+      on: 'Hello, {{name}}. {{actorName}} now requires a second factor from the administrators of {{accountName}}: a password alone no longer confirms sensitive actions.',
+      off: 'Hello, {{name}}. {{actorName}} no longer requires a second factor from the administrators of {{accountName}}: a password alone confirms sensitive actions again.',
+      notYou: 'If you did not expect this change, talk to {{actorName}} and review the company security.',
+      action: 'Open the Portal',
+    },
     'owner-transferred': {
       subject: 'Administration of {{accountName}} transferred on the Portal',
       toNew: 'Hello, {{name}}. {{fromName}} transferred the primary administration of {{accountName}} on the Customer Portal to you.',
@@ -220,8 +227,8 @@ export default {
     stepUp: {
       title: 'Confirm it is you', intro: 'To continue with this action, confirm your identity.',
       password: 'Your password', confirm: 'Confirm with password', confirmCode: 'Confirm with code',
-      qrTitle: 'Or use your phone', qrIntro: 'Scan the QR code shown on the screen with a phone where you are signed in to the portal and tap "Approve".',
-      qrAlt: 'QR code to approve on your phone', qrLink: 'Or open this address on your phone:',
+      qrTitle: 'Or use your phone', qrIntro: 'Scan the QR code with another device (your phone) where you signed in to the portal with the authenticator code or a passkey, check what is being approved and tap "Approve".',
+      qrAlt: 'QR code to approve on your phone',
       waiting: 'Waiting for approval on your phone…', expired: 'The QR code expired.', newCode: 'Make another',
       confirmed: 'Identity confirmed. Sending the form…', continue: 'Continue',
       approveTitle: 'Approve access', approveIntro: 'You are confirming a sensitive action opened on another device. Approve only if it was you.',
@@ -229,6 +236,20 @@ export default {
       linkInvalid: 'This approval link expired or was already used. Make another QR code on the other screen.',
       otherPerson: 'This QR code belongs to someone else. Sign in as the same user on both devices.',
       secondFactorRequired: 'Your company requires a second factor for administrators: confirm with your app code or the QR code.',
+    },
+    approval: {
+      shortCodeIntro: 'Camera cannot read the QR code? On the other device, open {{address}} and type this code (valid for 2 minutes):',
+      codeIntro: 'Type the 8-character code shown next to the QR code on the other screen.', code: 'Code', next: 'Continue',
+      codeWrong: 'Invalid or expired code. Check the code on the other screen or make a new one.',
+      action: 'Action', company: 'Company', browser: 'Browser', place: 'Place (IP address)', noCompany: 'None', unknown: 'Unknown',
+      sameSession: 'This is the very screen that asked for the confirmation: it cannot approve itself. Scan the QR code with another device.',
+      needsFactor: 'This device signed in to the portal with the password only, and a password alone does not approve. Sign out and sign in again on this device with the authenticator code or a passkey, then scan the QR code again.',
+      actions: {
+        contactAdd: 'Add a user', contactDelete: 'Delete a user', contactPermissions: "Change a user's access permissions",
+        groupCreate: 'Create a permission group', groupSave: 'Change a permission group', groupDelete: 'Delete a permission group',
+        ownerTransfer: 'Transfer the administration', invite: 'Invite users', inviteResend: 'Resend an invitation',
+        companySecurity: "Change the company's second-factor rule", other: 'A protected action',
+      },
     },
     settings: {
       title: 'Company security', requireSecondFactor: 'Require a second factor for administrators',

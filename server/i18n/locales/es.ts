@@ -168,6 +168,13 @@ export default {
   mail: {
     layout: { brand: 'Portal del Cliente', footer: 'Mensaje automático del Portal del Cliente. Si no esperaba este correo, puede ignorarlo.' },
     'mail-check': { subject: 'Prueba de envío del Portal', body: 'Este es un correo de prueba: el envío de mensajes del Portal funciona.', action: 'Abrir el Portal' },
+    'company-security-changed': {
+      subject: 'Regla de seguridad de {{accountName}} cambiada en el Portal',
+      on: 'Hola, {{name}}. {{actorName}} empezó a exigir un segundo factor a los administradores de {{accountName}}: la contraseña sola ya no confirma acciones sensibles.',
+      off: 'Hola, {{name}}. {{actorName}} dejó de exigir un segundo factor a los administradores de {{accountName}}: la contraseña vuelve a bastar para confirmar acciones sensibles.',
+      notYou: 'Si no esperaba este cambio, hable con {{actorName}} y revise la seguridad de la empresa.',
+      action: 'Abrir el Portal',
+    },
     'owner-transferred': {
       subject: 'Administración de {{accountName}} transferida en el Portal',
       toNew: 'Hola, {{name}}. {{fromName}} le transfirió la administración principal de {{accountName}} en el Portal del Cliente.',
@@ -220,8 +227,8 @@ export default {
     stepUp: {
       title: 'Confirme que es usted', intro: 'Para continuar con esta acción, confirme su identidad.',
       password: 'Su contraseña', confirm: 'Confirmar con la contraseña', confirmCode: 'Confirmar con el código',
-      qrTitle: 'O use el celular', qrIntro: 'Escanee el código QR que aparece en la pantalla con un celular en el que haya iniciado sesión en el portal y toque "Aprobar".',
-      qrAlt: 'Código QR para aprobar en el celular', qrLink: 'O abra esta dirección en el celular:',
+      qrTitle: 'O use el celular', qrIntro: 'Escanee el código QR con otro dispositivo (el celular) en el que haya iniciado sesión en el portal con el código de la aplicación o una llave de acceso, revise lo que se aprueba y toque "Aprobar".',
+      qrAlt: 'Código QR para aprobar en el celular',
       waiting: 'Esperando la aprobación en el celular…', expired: 'El código QR expiró.', newCode: 'Generar otro',
       confirmed: 'Identidad confirmada. Enviando el formulario…', continue: 'Continuar',
       approveTitle: 'Aprobar acceso', approveIntro: 'Está confirmando una acción sensible abierta en otro dispositivo. Apruebe solo si fue usted.',
@@ -229,6 +236,20 @@ export default {
       linkInvalid: 'Este enlace de aprobación expiró o ya fue usado. Genere otro código QR en la otra pantalla.',
       otherPerson: 'Este código QR pertenece a otra persona. Inicie sesión con el mismo usuario en los dos dispositivos.',
       secondFactorRequired: 'Su empresa exige un segundo factor para administradores: confirme con el código de la aplicación o con el código QR.',
+    },
+    approval: {
+      shortCodeIntro: '¿La cámara no lee el código QR? En el otro dispositivo, abra {{address}} y escriba este código (vale por 2 minutos):',
+      codeIntro: 'Escriba el código de 8 caracteres que aparece junto al código QR en la otra pantalla.', code: 'Código', next: 'Continuar',
+      codeWrong: 'Código inválido o expirado. Revise el código en la otra pantalla o genere otro.',
+      action: 'Acción', company: 'Empresa', browser: 'Navegador', place: 'Ubicación (dirección IP)', noCompany: 'Ninguna', unknown: 'No identificado',
+      sameSession: 'Esta es la misma pantalla que pidió la confirmación: no puede aprobarse a sí misma. Escanee el código QR con otro dispositivo.',
+      needsFactor: 'Este dispositivo inició sesión solo con la contraseña, y la contraseña sola no aprueba. Cierre sesión e inicie de nuevo en este dispositivo con el código de la aplicación autenticadora o una llave de acceso; luego escanee otra vez el código QR.',
+      actions: {
+        contactAdd: 'Agregar usuario', contactDelete: 'Eliminar usuario', contactPermissions: 'Cambiar los permisos de acceso de un usuario',
+        groupCreate: 'Crear grupo de permisos', groupSave: 'Cambiar grupo de permisos', groupDelete: 'Eliminar grupo de permisos',
+        ownerTransfer: 'Transferir la administración', invite: 'Invitar usuarios', inviteResend: 'Reenviar invitación',
+        companySecurity: 'Cambiar la exigencia de segundo factor de la empresa', other: 'Una acción protegida',
+      },
     },
     settings: {
       title: 'Seguridad de la empresa', requireSecondFactor: 'Exigir segundo factor para administradores',

@@ -166,6 +166,13 @@ export default {
   mail: {
     layout: { brand: 'Portal do Cliente', footer: 'Mensagem automática do Portal do Cliente. Se você não esperava este e-mail, pode ignorá-lo.' },
     'mail-check': { subject: 'Teste de envio do Portal', body: 'Este é um e-mail de teste: a entrega de mensagens do Portal está funcionando.', action: 'Abrir o Portal' },
+    'company-security-changed': {
+      subject: 'Regra de segurança de {{accountName}} alterada no Portal',
+      on: 'Olá, {{name}}. {{actorName}} passou a exigir um segundo fator dos administradores de {{accountName}}: a senha sozinha não confirma mais ações sensíveis.',
+      off: 'Olá, {{name}}. {{actorName}} deixou de exigir um segundo fator dos administradores de {{accountName}}: a senha volta a bastar para confirmar ações sensíveis.',
+      notYou: 'Se esta mudança não era esperada, fale com {{actorName}} e revise a segurança da empresa.',
+      action: 'Abrir o Portal',
+    },
     'owner-transferred': {
       subject: 'Administração de {{accountName}} transferida no Portal',
       toNew: 'Olá, {{name}}. {{fromName}} transferiu para você a administração principal de {{accountName}} no Portal do Cliente.',
@@ -218,8 +225,8 @@ export default {
     stepUp: {
       title: 'Confirme que é você', intro: 'Para continuar esta ação, confirme sua identidade.',
       password: 'Sua senha', confirm: 'Confirmar com a senha', confirmCode: 'Confirmar com o código',
-      qrTitle: 'Ou use o celular', qrIntro: 'Faça a leitura do QR Code que vai aparecer na tela com um celular em que você esteja conectado ao portal e toque em "Aprovar".',
-      qrAlt: 'QR Code para aprovar no celular', qrLink: 'Ou abra este endereço no celular:',
+      qrTitle: 'Ou use o celular', qrIntro: 'Leia o QR Code com outro aparelho (o celular) em que você entrou no portal com o código do aplicativo ou uma chave de acesso, confira o que está sendo aprovado e toque em "Aprovar".',
+      qrAlt: 'QR Code para aprovar no celular',
       waiting: 'Aguardando a aprovação no celular…', expired: 'O QR Code expirou.', newCode: 'Gerar outro',
       confirmed: 'Identidade confirmada. Enviando o formulário…', continue: 'Continuar',
       approveTitle: 'Aprovar acesso', approveIntro: 'Você está confirmando uma ação sensível aberta em outro aparelho. Aprove somente se foi você.',
@@ -227,6 +234,20 @@ export default {
       linkInvalid: 'Este link de aprovação expirou ou já foi usado. Gere outro QR Code na outra tela.',
       otherPerson: 'Este QR Code pertence a outra pessoa. Entre com o mesmo usuário nos dois aparelhos.',
       secondFactorRequired: 'Sua empresa exige um segundo fator para administradores: confirme com o código do aplicativo ou com o QR Code.',
+    },
+    approval: {
+      shortCodeIntro: 'A câmera não lê o QR Code? No outro aparelho, abra {{address}} e digite este código (vale por 2 minutos):',
+      codeIntro: 'Digite o código de 8 caracteres que aparece ao lado do QR Code na outra tela.', code: 'Código', next: 'Continuar',
+      codeWrong: 'Código inválido ou expirado. Confira o código na outra tela ou gere outro.',
+      action: 'Ação', company: 'Empresa', browser: 'Navegador', place: 'Local (endereço IP)', noCompany: 'Nenhuma', unknown: 'Não identificado',
+      sameSession: 'Esta é a própria tela que pediu a confirmação: ela não pode aprovar a si mesma. Leia o QR Code com outro aparelho.',
+      needsFactor: 'Este aparelho entrou no portal só com a senha, e a senha sozinha não aprova. Saia e entre de novo neste aparelho com o código do aplicativo autenticador ou uma chave de acesso; depois leia o QR Code outra vez.',
+      actions: {
+        contactAdd: 'Adicionar usuário', contactDelete: 'Excluir usuário', contactPermissions: 'Alterar permissões de acesso de um usuário',
+        groupCreate: 'Criar grupo de permissões', groupSave: 'Alterar grupo de permissões', groupDelete: 'Excluir grupo de permissões',
+        ownerTransfer: 'Transferir administração', invite: 'Convidar usuários', inviteResend: 'Reenviar convite',
+        companySecurity: 'Alterar a exigência de segundo fator da empresa', other: 'Uma ação protegida',
+      },
     },
     settings: {
       title: 'Segurança da empresa', requireSecondFactor: 'Exigir segundo fator para administradores',

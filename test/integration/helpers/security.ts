@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
+import { generate, generateSecret } from 'otplib';
+import { SecretBox } from '../../../server/auth/secret-box';
 import { sharedSmtp, to, type ParsedMail } from '../../support/mail';
-import type { Agent, TestPortal } from '../../support/portal';
+import { agent, csrfFrom, login, type Agent, type TestPortal } from '../../support/portal';
+import { readQrDataUrl } from '../../support/qr';
 
 /** Moves every login and confirmation time in the user's stored sessions `minutes` into the past. */
 export async function ageSessions(db: Knex, userId: number, minutes: number): Promise<void> {
@@ -35,11 +38,39 @@ export function postReplay(a: Agent, html: string) {
   return a.post(action).type('form').send(body);
 }
 
-/** The approval path the confirmation page shows under its QR code. */
+/** The approval path the confirmation page's QR code holds, read from the image as a phone would. */
 export function approvalPath(html: string): string {
-  const href = /id="step-up-approve-link" href="([^"]+)"/.exec(html)?.[1];
-  if (!href) throw new Error('no approval link on the page');
-  return new URL(decodeHtml(href)).pathname;
+  const src = /<img class="qr-code" src="(data:image\/png;base64,[^"]+)"/.exec(html)?.[1];
+  if (!src) throw new Error('no QR code on the page');
+  return new URL(readQrDataUrl(src)).pathname;
+}
+
+/** The short code the confirmation page shows beside its QR code (ABCD-EFGH). */
+export function shortCodeOf(html: string): string {
+  const code = /id="step-up-short-code">([A-Z0-9-]+)</.exec(html)?.[1];
+  if (!code) throw new Error('no short code on the page');
+  return code;
+}
+
+/** The code an authenticator app shows `stepsFromNow` time steps away (each step is used once). */
+export const codeAt = (secret: string, stepsFromNow: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + stepsFromNow * 30 });
+
+/** Turns two-step verification on for a user as enrolment leaves it (secret sealed, enabled); returns the secret. */
+export async function enableTotp(portal: TestPortal, userId: number): Promise<string> {
+  const secret = generateSecret();
+  await portal.db('users').where({ id: userId }).update({ totp_secret: new SecretBox(portal.config.sessionSecret).seal(secret), totp_enabled_at: new Date(), totp_last_step: null });
+  return secret;
+}
+
+/** A new session signed in with the password and the TOTP code of `step` (a session that proved a second factor). */
+export async function loggedInWithTotp(portal: TestPortal, email: string, password: string, secret: string, step = 0): Promise<{ agent: Agent; csrf: string }> {
+  const a = agent(portal);
+  const first = await login(a, email, password);
+  if (first.headers.location !== '/login/code') throw new Error(`login as ${email} did not ask for a code: ${first.status} ${first.headers.location}`);
+  const csrf = await csrfFrom(a, '/login/code');
+  const second = await a.post('/login/code').type('form').send({ _csrf: csrf, code: await codeAt(secret, step) });
+  if (second.status !== 303 || second.headers.location === '/login/code') throw new Error(`the code step failed for ${email}: ${second.status}`);
+  return { agent: a, csrf: await csrfFrom(a, '/me') };
 }
 
 /**
