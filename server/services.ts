@@ -8,6 +8,7 @@ import { FactorNotices } from './auth/factor-notice';
 import { databaseLimiter, LoginLimiter } from './auth/login-limiter';
 import { PasswordChangeLimiter } from './auth/password-change-limiter';
 import { PasswordResetService } from './auth/password-reset.service';
+import { PasskeyService, relyingPartyOf } from './auth/passkeys.service';
 import { SecretBox } from './auth/secret-box';
 import { StepUpService } from './auth/step-up.service';
 import { TwoFactorService } from './auth/two-factor.service';
@@ -39,6 +40,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     mail,
     factorNotices,
     twoFactor,
+    passkeys: new PasskeyService(db, audit, factorNotices, relyingPartyOf(config.publicUrl)),
     stepUp,
     emailChange: new EmailChangeService(db, audit, mail, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'email_change')),
     passwordReset: new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset')),
