@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { generate } from 'otplib';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { PasskeyRepository } from '../../server/auth/passkeys.repository';
 import { loadConfig } from '../../server/config';
@@ -198,6 +199,23 @@ describe('passkeys (WebAuthn second factor)', () => {
     expect(events.map((e) => JSON.parse(e.details).purpose)).to.deep.equal(['sign-in']);
   });
 
+  it('a person with an authenticator app and a passkey is offered both, and either signs in', async () => {
+    const { admin, auth, agent: a, csrf } = await withPasskey();
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec((await a.get('/me/two-factor')).text)![1]!;
+    const codeAt = (steps: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + steps * 30 });
+    expect((await a.post('/me/two-factor').type('form').send({ _csrf: csrf, code: await codeAt(-1) })).status).to.equal(200);
+
+    const byCode = await passwordStep(admin.email);
+    const page = await byCode.agent.get('/login/code');
+    expect(page.text).to.contain('name="code"');
+    expect(page.text).to.contain('Usar chave de acesso');
+    expect((await byCode.agent.post('/login/code').type('form').send({ _csrf: byCode.csrf, code: await codeAt(0) })).headers.location).to.equal('/accounts');
+
+    const byPasskey = await passwordStep(admin.email);
+    const options = await assertionOptions(byPasskey.agent, byPasskey.csrf, '/login/passkey/options');
+    expect((await sendAssertion(byPasskey.agent, byPasskey.csrf, '/login/passkey', auth.authenticate(options))).headers.location).to.equal('/accounts');
+  });
+
   it("an assertion made with another person's passkey is refused, and that person is not signed in", async () => {
     const victim = await withPasskey('Chave da Bia');
     const attacker = await withPasskey('Chave do Caio');
@@ -242,6 +260,27 @@ describe('passkeys (WebAuthn second factor)', () => {
     await sendAssertion(third.agent, third.csrf, '/login/passkey', auth.authenticate(cloned, { counter: 1 }));
     expect(await flashOn(third.agent, '/login/code')).to.contain(REFUSED);
     expect((await third.agent.get('/me')).headers.location).to.equal('/login');
+  });
+
+  it('a challenge answered after five minutes is refused', async () => {
+    const { admin, auth } = await withPasskey();
+    const { agent: a, csrf } = await passwordStep(admin.email);
+    const options = await assertionOptions(a, csrf, '/login/passkey/options');
+    // The challenge (not the login waiting for it) was handed out six minutes ago.
+    for (const row of await portal.db('sessions').select('sid', 'sess')) {
+      let sess;
+      try {
+        sess = JSON.parse(row.sess);
+      } catch {
+        continue;
+      }
+      if (sess?.passkeyChallenge?.userId !== admin.userId) continue;
+      sess.passkeyChallenge.at -= 6 * 60_000;
+      await portal.db('sessions').where({ sid: row.sid }).update({ sess: JSON.stringify(sess) });
+    }
+    await sendAssertion(a, csrf, '/login/passkey', auth.authenticate(options));
+    expect(await flashOn(a, '/login/code')).to.contain(EXPIRED);
+    expect((await a.get('/me')).headers.location).to.equal('/login');
   });
 
   it('step-up with a passkey confirms, counts as a second factor, and its answer works once', async () => {
