@@ -78,8 +78,7 @@ export class PasskeyRepository {
    * always report 0, and stay at 0.
    */
   markUsed(q: Q, id: number, previousCounter: number, newCounter: number): Promise<number> {
-    const query = q('passkeys').where({ id, counter: previousCounter });
-    return query.update({ counter: newCounter, last_used_at: new Date() });
+    return q('passkeys').where({ id, counter: previousCounter }).update({ counter: newCounter, last_used_at: new Date() });
   }
 
   /** 0 when it is not this user's (or was removed already). */
