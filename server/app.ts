@@ -9,6 +9,7 @@ import { accountContext } from './accounts/account-context';
 import { accountHomeRoutes, accountRoutes } from './accounts/accounts.routes';
 import { authRoutes } from './auth/auth.routes';
 import { createPassport } from './auth/passport';
+import { passkeyRoutes } from './auth/passkeys.routes';
 import { stepUpPolicy } from './auth/step-up';
 import { stepUpRoutes } from './auth/step-up.routes';
 import { passwordResetRoutes } from './auth/password-reset.routes';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps) {
   app.use(securityHeaders(config));
   app.use('/public', express.static(path.join(ROOT, 'public'), { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.get('/public/vendor/htmx.min.js', (_req, res) => res.sendFile(path.join(ROOT, 'node_modules/htmx.org/dist/htmx.min.js')));
+  app.get('/public/vendor/simplewebauthn-browser.min.js', (_req, res) => res.sendFile(path.join(ROOT, 'node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js')));
   // Browsers ask for it on every first visit, whatever the page links.
   app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(ROOT, 'public/images/favicon.ico'), { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.use(healthRoutes(db));
@@ -92,11 +94,12 @@ export function createApp(deps: AppDeps) {
   app.use(csrf.csrfSynchronisedProtection);
 
   app.use(setupRoutes(services.setup));
-  app.use(authRoutes(passport, services.setup, services.twoFactor));
+  app.use(authRoutes(passport, services.setup, services.twoFactor, services.passkeys));
   app.use(passwordResetRoutes(services.passwordReset));
   app.use(stepUpPolicy(services.stepUp));
+  app.use(passkeyRoutes(services.passkeys));
   app.use(stepUpRoutes(services.stepUp, (p) => services.mail.link(p)));
-  app.use(meRoutes(services.me, services.twoFactor, services.stepUp, services.emailChange));
+  app.use(meRoutes(services.me, services.twoFactor, services.stepUp, services.emailChange, services.passkeys));
   app.use(securityRoutes(services.twoFactor, services.stepUp));
   app.use(accountRoutes(services.accounts));
   app.use(invitationPublicRoutes(services.invitationAcceptance));

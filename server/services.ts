@@ -8,6 +8,7 @@ import { FactorNotices } from './auth/factor-notice';
 import { databaseLimiter, LoginLimiter } from './auth/login-limiter';
 import { PasswordChangeLimiter } from './auth/password-change-limiter';
 import { PasswordResetService } from './auth/password-reset.service';
+import { PasskeyService, relyingPartyOf } from './auth/passkeys.service';
 import { SecretBox } from './auth/secret-box';
 import { StepUpService } from './auth/step-up.service';
 import { TwoFactorService } from './auth/two-factor.service';
@@ -39,11 +40,13 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor, permissions, mail,
     new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up_code'),
   );
+  const passkeys = new PasskeyService(db, audit, factorNotices, relyingPartyOf(config.publicUrl));
   return {
     audit,
     mail,
     factorNotices,
     twoFactor,
+    passkeys,
     stepUp,
     emailChange: new EmailChangeService(db, audit, mail, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'email_change')),
     passwordReset: new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset')),
@@ -56,7 +59,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     invitationAcceptance: new InvitationAcceptanceService(db, audit, mail, config.invitationDays),
     contacts: new ContactService(db, registry, audit, invitations),
     // Every kind of second factor takes part in an administrator's reset.
-    secondFactorReset: new SecondFactorResetService(db, audit, factorNotices, [twoFactor]),
+    secondFactorReset: new SecondFactorResetService(db, audit, factorNotices, [twoFactor, passkeys]),
     permissions,
     groups: new GroupService(db, registry, audit),
   };

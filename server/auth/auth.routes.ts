@@ -13,15 +13,21 @@ const SECOND_STEP_MS = 5 * 60_000;
 
 declare module 'express-session' {
   interface SessionData {
-    /** The person whose password was right and who still owes a TOTP or recovery code. */
+    /** The person whose password was right and who still owes a TOTP or recovery code, or a passkey. */
     pendingLogin?: { user: Express.User; at: number; returnTo?: string };
   }
+}
+
+/** The login waiting for its second step, while it may still be finished. */
+export function pendingLogin(req: Request) {
+  const pending = req.session.pendingLogin;
+  return pending && Date.now() - pending.at < SECOND_STEP_MS ? pending : undefined;
 }
 
 const safeReturn = (returnTo: unknown) => (typeof returnTo === 'string' && returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/accounts');
 
 /** /login (with its second step /login/code when two-step verification is on), /logout and the front door `/`. */
-export function authRoutes(passport: ReturnType<typeof createPassport>, setup: SetupService, twoFactor: TwoFactorService) {
+export function authRoutes(passport: ReturnType<typeof createPassport>, setup: SetupService, twoFactor: TwoFactorService, passkeys: { hasPasskeys(userId: number): Promise<boolean> }) {
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -49,8 +55,8 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
           .catch(next);
       }
       if (err) return next(err);
-      twoFactor.isEnabled(user.id).then((needsCode) => {
-        if (needsCode) {
+      Promise.all([twoFactor.isEnabled(user.id), passkeys.hasPasskeys(user.id)]).then(([hasTotp, hasPasskey]) => {
+        if (hasTotp || hasPasskey) {
           // Not signed in until the code is right; a new session id all the same (no fixation).
           return req.session.regenerate((regenErr) => {
             if (regenErr) return next(regenErr);
@@ -63,13 +69,11 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
     })(req, res, next);
   });
 
-  const pendingLogin = (req: Request) => {
-    const pending = req.session.pendingLogin;
-    return pending && Date.now() - pending.at < SECOND_STEP_MS ? pending : undefined;
-  };
-  const codePage = (req: Request, res: Response, error: string | null, status = 200) => {
+  const codePage = async (req: Request, res: Response, error: string | null, status = 200) => {
     issueCsrfToken(req, res);
-    return res.renderPage('auth/code', { title: req.t('security.twoFactor.loginTitle'), error }, status);
+    const userId = req.session.pendingLogin!.user.id;
+    const [hasTotp, hasPasskey] = await Promise.all([twoFactor.isEnabled(userId), passkeys.hasPasskeys(userId)]);
+    return res.renderPage('auth/code', { title: req.t('security.twoFactor.loginTitle'), error, hasTotp, hasPasskey }, status);
   };
 
   router.get('/login/code', async (req, res) => {

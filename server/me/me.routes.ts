@@ -6,18 +6,20 @@ import { requireLogin } from '../http/guards';
 import { flash } from '../http/locals';
 import { LOCALES } from '../i18n';
 import type { StepUpService } from '../auth/step-up.service';
+import type { PasskeyService } from '../auth/passkeys.service';
 import type { TwoFactorService } from '../auth/two-factor.service';
 import { EmailLinkInvalid, type EmailChangeService } from './email-change.service';
 import type { MeService } from './me.service';
 
 /** "Meu perfil": GET /me, POST /me (name, language), POST /me/password. */
-export function meRoutes(me: MeService, twoFactor: TwoFactorService, stepUp: StepUpService, emailChange: EmailChangeService) {
+export function meRoutes(me: MeService, twoFactor: TwoFactorService, stepUp: StepUpService, emailChange: EmailChangeService, passkeys: PasskeyService) {
   const router = Router();
   router.use('/me', requireLogin);
 
   const page = async (req: Request, res: Response, extra: { values?: Record<string, unknown>; errors?: FieldErrors; passwordErrors?: FieldErrors; emailErrors?: FieldErrors; newEmail?: string } = {}, status = 200) =>
     res.renderPage('me/profile', {
       security: { twoFactor: await twoFactor.status(req.user!.id), companies: await stepUp.companySettings(req.user!.id) },
+      passkeys: await passkeys.list(req.user!.id),
       title: req.t('me.title'),
       locales: LOCALES,
       values: { name: req.user!.name, email: req.user!.email, locale: req.user!.locale ?? '', ...extra.values },

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { AxeResults, Result } from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
@@ -54,9 +54,18 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-/** Listens on an ephemeral port on 127.0.0.1; returns the base URL and a closer. */
-export async function listen(portal: TestPortal): Promise<{ baseUrl: string; server: Server; close(): Promise<void> }> {
-  const server = portal.app.listen(0, '127.0.0.1');
+/** A port free on 127.0.0.1 right now (for a portal whose PUBLIC_URL must name it before it listens). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Listens on 127.0.0.1 (an ephemeral port unless one is given); returns the base URL and a closer. */
+export async function listen(portal: TestPortal, atPort = 0): Promise<{ baseUrl: string; server: Server; close(): Promise<void> }> {
+  const server = portal.app.listen(atPort, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
   return {
@@ -287,10 +296,10 @@ export interface BrowserHarness {
 
 /**
  * Call inside a describe(): starts a portal on its own fresh database (or the one `portal` makes),
- * listens, launches Chromium; after each test, waits for the pending accessibility checks, closes
+ * listens (at http://localhost:<port> with `localhost`, which passkeys need), launches Chromium; after each test, waits for the pending accessibility checks, closes
  * the test's pages and fails on what was found; after the suite, closes browser and server.
  */
-export function useBrowser(options: { portal?: () => Promise<TestPortal> } = {}): BrowserHarness {
+export function useBrowser(options: { portal?: () => Promise<TestPortal>; localhost?: boolean } = {}): BrowserHarness {
   let portal: TestPortal | undefined;
   let baseUrl: string | undefined;
   let browser: Browser | undefined;
@@ -302,9 +311,12 @@ export function useBrowser(options: { portal?: () => Promise<TestPortal> } = {})
   };
 
   before(async function () {
-    portal = await (options.portal ?? (() => startPortal()))();
-    const listening = await listen(portal);
-    baseUrl = listening.baseUrl;
+    // WebAuthn refuses an IP address as relying-party id: passkey tests open http://localhost:<port>,
+    // and the portal's PUBLIC_URL (which gives the relying party) names that same origin.
+    const port = options.localhost ? await freePort() : 0;
+    portal = await (options.portal ?? (() => startPortal(port ? { PUBLIC_URL: `http://localhost:${port}` } : {})))();
+    const listening = await listen(portal, port);
+    baseUrl = port ? `http://localhost:${port}` : listening.baseUrl;
     closeServer = listening.close;
     browser = await launchChromium();
   });

@@ -126,3 +126,29 @@ describe("an administrator resets a contact's second factor", () => {
     expect(await portal.db('audit_events').where({ account_id: c.accountId, action: 'contact.second_factor_reset' })).to.have.length(0);
   });
 });
+
+describe("an administrator's reset also removes the contact's passkeys", () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await sharedPortal();
+  });
+
+  it('a member with only a passkey: the reset removes it, the audit names it, and the next sign-in asks for nothing more than the password', async () => {
+    const account = await createAccount(portal.db);
+    const member = await addMember(portal.db, account.accountId, { name: 'Paula Passkey' });
+    const now = new Date();
+    await portal.db('passkeys').insert({
+      user_id: member.userId, credential_id: `cred-${member.userId}`, public_key: 'cHVibGlj', counter: 0, transports: '[]', name: 'Celular', created_at: now,
+    });
+    expect((await login(agent(portal), member.email, PASSWORD)).headers.location).to.equal('/login/code');
+
+    const owner = await loggedIn(portal, account.admin.email, PASSWORD);
+    const reset = `/accounts/${account.accountId}/contacts/${member.contactId}/second-factor/reset`;
+    expect((await owner.agent.post(reset).type('form').send({ _csrf: owner.csrf })).status).to.equal(303);
+
+    expect(await portal.db('passkeys').where({ user_id: member.userId })).to.have.length(0);
+    const event = await portal.db('audit_events').where({ account_id: account.accountId, action: 'contact.second_factor_reset' }).first();
+    expect(JSON.parse(event.details)).to.deep.equal({ userId: member.userId, before: { factors: ['passkey'] }, after: { factors: [] } });
+    expect((await login(agent(portal), member.email, PASSWORD)).headers.location).to.equal('/accounts');
+  });
+});
