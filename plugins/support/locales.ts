@@ -1,4 +1,4 @@
-import type { Catalogs } from '../../server/i18n';
+import type { Catalogs } from '../../server/plugins/contract';
 
 /** The support plugin's texts; `_one` / `_other` are i18next plural forms chosen by `count`. */
 export const locales: Catalogs = {
@@ -52,6 +52,8 @@ export const locales: Catalogs = {
         receiverPending: 'Esse contato ainda não aceitou o convite: ele não pode receber chamados.',
         receiverInactive: 'Esse contato está desativado: ele não pode receber chamados.',
         receiverWithoutPortal: 'Esse contato não tem "Portal de Clientes Autoatendimento": ele não pode receber chamados.',
+        receiverWithoutBpo: '{{name}} não tem "Acesso completo a chamados BPO" e não veria estes chamados BPO: {{tickets}}. Escolha outro contato ou desmarque esses chamados.',
+        receiverRestricted: '{{name}} tem "Restringir acesso aos chamados": vê apenas os próprios chamados e não pode receber os de outra pessoa.',
       },
     },
     confirm: {
@@ -112,6 +114,8 @@ export const locales: Catalogs = {
         receiverPending: 'Ese contacto aún no aceptó la invitación: no puede recibir tickets.',
         receiverInactive: 'Ese contacto está desactivado: no puede recibir tickets.',
         receiverWithoutPortal: 'Ese contacto no tiene "Portal de Clientes Autoservicio": no puede recibir tickets.',
+        receiverWithoutBpo: '{{name}} no tiene "Acceso completo a tickets BPO" y no vería estos tickets BPO: {{tickets}}. Elija otro contacto o desmarque esos tickets.',
+        receiverRestricted: '{{name}} tiene "Restringir acceso a los tickets": ve solo sus propios tickets y no puede recibir los de otra persona.',
       },
     },
     confirm: {
@@ -172,6 +176,8 @@ export const locales: Catalogs = {
         receiverPending: 'That contact has not accepted the invitation yet: they cannot receive tickets.',
         receiverInactive: 'That contact is deactivated: they cannot receive tickets.',
         receiverWithoutPortal: 'That contact lacks "Self-service Customer Portal": they cannot receive tickets.',
+        receiverWithoutBpo: '{{name}} lacks "Full access to BPO tickets" and would not see these BPO tickets: {{tickets}}. Choose another contact or untick those tickets.',
+        receiverRestricted: '{{name}} has "Restrict access to tickets": they see only their own tickets and cannot receive someone else\'s.',
       },
     },
     confirm: {

@@ -1,56 +1,25 @@
-import type { Request, Response } from 'express';
-import type { PluginContext, RouteDeclaration } from '../../server/plugins/contract';
+import type { Response } from 'express';
+import type { PluginContext, PluginRequest, RouteDeclaration } from '../../server/plugins/contract';
 import { ACCEPT, attachmentsOf, findAttachment, MAX_FILE_BYTES, MAX_FILES, parseUploads, sendAttachment, storeAttachments } from './attachments';
-import {
-  addEntry, CATEGORIES, entriesOf, findVisible, insertTicket, listTickets, openTicketsOwnedBy, ownersOfOpenTickets,
-  PRIORITIES, STATUSES, touch, type Visibility,
-} from './repository';
-import { PORTAL_FLAG, receiverProblem, transferTickets } from './transfer';
+import { addEntry, CATEGORIES, entriesOf, findVisible, insertTicket, listTickets, PRIORITIES, STATUSES, touch } from './repository';
+import { idParam, namesOf, text } from './request';
+import { transfer, transferPage } from './transfer-page';
+import { PORTAL_FLAG, TRANSFER_FLAG, visibilityOf } from './visibility';
 
-export const TRANSFER_FLAG = 'support.transfer';
-
-/** The visibility rule table of docs/plugins.md: a narrowing flag wins over the BPO one. */
-export function visibilityOf(req: Request): Visibility {
-  const { contact, can } = req.ctx!;
-  if (can('support.restricted')) return { kind: 'own', contactId: contact.id };
-  if (can('support.bpo-full')) return { kind: 'all' };
-  return { kind: 'own-and-non-bpo', contactId: contact.id };
-}
-
-const idParam = (raw: unknown) => {
-  const id = Number(raw);
-  return Number.isSafeInteger(id) && id > 0 ? id : 0;
-};
-const text = (raw: unknown) => (typeof raw === 'string' ? raw.trim() : '');
-
-/**
- * Names of the given contacts, one directory look-up each: bounded by a page's distinct owners,
- * where listing the account's active contacts would read thousands of rows in a big company.
- */
-async function namesOf(req: Request, ctx: PluginContext, ids: (number | null)[]): Promise<Map<number, string>> {
-  const names = new Map<number, string>();
-  for (const id of new Set(ids)) {
-    if (!id) continue;
-    const name = await ctx.contacts.displayName(req, id);
-    if (name) names.set(id, name);
-  }
-  return names;
-}
-
-async function list(req: Request, res: Response, ctx: PluginContext) {
+async function list(req: PluginRequest, res: Response, ctx: PluginContext) {
   const status = STATUSES.includes(req.query.status as never) || req.query.status === 'open' ? String(req.query.status) : '';
   const q = text(req.query.q).slice(0, 100);
-  const tickets = await listTickets(ctx.db, req.ctx!.account.id, visibilityOf(req), { status, q });
+  const tickets = await listTickets(ctx.db, req.ctx.account.id, visibilityOf(req), { status, q });
   await ctx.render(res, 'list', {
     title: req.t('plugins.support.tickets.title'), base: ctx.baseUrl(req), tickets, status, q, statuses: STATUSES,
     owners: await namesOf(req, ctx, tickets.map((t) => t.owner_contact_id)),
-    canTransfer: req.ctx!.can(TRANSFER_FLAG),
+    canTransfer: req.ctx.can(TRANSFER_FLAG),
   });
 }
 
 type Values = { subject: string; description: string; category: string; priority: string; bpo: boolean };
 
-async function newForm(req: Request, res: Response, ctx: PluginContext, values?: Values, errors: Record<string, string> = {}, status = 200) {
+async function newForm(req: PluginRequest, res: Response, ctx: PluginContext, values?: Values, errors: Record<string, string> = {}, status = 200) {
   await ctx.render(res, 'new', {
     title: req.t('plugins.support.tickets.new'), base: ctx.baseUrl(req), categories: CATEGORIES, priorities: PRIORITIES,
     accept: ACCEPT, maxFiles: MAX_FILES, maxMegabytes: MAX_FILE_BYTES / 1024 / 1024,
@@ -58,7 +27,7 @@ async function newForm(req: Request, res: Response, ctx: PluginContext, values?:
   }, status);
 }
 
-async function create(req: Request, res: Response, ctx: PluginContext) {
+async function create(req: PluginRequest, res: Response, ctx: PluginContext) {
   const uploads = await parseUploads(req, res);
   const values: Values = {
     subject: text(req.body?.subject), description: text(req.body?.description), category: text(req.body?.category),
@@ -72,7 +41,7 @@ async function create(req: Request, res: Response, ctx: PluginContext) {
   if (uploads.error) errors.attachments = uploads.error;
   if (Object.keys(errors).length) return newForm(req, res, ctx, values, errors, 422);
 
-  const { account, contact } = req.ctx!;
+  const { account, contact } = req.ctx;
   let removeFiles = async () => {};
   const id = await ctx.db.transaction(async (trx) => {
     const ticketId = await insertTicket(trx, {
@@ -94,8 +63,8 @@ async function create(req: Request, res: Response, ctx: PluginContext) {
   res.redirect(303, `${ctx.baseUrl(req)}/${id}`);
 }
 
-async function show(req: Request, res: Response, ctx: PluginContext, commentErrors: { body?: string; attachments?: string } = {}, status = 200) {
-  const ticket = await findVisible(ctx.db, req.ctx!.account.id, idParam(req.params.ticketId), visibilityOf(req));
+async function show(req: PluginRequest, res: Response, ctx: PluginContext, commentErrors: { body?: string; attachments?: string } = {}, status = 200) {
+  const ticket = await findVisible(ctx.db, req.ctx.account.id, idParam(req.params.ticketId), visibilityOf(req));
   if (!ticket) return ctx.notFound();
   const names = await namesOf(req, ctx, [ticket.owner_contact_id, ticket.opened_by_contact_id]);
   await ctx.render(res, 'show', {
@@ -107,8 +76,8 @@ async function show(req: Request, res: Response, ctx: PluginContext, commentErro
   }, status);
 }
 
-async function comment(req: Request, res: Response, ctx: PluginContext) {
-  const ticket = await findVisible(ctx.db, req.ctx!.account.id, idParam(req.params.ticketId), visibilityOf(req));
+async function comment(req: PluginRequest, res: Response, ctx: PluginContext) {
+  const ticket = await findVisible(ctx.db, req.ctx.account.id, idParam(req.params.ticketId), visibilityOf(req));
   if (!ticket) return ctx.notFound();
   const uploads = await parseUploads(req, res);
   const body = text(req.body?.body);
@@ -116,7 +85,7 @@ async function comment(req: Request, res: Response, ctx: PluginContext) {
   if (!body || body.length > 10000) errors.body = 'plugins.support.tickets.errors.comment';
   if (uploads.error) errors.attachments = uploads.error;
   if (errors.body || errors.attachments) return show(req, res, ctx, errors, 422);
-  const { contact } = req.ctx!;
+  const { contact } = req.ctx;
   let removeFiles = async () => {};
   await ctx.db.transaction(async (trx) => {
     await addEntry(trx, ticket.id, { kind: 'comment', actor_contact_id: contact.id, actor_name: contact.name, body });
@@ -132,52 +101,11 @@ async function comment(req: Request, res: Response, ctx: PluginContext) {
 }
 
 /** Same visibility as the ticket: an attachment of a ticket the person cannot see is not there. */
-async function download(req: Request, res: Response, ctx: PluginContext) {
-  const ticket = await findVisible(ctx.db, req.ctx!.account.id, idParam(req.params.ticketId), visibilityOf(req));
+async function download(req: PluginRequest, res: Response, ctx: PluginContext) {
+  const ticket = await findVisible(ctx.db, req.ctx.account.id, idParam(req.params.ticketId), visibilityOf(req));
   if (!ticket) return ctx.notFound();
   const attachment = await findAttachment(ctx.db, ticket.id, idParam(req.params.attachmentId));
   if (!attachment || !(await sendAttachment(res, ctx.filesDir, attachment))) return ctx.notFound();
-}
-
-type TransferOutcome = { count: number; to: string; skipped: { id: number; subject: string }[] };
-
-async function transferPage(req: Request, res: Response, ctx: PluginContext, state: { error?: string; outcome?: TransferOutcome; to?: number; status?: number } = {}) {
-  const accountId = req.ctx!.account.id;
-  const owners = await namesOf(req, ctx, await ownersOfOpenTickets(ctx.db, accountId));
-  const from = idParam(req.query.from ?? req.body?.from);
-  const fromName = owners.get(from);
-  await ctx.render(res, 'transfer', {
-    title: req.t('plugins.support.transfer.title'), base: ctx.baseUrl(req),
-    owners: [...owners].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name)),
-    from: fromName ? from : 0,
-    tickets: fromName ? await openTicketsOwnedBy(ctx.db, accountId, from) : [],
-    receivers: fromName ? (await ctx.contacts.listActive(req, { holding: PORTAL_FLAG })).filter((c) => c.id !== from) : [],
-    selected: state.error ? new Set([req.body?.tickets ?? []].flat().map(Number)) : null,
-    to: state.to ?? 0, error: state.error, outcome: state.outcome,
-  }, state.status ?? 200);
-}
-
-async function transfer(req: Request, res: Response, ctx: PluginContext) {
-  const from = idParam(req.body?.from);
-  const to = idParam(req.body?.to);
-  const ticketIds = [...new Set([req.body?.tickets ?? []].flat().map(idParam).filter(Boolean))].slice(0, 1000);
-  const fail = (error: string) => transferPage(req, res, ctx, { error, to, status: 422 });
-  const giver = await ctx.contacts.find(req, from);
-  if (!giver) return fail('plugins.support.transfer.errors.fromRequired');
-  if (ticketIds.length === 0) return fail('plugins.support.transfer.errors.noTickets');
-  const problem = await receiverProblem(req, ctx, from, to);
-  if (problem) return fail(problem);
-  const receiver = (await ctx.contacts.find(req, to))!;
-  const { contact } = req.ctx!;
-  const result = await ctx.db.transaction(async (trx) => {
-    const r = await transferTickets(trx, req.ctx!.account.id, ticketIds, giver, receiver, { id: contact.id, name: contact.name });
-    await ctx.audit(trx, req, {
-      action: 'support.tickets_transferred', target: { type: 'contact', id: to },
-      details: { from: giver.id, to: receiver.id, tickets: r.moved, skipped: r.skipped.map((s) => s.id) },
-    });
-    return r;
-  });
-  await transferPage(req, res, ctx, { outcome: { count: result.moved.length, to: receiver.name, skipped: result.skipped } });
 }
 
 export const routes: RouteDeclaration[] = [
