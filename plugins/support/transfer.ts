@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { HookRefusal, type ConfirmationAsker, type HookEvents, type PluginContext } from '../../server/plugins/contract';
 import { addEntry, moveIfOwnedBy, openTicketsOwnedBy, ticketsByIds, visibleIds, type Visibility } from './repository';
-import { PORTAL_FLAG } from './visibility';
+import { BPO_FLAG, PORTAL_FLAG, RESTRICTED_FLAG } from './visibility';
 
 export interface Person {
   id: number;
@@ -78,11 +78,23 @@ export async function receiverProblem(req: Request, ctx: PluginContext, fromId: 
   return null;
 }
 
-/** The question added to the delete / deactivate confirmation of a contact who owns open tickets. */
+/**
+ * The question added to the delete / deactivate confirmation of a contact who owns open tickets.
+ * It offers only receivers who would see every one of them, as the transfer page requires: not a
+ * restricted contact (they see only their own), and with a BPO ticket only holders of the BPO flag.
+ * Core accepts only an offered answer, so this is also the hook's check of the receiver's flags.
+ */
 export const askForReceiver: ConfirmationAsker = async (req, ctx, contactId) => {
-  const open = await openTicketsOwnedBy(ctx.db, req.ctx!.account.id, contactId);
+  const open = await openTicketsOwnedBy(ctx.db, req.ctx.account.id, contactId);
   if (open.length === 0) return null;
-  const receivers = (await ctx.contacts.listActive(req, { holding: PORTAL_FLAG })).filter((c) => c.id !== contactId);
+  // One list per flag, not one look-up per candidate: a big company has thousands of portal holders.
+  // The primary administrator never holds a narrowing flag, whatever the list of holders says.
+  const ids = async (key: string) => new Set((await ctx.contacts.listActive(req, { holding: key })).map((c) => c.id));
+  const restricted = await ids(RESTRICTED_FLAG);
+  restricted.delete(req.ctx.account.ownerContactId ?? 0);
+  const bpo = open.some((t) => t.bpo) ? await ids(BPO_FLAG) : null;
+  const receivers = (await ctx.contacts.listActive(req, { holding: PORTAL_FLAG }))
+    .filter((c) => c.id !== contactId && !restricted.has(c.id) && (!bpo || bpo.has(c.id)));
   return {
     field: RECEIVER_FIELD,
     label: req.t('plugins.support.confirm.receiver'),

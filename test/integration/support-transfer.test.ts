@@ -218,6 +218,22 @@ describe('Transferir chamados', () => {
       });
     }
 
+    it('offers only receivers who would see every ticket: not a restricted contact, and with a BPO ticket only holders of the BPO flag', async () => {
+      const { account, maria, bruno, admin } = await company();
+      const contacts = `/accounts/${account.accountId}/contacts`;
+      const olga = await addMember(portal.db, account.accountId, { name: 'Olga Observadora', profile: 'observer' });
+      const offered = async () => {
+        const dialog = decode((await admin.agent.get(`${contacts}/${maria.contactId}/delete`).expect(200)).text);
+        return [bruno.contactId, olga.contactId, account.admin.contactId].filter((id) => new RegExp(`<option value="${id}"`).test(dialog));
+      };
+      expect(await offered()).to.deep.equal([bruno.contactId, account.admin.contactId]);
+      await insertTicket(portal.db, account.accountId, maria.contactId, 'Folha terceirizada', { bpo: true });
+      expect(await offered()).to.deep.equal([account.admin.contactId]);
+      // Answering with Bruno anyway: the dialog again, and Maria keeps everything.
+      await postForm(admin.agent, `${contacts}/${maria.contactId}/delete`, admin.csrf, { 'support.receiver': String(bruno.contactId) }).expect(422);
+      expect(await portal.db('contacts').where({ id: maria.contactId }).first()).to.not.equal(undefined);
+    });
+
     it('a receiver deactivated after the dialog was shown is refused: nothing is deleted, the tickets stay', async () => {
       const { account, maria, bruno, tickets, admin } = await company();
       const contacts = `/accounts/${account.accountId}/contacts`;
