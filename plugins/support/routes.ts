@@ -1,9 +1,10 @@
 import type { Response } from 'express';
 import type { PluginContext, PluginRequest, RouteDeclaration } from '../../server/plugins/contract';
-import { ACCEPT, attachmentsOf, findAttachment, MAX_FILE_BYTES, MAX_FILES, parseUploads, sendAttachment, storeAttachments } from './attachments';
+import { attachmentsOf, findAttachment, sendAttachment, storeAttachments } from './attachments';
 import { addEntry, CATEGORIES, entriesOf, findVisible, insertTicket, listTickets, PRIORITIES, STATUSES, touch } from './repository';
 import { idParam, namesOf, text } from './request';
 import { transfer, transferPage } from './transfer-page';
+import { ACCEPT, MAX_FILE_BYTES, MAX_FILES, MAX_REQUEST_BYTES, withUploads } from './uploads';
 import { PORTAL_FLAG, TRANSFER_FLAG, visibilityOf } from './visibility';
 
 async function list(req: PluginRequest, res: Response, ctx: PluginContext) {
@@ -19,48 +20,52 @@ async function list(req: PluginRequest, res: Response, ctx: PluginContext) {
 
 type Values = { subject: string; description: string; category: string; priority: string; bpo: boolean };
 
+/** What the attachment fields and their messages show. */
+const LIMITS = { accept: ACCEPT, limits: { count: MAX_FILES, megabytes: MAX_FILE_BYTES / 1024 / 1024, totalMegabytes: MAX_REQUEST_BYTES / 1024 / 1024 } };
+
 async function newForm(req: PluginRequest, res: Response, ctx: PluginContext, values?: Values, errors: Record<string, string> = {}, status = 200) {
   await ctx.render(res, 'new', {
-    title: req.t('plugins.support.tickets.new'), base: ctx.baseUrl(req), categories: CATEGORIES, priorities: PRIORITIES,
-    accept: ACCEPT, maxFiles: MAX_FILES, maxMegabytes: MAX_FILE_BYTES / 1024 / 1024,
+    title: req.t('plugins.support.tickets.new'), base: ctx.baseUrl(req), categories: CATEGORIES, priorities: PRIORITIES, ...LIMITS,
     values: values ?? { subject: '', description: '', category: 'question', priority: 'medium', bpo: false }, errors,
   }, status);
 }
 
 async function create(req: PluginRequest, res: Response, ctx: PluginContext) {
-  const uploads = await parseUploads(req, res);
-  const values: Values = {
-    subject: text(req.body?.subject), description: text(req.body?.description), category: text(req.body?.category),
-    priority: text(req.body?.priority), bpo: req.body?.bpo === '1',
-  };
-  const errors: Record<string, string> = {};
-  if (!values.subject || values.subject.length > 120) errors.subject = 'plugins.support.tickets.errors.subject';
-  if (!values.description || values.description.length > 10000) errors.description = 'plugins.support.tickets.errors.description';
-  if (!CATEGORIES.includes(values.category as never)) errors.category = 'plugins.support.tickets.errors.category';
-  if (!PRIORITIES.includes(values.priority as never)) errors.priority = 'plugins.support.tickets.errors.priority';
-  if (uploads.error) errors.attachments = uploads.error;
-  if (Object.keys(errors).length) return newForm(req, res, ctx, values, errors, 422);
+  await withUploads(req, res, ctx.filesDir, async (uploads) => {
+    if (uploads.refused) return newForm(req, res, ctx, undefined, { attachments: uploads.error! }, uploads.status);
+    const values: Values = {
+      subject: text(req.body?.subject), description: text(req.body?.description), category: text(req.body?.category),
+      priority: text(req.body?.priority), bpo: req.body?.bpo === '1',
+    };
+    const errors: Record<string, string> = {};
+    if (!values.subject || values.subject.length > 120) errors.subject = 'plugins.support.tickets.errors.subject';
+    if (!values.description || values.description.length > 10000) errors.description = 'plugins.support.tickets.errors.description';
+    if (!CATEGORIES.includes(values.category as never)) errors.category = 'plugins.support.tickets.errors.category';
+    if (!PRIORITIES.includes(values.priority as never)) errors.priority = 'plugins.support.tickets.errors.priority';
+    if (uploads.error) errors.attachments = uploads.error;
+    if (Object.keys(errors).length) return newForm(req, res, ctx, values, errors, uploads.status ?? 422);
 
-  const { account, contact } = req.ctx;
-  let removeFiles = async () => {};
-  const id = await ctx.db.transaction(async (trx) => {
-    const ticketId = await insertTicket(trx, {
-      account_id: account.id, owner_contact_id: contact.id, opened_by_contact_id: contact.id, subject: values.subject,
-      description: values.description, category: values.category, priority: values.priority, status: 'open', bpo: values.bpo,
+    const { account, contact } = req.ctx;
+    let removeFiles = async () => {};
+    const id = await ctx.db.transaction(async (trx) => {
+      const ticketId = await insertTicket(trx, {
+        account_id: account.id, owner_contact_id: contact.id, opened_by_contact_id: contact.id, subject: values.subject,
+        description: values.description, category: values.category, priority: values.priority, status: 'open', bpo: values.bpo,
+      });
+      await addEntry(trx, ticketId, { kind: 'opened', actor_contact_id: contact.id, actor_name: contact.name });
+      removeFiles = await storeAttachments(trx, ctx.filesDir, ticketId, contact.id, uploads.files);
+      const attachments = uploads.files.map((f) => ({ name: f.originalName, size: f.size }));
+      await ctx.audit(trx, req, {
+        action: 'support.ticket_opened', target: { type: 'support_ticket', id: ticketId },
+        details: { after: { subject: values.subject, category: values.category, priority: values.priority, bpo: values.bpo, ...(attachments.length ? { attachments } : {}) } },
+      });
+      return ticketId;
+    }).catch(async (err: unknown) => {
+      await removeFiles();
+      throw err;
     });
-    await addEntry(trx, ticketId, { kind: 'opened', actor_contact_id: contact.id, actor_name: contact.name });
-    removeFiles = await storeAttachments(trx, ctx.filesDir, ticketId, contact.id, uploads.files);
-    const attachments = uploads.files.map((f) => ({ name: f.originalName, size: f.bytes.length }));
-    await ctx.audit(trx, req, {
-      action: 'support.ticket_opened', target: { type: 'support_ticket', id: ticketId },
-      details: { after: { subject: values.subject, category: values.category, priority: values.priority, bpo: values.bpo, ...(attachments.length ? { attachments } : {}) } },
-    });
-    return ticketId;
-  }).catch(async (err: unknown) => {
-    await removeFiles();
-    throw err;
+    res.redirect(303, `${ctx.baseUrl(req)}/${id}`);
   });
-  res.redirect(303, `${ctx.baseUrl(req)}/${id}`);
 }
 
 async function show(req: PluginRequest, res: Response, ctx: PluginContext, commentErrors: { body?: string; attachments?: string } = {}, status = 200) {
@@ -72,32 +77,34 @@ async function show(req: PluginRequest, res: Response, ctx: PluginContext, comme
     attachments: await attachmentsOf(ctx.db, ticket.id),
     owner: ticket.owner_contact_id ? names.get(ticket.owner_contact_id) ?? null : null,
     openedBy: ticket.opened_by_contact_id ? names.get(ticket.opened_by_contact_id) ?? null : null,
-    commentErrors, comment: status === 200 ? '' : text(req.body?.body), accept: ACCEPT, maxFiles: MAX_FILES, maxMegabytes: MAX_FILE_BYTES / 1024 / 1024,
+    commentErrors, comment: status === 200 ? '' : text(req.body?.body), ...LIMITS,
   }, status);
 }
 
 async function comment(req: PluginRequest, res: Response, ctx: PluginContext) {
   const ticket = await findVisible(ctx.db, req.ctx.account.id, idParam(req.params.ticketId), visibilityOf(req));
   if (!ticket) return ctx.notFound();
-  const uploads = await parseUploads(req, res);
-  const body = text(req.body?.body);
-  const errors: { body?: string; attachments?: string } = {};
-  if (!body || body.length > 10000) errors.body = 'plugins.support.tickets.errors.comment';
-  if (uploads.error) errors.attachments = uploads.error;
-  if (errors.body || errors.attachments) return show(req, res, ctx, errors, 422);
-  const { contact } = req.ctx;
-  let removeFiles = async () => {};
-  await ctx.db.transaction(async (trx) => {
-    await addEntry(trx, ticket.id, { kind: 'comment', actor_contact_id: contact.id, actor_name: contact.name, body });
-    removeFiles = await storeAttachments(trx, ctx.filesDir, ticket.id, contact.id, uploads.files);
-    await touch(trx, ticket.id);
-    const attachments = uploads.files.map((f) => ({ name: f.originalName, size: f.bytes.length }));
-    await ctx.audit(trx, req, { action: 'support.ticket_commented', target: { type: 'support_ticket', id: ticket.id }, ...(attachments.length ? { details: { after: { attachments } } } : {}) });
-  }).catch(async (err: unknown) => {
-    await removeFiles();
-    throw err;
+  await withUploads(req, res, ctx.filesDir, async (uploads) => {
+    if (uploads.refused) return show(req, res, ctx, { attachments: uploads.error }, uploads.status);
+    const body = text(req.body?.body);
+    const errors: { body?: string; attachments?: string } = {};
+    if (!body || body.length > 10000) errors.body = 'plugins.support.tickets.errors.comment';
+    if (uploads.error) errors.attachments = uploads.error;
+    if (errors.body || errors.attachments) return show(req, res, ctx, errors, uploads.status ?? 422);
+    const { contact } = req.ctx;
+    let removeFiles = async () => {};
+    await ctx.db.transaction(async (trx) => {
+      await addEntry(trx, ticket.id, { kind: 'comment', actor_contact_id: contact.id, actor_name: contact.name, body });
+      removeFiles = await storeAttachments(trx, ctx.filesDir, ticket.id, contact.id, uploads.files);
+      await touch(trx, ticket.id);
+      const attachments = uploads.files.map((f) => ({ name: f.originalName, size: f.size }));
+      await ctx.audit(trx, req, { action: 'support.ticket_commented', target: { type: 'support_ticket', id: ticket.id }, ...(attachments.length ? { details: { after: { attachments } } } : {}) });
+    }).catch(async (err: unknown) => {
+      await removeFiles();
+      throw err;
+    });
+    res.redirect(303, `${ctx.baseUrl(req)}/${ticket.id}`);
   });
-  res.redirect(303, `${ctx.baseUrl(req)}/${ticket.id}`);
 }
 
 /** Same visibility as the ticket: an attachment of a ticket the person cannot see is not there. */
