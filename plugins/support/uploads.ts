@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Response } from 'express';
 import multer from 'multer';
@@ -114,11 +114,27 @@ export async function withUploads(req: PluginRequest, res: Response, filesDir: s
   const temporary: string[] = [];
   try {
     await mkdir(incoming, { recursive: true });
+    await sweep(incoming);
     const parsed = await parse(req, res, incoming, temporary);
     if (parsed) await handle(parsed);
   } finally {
     await Promise.all(temporary.map((file) => rm(file, { force: true })));
     release(person);
+  }
+}
+
+// Node ends a request after 5 minutes (server.requestTimeout): a file this old in the incoming
+// folder belongs to no upload in progress, in this process or another sharing the folder; it was
+// left by a process that stopped mid-upload.
+const LEFTOVER_AFTER_MS = 60 * 60 * 1000;
+
+/** Removes leftovers; the folder holds only the uploads in progress, so reading it is cheap. */
+async function sweep(incoming: string): Promise<void> {
+  const cutoff = Date.now() - LEFTOVER_AFTER_MS;
+  for (const name of await readdir(incoming)) {
+    const file = path.join(incoming, name);
+    const stat = await lstat(file).catch(() => null);
+    if (stat?.isFile() && stat.mtimeMs < cutoff) await rm(file, { force: true });
   }
 }
 

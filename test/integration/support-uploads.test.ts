@@ -6,7 +6,7 @@
  * gone afterwards whatever happened, and a failure in the ticket's transaction leaves neither a
  * ticket nor a file. Uploads are held "in progress" by real sockets that stop sending.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -198,6 +198,21 @@ describe('Support attachments: the guards on receiving them', () => {
     let answer = 0;
     while (answer !== 303) answer = (await post(base, people[4]!, encode([...TICKET_FIELDS, pdf('depois.pdf', 1024)]))).status;
     expect(await ticketsOf(account.accountId)).to.equal(1);
+  });
+
+  it('an upload removes what a stopped process left in the incoming folder over an hour ago, and nothing newer', async () => {
+    const { account, base, maria } = await company();
+    await stalled(base, maria); // in progress now: its file must survive the sweep
+    const old = path.join(dataDir, 'plugins', 'support', 'incoming', 'deixado-por-um-processo-parado');
+    writeFileSync(old, 'x');
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+    expect(incoming()).to.have.length(2);
+    const res = await post(base, maria, encode([...TICKET_FIELDS, pdf('novo.pdf', 1024)]));
+    expect(res.status).to.equal(303);
+    expect(await ticketsOf(account.accountId)).to.equal(1);
+    expect(incoming()).to.have.length(1);
+    expect(incoming()).not.to.include('deixado-por-um-processo-parado');
   });
 
   it('a failure in the ticket\'s transaction after a file is in place leaves no ticket, no file and no temporary file', async () => {
