@@ -2,8 +2,9 @@ import path from 'node:path';
 import { definePlugin } from '../../server/plugins/contract';
 import { seedDemoTickets } from './demo';
 import { locales } from './locales';
-import { routes, TRANSFER_FLAG } from './routes';
+import { routes } from './routes';
 import { askForReceiver, handOverOpenTickets } from './transfer';
+import { BPO_FLAG, PORTAL_FLAG, RESTRICTED_FLAG, TRANSFER_FLAG } from './visibility';
 
 /**
  * Support tickets: contacts with "Portal de Clientes Autoatendimento" open and follow tickets;
@@ -15,19 +16,19 @@ export default definePlugin({
   id: 'support',
   name: 'plugins.support.name',
   permissions: [
-    { key: 'support.portal', label: 'plugins.support.portal', description: 'plugins.support.portalHelp', group: 'plugins.support.name' },
-    { key: 'support.bpo-full', label: 'plugins.support.bpoFull', description: 'plugins.support.bpoFullHelp', group: 'plugins.support.name' },
-    { key: 'support.restricted', label: 'plugins.support.restricted', description: 'plugins.support.restrictedHelp', group: 'plugins.support.name', narrows: true },
+    { key: PORTAL_FLAG, label: 'plugins.support.portal', description: 'plugins.support.portalHelp', group: 'plugins.support.name' },
+    { key: BPO_FLAG, label: 'plugins.support.bpoFull', description: 'plugins.support.bpoFullHelp', group: 'plugins.support.name' },
+    { key: RESTRICTED_FLAG, label: 'plugins.support.restricted', description: 'plugins.support.restrictedHelp', group: 'plugins.support.name', narrows: true },
     { key: TRANSFER_FLAG, label: 'plugins.support.transferFlag', description: 'plugins.support.transferFlagHelp', group: 'plugins.support.name' },
   ],
   profiles: {
-    administrator: ['support.portal', 'support.bpo-full', TRANSFER_FLAG],
-    member: ['support.portal'],
-    observer_download: ['support.portal', 'support.restricted'],
-    observer: ['support.portal', 'support.restricted'],
+    administrator: [PORTAL_FLAG, BPO_FLAG, TRANSFER_FLAG],
+    member: [PORTAL_FLAG],
+    observer_download: [PORTAL_FLAG, RESTRICTED_FLAG],
+    observer: [PORTAL_FLAG, RESTRICTED_FLAG],
   },
   menu: [
-    { label: 'plugins.support.menu', path: '/', requires: 'support.portal' },
+    { label: 'plugins.support.menu', path: '/', requires: PORTAL_FLAG },
     { label: 'plugins.support.menuTransfer', path: '/transfer', requires: TRANSFER_FLAG },
   ],
   routes,

@@ -1,4 +1,4 @@
-import type { Catalogs } from '../../server/i18n';
+import type { Catalogs } from '../../server/plugins/contract';
 
 /** The support plugin's texts; `_one` / `_other` are i18next plural forms chosen by `count`. */
 export const locales: Catalogs = {
@@ -21,12 +21,15 @@ export const locales: Catalogs = {
     },
     attachments: {
       label: 'Anexos (opcional)', title: 'Anexos', size: '{{kilobytes}} KB',
-      help: 'Até {{count}} arquivos de até {{megabytes}} MB cada: PDF, PNG, JPG, TXT, CSV, DOCX, XLSX ou ZIP.',
+      help: 'Até {{count}} arquivos de até {{megabytes}} MB cada, {{totalMegabytes}} MB ao todo: PDF, PNG, JPG, TXT, CSV, DOCX, XLSX ou ZIP.',
       errors: {
         type: 'Tipo de arquivo não aceito. Envie PDF, PNG, JPG, TXT, CSV, DOCX, XLSX ou ZIP.',
         tooBig: 'Cada arquivo pode ter no máximo {{megabytes}} MB.',
         tooMany: 'Envie no máximo {{count}} arquivos.',
         invalid: 'Não foi possível ler os arquivos enviados. Tente novamente.',
+        total: 'O envio pode ter no máximo {{totalMegabytes}} MB ao todo. Envie arquivos menores ou em mais de uma vez.',
+        busyPerson: 'Você já tem envios de arquivos em andamento. Aguarde eles terminarem e tente de novo.',
+        busyServer: 'O portal está recebendo muitos arquivos agora. Tente de novo em alguns instantes.',
       },
     },
     statuses: { open: 'Aberto', in_progress: 'Em atendimento', waiting: 'Aguardando cliente', resolved: 'Resolvido', closed: 'Fechado' },
@@ -52,6 +55,8 @@ export const locales: Catalogs = {
         receiverPending: 'Esse contato ainda não aceitou o convite: ele não pode receber chamados.',
         receiverInactive: 'Esse contato está desativado: ele não pode receber chamados.',
         receiverWithoutPortal: 'Esse contato não tem "Portal de Clientes Autoatendimento": ele não pode receber chamados.',
+        receiverWithoutBpo: '{{name}} não tem "Acesso completo a chamados BPO" e não veria estes chamados BPO: {{tickets}}. Escolha outro contato ou desmarque esses chamados.',
+        receiverRestricted: '{{name}} tem "Restringir acesso aos chamados": vê apenas os próprios chamados e não pode receber os de outra pessoa.',
       },
     },
     confirm: {
@@ -81,12 +86,15 @@ export const locales: Catalogs = {
     },
     attachments: {
       label: 'Adjuntos (opcional)', title: 'Adjuntos', size: '{{kilobytes}} KB',
-      help: 'Hasta {{count}} archivos de hasta {{megabytes}} MB cada uno: PDF, PNG, JPG, TXT, CSV, DOCX, XLSX o ZIP.',
+      help: 'Hasta {{count}} archivos de hasta {{megabytes}} MB cada uno, {{totalMegabytes}} MB en total: PDF, PNG, JPG, TXT, CSV, DOCX, XLSX o ZIP.',
       errors: {
         type: 'Tipo de archivo no aceptado. Envíe PDF, PNG, JPG, TXT, CSV, DOCX, XLSX o ZIP.',
         tooBig: 'Cada archivo puede tener como máximo {{megabytes}} MB.',
         tooMany: 'Envíe como máximo {{count}} archivos.',
         invalid: 'No se pudieron leer los archivos enviados. Inténtelo de nuevo.',
+        total: 'El envío puede tener como máximo {{totalMegabytes}} MB en total. Envíe archivos más pequeños o en varias veces.',
+        busyPerson: 'Ya tiene envíos de archivos en curso. Espere a que terminen e inténtelo de nuevo.',
+        busyServer: 'El portal está recibiendo muchos archivos ahora. Inténtelo de nuevo en unos instantes.',
       },
     },
     statuses: { open: 'Abierto', in_progress: 'En atención', waiting: 'Esperando al cliente', resolved: 'Resuelto', closed: 'Cerrado' },
@@ -112,6 +120,8 @@ export const locales: Catalogs = {
         receiverPending: 'Ese contacto aún no aceptó la invitación: no puede recibir tickets.',
         receiverInactive: 'Ese contacto está desactivado: no puede recibir tickets.',
         receiverWithoutPortal: 'Ese contacto no tiene "Portal de Clientes Autoservicio": no puede recibir tickets.',
+        receiverWithoutBpo: '{{name}} no tiene "Acceso completo a tickets BPO" y no vería estos tickets BPO: {{tickets}}. Elija otro contacto o desmarque esos tickets.',
+        receiverRestricted: '{{name}} tiene "Restringir acceso a los tickets": ve solo sus propios tickets y no puede recibir los de otra persona.',
       },
     },
     confirm: {
@@ -141,12 +151,15 @@ export const locales: Catalogs = {
     },
     attachments: {
       label: 'Attachments (optional)', title: 'Attachments', size: '{{kilobytes}} KB',
-      help: 'Up to {{count}} files of up to {{megabytes}} MB each: PDF, PNG, JPG, TXT, CSV, DOCX, XLSX or ZIP.',
+      help: 'Up to {{count}} files of up to {{megabytes}} MB each, {{totalMegabytes}} MB in all: PDF, PNG, JPG, TXT, CSV, DOCX, XLSX or ZIP.',
       errors: {
         type: 'File type not accepted. Send PDF, PNG, JPG, TXT, CSV, DOCX, XLSX or ZIP.',
         tooBig: 'Each file may be at most {{megabytes}} MB.',
         tooMany: 'Send at most {{count}} files.',
         invalid: 'The files sent could not be read. Please try again.',
+        total: 'An upload can have at most {{totalMegabytes}} MB in all. Send smaller files, or send them in several goes.',
+        busyPerson: 'You already have file uploads in progress. Wait for them to finish and try again.',
+        busyServer: 'The portal is receiving many files right now. Try again in a few moments.',
       },
     },
     statuses: { open: 'Open', in_progress: 'In progress', waiting: 'Waiting for customer', resolved: 'Resolved', closed: 'Closed' },
@@ -172,6 +185,8 @@ export const locales: Catalogs = {
         receiverPending: 'That contact has not accepted the invitation yet: they cannot receive tickets.',
         receiverInactive: 'That contact is deactivated: they cannot receive tickets.',
         receiverWithoutPortal: 'That contact lacks "Self-service Customer Portal": they cannot receive tickets.',
+        receiverWithoutBpo: '{{name}} lacks "Full access to BPO tickets" and would not see these BPO tickets: {{tickets}}. Choose another contact or untick those tickets.',
+        receiverRestricted: '{{name}} has "Restrict access to tickets": they see only their own tickets and cannot receive someone else\'s.',
       },
     },
     confirm: {

@@ -39,7 +39,8 @@ export interface Entry {
 // '!' as the LIKE escape: SQLite's ESCAPE needs one character and has no default, MySQL's is `\`.
 const escapeLike = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
 
-function visible(q: Knex.QueryBuilder, visibility: Visibility) {
+/** The one SQL form of the visibility rule: the list, a ticket's page, the transfer page and the move all use it. */
+function visible<Q extends Knex.QueryBuilder>(q: Q, visibility: Visibility): Q {
   if (visibility.kind === 'own') q.where('owner_contact_id', visibility.contactId);
   if (visibility.kind === 'own-and-non-bpo') {
     const contactId = visibility.contactId;
@@ -82,25 +83,35 @@ export function entriesOf(db: Q, ticketId: number) {
   return db('support_ticket_entries').where({ ticket_id: ticketId }).orderBy('id');
 }
 
-export function openTicketsOwnedBy(db: Q, accountId: number, contactId: number): Promise<TicketRow[]> {
-  return db<TicketRow>('support_tickets').where({ account_id: accountId, owner_contact_id: contactId }).whereIn('status', OPEN_STATUSES).orderBy('id');
+/** `contactId`'s open tickets; with `visibility`, only those that viewer sees. */
+export function openTicketsOwnedBy(db: Q, accountId: number, contactId: number, visibility?: Visibility): Promise<TicketRow[]> {
+  const q = db<TicketRow>('support_tickets').where({ account_id: accountId, owner_contact_id: contactId }).whereIn('status', OPEN_STATUSES);
+  if (visibility) visible(q, visibility);
+  return q.orderBy('id');
 }
 
-/** Owners of open tickets in the account (whose tickets an administrator may move). */
-export async function ownersOfOpenTickets(db: Q, accountId: number): Promise<number[]> {
-  const rows = await db('support_tickets').distinct('owner_contact_id').where({ account_id: accountId }).whereIn('status', OPEN_STATUSES).whereNotNull('owner_contact_id');
+/** Owners of the open tickets `visibility` sees (whose tickets the transfer page may move). */
+export async function ownersOfOpenTickets(db: Q, accountId: number, visibility: Visibility): Promise<number[]> {
+  const q = db('support_tickets').distinct('owner_contact_id').where({ account_id: accountId }).whereIn('status', OPEN_STATUSES).whereNotNull('owner_contact_id');
+  const rows = await visible(q, visibility);
   return rows.map((r: { owner_contact_id: number }) => Number(r.owner_contact_id));
 }
 
+/** Of `ids`, those of the account that `visibility` sees. */
+export async function visibleIds(db: Q, accountId: number, ids: number[], visibility: Visibility): Promise<number[]> {
+  const rows = await visible(db('support_tickets').select('id').where({ account_id: accountId }).whereIn('id', ids.length ? ids : [0]), visibility);
+  return rows.map((r: { id: number }) => Number(r.id));
+}
+
 /**
- * Moves one open ticket only if `from` still owns it: a ticket moved or closed meanwhile is left
+ * Moves one open ticket only if `from` still owns it and every one of `visibilities` sees it (the
+ * check and the change are one statement): a ticket moved, closed or made BPO meanwhile is left
  * alone (answers false), never overwritten.
  */
-export async function moveIfOwnedBy(trx: Knex.Transaction, accountId: number, ticketId: number, from: number, to: number): Promise<boolean> {
-  const changed = await trx('support_tickets')
-    .where({ id: ticketId, account_id: accountId, owner_contact_id: from })
-    .whereIn('status', OPEN_STATUSES)
-    .update({ owner_contact_id: to, updated_at: new Date() });
+export async function moveIfOwnedBy(trx: Knex.Transaction, accountId: number, ticketId: number, from: number, to: number, visibilities: Visibility[] = []): Promise<boolean> {
+  const q = trx('support_tickets').where({ id: ticketId, account_id: accountId, owner_contact_id: from }).whereIn('status', OPEN_STATUSES);
+  for (const v of visibilities) visible(q, v);
+  const changed = await q.update({ owner_contact_id: to, updated_at: new Date() });
   return changed === 1;
 }
 
@@ -108,6 +119,9 @@ export function touch(trx: Knex.Transaction, ticketId: number) {
   return trx('support_tickets').where({ id: ticketId }).update({ updated_at: new Date() });
 }
 
-export function ticketsByIds(db: Q, accountId: number, ids: number[]): Promise<Pick<TicketRow, 'id' | 'subject'>[]> {
-  return db<TicketRow>('support_tickets').select('id', 'subject').where({ account_id: accountId }).whereIn('id', ids.length ? ids : [0]).orderBy('id');
+/** With `visibility`, only those that viewer sees: a subject is never named to someone who may not read it. */
+export function ticketsByIds(db: Q, accountId: number, ids: number[], visibility?: Visibility): Promise<Pick<TicketRow, 'id' | 'subject' | 'bpo'>[]> {
+  const q = db<TicketRow>('support_tickets').select('id', 'subject', 'bpo').where({ account_id: accountId }).whereIn('id', ids.length ? ids : [0]);
+  if (visibility) visible(q, visibility);
+  return q.orderBy('id');
 }

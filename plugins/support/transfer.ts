@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { HookRefusal, type ConfirmationAsker, type HookEvents, type PluginContext } from '../../server/plugins/contract';
-import { addEntry, moveIfOwnedBy, openTicketsOwnedBy, ticketsByIds } from './repository';
+import { addEntry, moveIfOwnedBy, openTicketsOwnedBy, ticketsByIds, visibleIds, type Visibility } from './repository';
+import { BPO_FLAG, PORTAL_FLAG, RESTRICTED_FLAG } from './visibility';
 
 export interface Person {
   id: number;
@@ -10,12 +11,26 @@ export interface Person {
 
 /** The confirmation field that names who receives a leaving contact's open tickets. */
 export const RECEIVER_FIELD = 'support.receiver';
-/** Who may hold tickets: the receiver of a transfer must have it. */
-export const PORTAL_FLAG = 'support.portal';
+
+/**
+ * The receiver could not see some of the tickets, so they are not given to them: `reason` says
+ * why (restricted to their own tickets, or without the BPO flag), `tickets` which ones.
+ */
+export class ReceiverCannotSee extends Error {
+  constructor(
+    readonly reason: 'restricted' | 'bpo',
+    readonly tickets: { id: number; subject: string }[],
+  ) {
+    super(`receiver cannot see ${tickets.length} ticket(s): ${reason}`);
+  }
+}
 
 /**
  * Moves the tickets that `from` still owns and are open, each with a history entry; the others
- * (moved or closed meanwhile) are answered as skipped, never overwritten.
+ * (moved or closed meanwhile) are answered as skipped, never overwritten. With `rules` (the
+ * transfer page), only tickets the actor sees are moved or named, and a receiver who would not see
+ * one of them as it stands throws `ReceiverCannotSee` (the caller's transaction moves nothing).
+ * Without (a leaving contact's hand-over), core has already accepted the receiver.
  */
 export async function transferTickets(
   trx: Knex.Transaction,
@@ -24,11 +39,19 @@ export async function transferTickets(
   from: Person,
   to: Person,
   actor: Person | null,
+  rules?: { actor: Visibility; receiver: Visibility },
 ): Promise<{ moved: number[]; skipped: { id: number; subject: string }[] }> {
+  if (rules) {
+    const wanted = new Set(ticketIds);
+    const asked = (await openTicketsOwnedBy(trx, accountId, from.id, rules.actor)).filter((t) => wanted.has(t.id));
+    const seen = new Set(await visibleIds(trx, accountId, asked.map((t) => t.id), rules.receiver));
+    const hidden = asked.filter((t) => !seen.has(t.id)).map((t) => ({ id: t.id, subject: t.subject }));
+    if (hidden.length) throw new ReceiverCannotSee(rules.receiver.kind === 'own' ? 'restricted' : 'bpo', hidden);
+  }
   const moved: number[] = [];
   const notMoved: number[] = [];
   for (const id of ticketIds) {
-    if (await moveIfOwnedBy(trx, accountId, id, from.id, to.id)) {
+    if (await moveIfOwnedBy(trx, accountId, id, from.id, to.id, rules ? [rules.actor, rules.receiver] : [])) {
       moved.push(id);
       await addEntry(trx, id, {
         kind: 'transferred', actor_contact_id: actor?.id ?? null, actor_name: actor?.name ?? null,
@@ -36,7 +59,7 @@ export async function transferTickets(
       });
     } else notMoved.push(id);
   }
-  return { moved, skipped: await ticketsByIds(trx, accountId, notMoved) };
+  return { moved, skipped: await ticketsByIds(trx, accountId, notMoved, rules?.actor) };
 }
 
 /**
@@ -55,11 +78,23 @@ export async function receiverProblem(req: Request, ctx: PluginContext, fromId: 
   return null;
 }
 
-/** The question added to the delete / deactivate confirmation of a contact who owns open tickets. */
+/**
+ * The question added to the delete / deactivate confirmation of a contact who owns open tickets.
+ * It offers only receivers who would see every one of them, as the transfer page requires: not a
+ * restricted contact (they see only their own), and with a BPO ticket only holders of the BPO flag.
+ * Core accepts only an offered answer, so this is also the hook's check of the receiver's flags.
+ */
 export const askForReceiver: ConfirmationAsker = async (req, ctx, contactId) => {
-  const open = await openTicketsOwnedBy(ctx.db, req.ctx!.account.id, contactId);
+  const open = await openTicketsOwnedBy(ctx.db, req.ctx.account.id, contactId);
   if (open.length === 0) return null;
-  const receivers = (await ctx.contacts.listActive(req, { holding: PORTAL_FLAG })).filter((c) => c.id !== contactId);
+  // One list per flag, not one look-up per candidate: a big company has thousands of portal holders.
+  // The primary administrator never holds a narrowing flag, whatever the list of holders says.
+  const ids = async (key: string) => new Set((await ctx.contacts.listActive(req, { holding: key })).map((c) => c.id));
+  const restricted = await ids(RESTRICTED_FLAG);
+  restricted.delete(req.ctx.account.ownerContactId ?? 0);
+  const bpo = open.some((t) => t.bpo) ? await ids(BPO_FLAG) : null;
+  const receivers = (await ctx.contacts.listActive(req, { holding: PORTAL_FLAG }))
+    .filter((c) => c.id !== contactId && !restricted.has(c.id) && (!bpo || bpo.has(c.id)));
   return {
     field: RECEIVER_FIELD,
     label: req.t('plugins.support.confirm.receiver'),

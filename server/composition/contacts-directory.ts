@@ -47,5 +47,11 @@ export function contactsDirectory(db: Knex, permissions: PermissionService): Con
     async displayName(req, id, trx) {
       return (await find(req, id, trx))?.name ?? null;
     },
+    async flagsOf(req, id, trx) {
+      const contact = await find(req, id, trx);
+      if (!contact || contact.status !== 'active') return new Set<string>();
+      const isOwner = (await accounts.findById(accountOf(req), trx ?? db))?.owner_contact_id === contact.id;
+      return (await permissions.accessOf({ contactId: contact.id, profile: contact.profile, isOwner }, trx ?? db)).permissions;
+    },
   };
 }

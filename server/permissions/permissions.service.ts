@@ -123,10 +123,10 @@ export class PermissionService {
   /**
    * The contact's effective flags and the decision on them, for one request: what the account
    * context hands every guard, menu and view. The primary administrator holds every flag, so their
-   * grants are not read.
+   * grants are not read. `q`: a caller's transaction (a plugin asking about another contact).
    */
-  async accessOf(contact: { contactId: number; profile: string; isOwner: boolean }): Promise<{ permissions: ReadonlySet<string>; can(key: string): boolean }> {
-    const extraFlags = contact.isOwner ? [] : await this.repo.extraFlags(this.db, contact.contactId);
+  async accessOf(contact: { contactId: number; profile: string; isOwner: boolean }, q: Knex | Knex.Transaction = this.db): Promise<{ permissions: ReadonlySet<string>; can(key: string): boolean }> {
+    const extraFlags = contact.isOwner ? [] : await this.repo.extraFlags(q, contact.contactId);
     const permissions = effectivePermissions(this.registry, { profile: contact.profile, isOwner: contact.isOwner, extraFlags });
     return { permissions, can: (key) => can(permissions, key) };
   }

@@ -111,6 +111,12 @@ export interface ContactsDirectory {
   listActive(req: Request, options?: { holding?: string; trx?: Knex.Transaction }): Promise<{ id: number; name: string; email: string }[]>;
   /** The contact's name, or `null` when there is no such contact in the account (e.g. deleted). */
   displayName(req: Request, id: number, trx?: Knex.Transaction): Promise<string | null>;
+  /**
+   * The flags the contact holds now, by the rule of `req.ctx.can` (profile, groups, grants; the
+   * primary administrator holds every non-narrowing flag): e.g. whether a receiver may see what
+   * they would receive. Empty for a contact who is not active or not of the request's account.
+   */
+  flagsOf(req: Request, id: number, trx?: Knex.Transaction): Promise<ReadonlySet<string>>;
 }
 
 /**

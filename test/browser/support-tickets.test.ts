@@ -1,3 +1,6 @@
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { addMember, createAccount, PASSWORD } from '../support/fixtures';
@@ -71,5 +74,32 @@ describe('browser: support tickets', () => {
     const download = receiver.waitForEvent('download');
     await receiver.getByRole('link', { name: 'erro impressão.png' }).click();
     expect((await download).suggestedFilename()).to.equal('erro impressão.png');
+  });
+
+  it('refuses a BPO ticket to a receiver without "Acesso completo a chamados BPO", naming why, and moves nothing', async function () {
+    this.timeout(90_000);
+    const { admin, accountId } = await createAccount(b.portal.db);
+    const maria = await addMember(b.portal.db, accountId, { name: 'Maria Saindo' });
+    await addMember(b.portal.db, accountId, { name: 'Bruno Recebe' });
+    const bpo = await insertTicket(b.portal.db, accountId, maria.contactId, 'Folha terceirizada', { bpo: true });
+
+    const page = await b.newPage();
+    await logIn(page, admin.email);
+    await mainMenu(page).getByRole('link', { name: 'Transferir chamados' }).click();
+    await page.getByRole('combobox', { name: 'Contato cujos chamados serão transferidos' }).selectOption({ label: 'Maria Saindo' });
+    await page.getByRole('button', { name: 'Ver chamados abertos' }).click();
+    await page.getByRole('combobox', { name: 'Nome do contato' }).selectOption({ label: 'Bruno Recebe' });
+    await page.getByRole('button', { name: 'Transferir', exact: true }).click();
+    await see(page.getByRole('alert').filter({
+      hasText: `Bruno Recebe não tem "Acesso completo a chamados BPO" e não veria estes chamados BPO: #${bpo} Folha terceirizada.`,
+    }));
+    // The ticket is still on offer, ticked as it was, for another receiver.
+    expect(await page.getByRole('checkbox', { name: /Folha terceirizada/ }).isChecked()).to.equal(true);
+    await checkA11y(page);
+    const shots = path.join(os.tmpdir(), 'portal-screenshots');
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, 'support-transfer-refused-1280.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(shots, 'support-transfer-refused-390.png'), fullPage: true });
   });
 });

@@ -57,6 +57,23 @@ describe('the plugin contacts directory', () => {
     expect(holders).to.deep.equal(['Ana Administradora', 'Beatriz Membro']);
   });
 
+  it("answers a contact's flags by the rule of can(): the owner every flag but the narrowing ones; nothing for inactive or another account's", async () => {
+    await portal.db('contact_permissions').insert({ contact_id: ids.custom, permission_key: 'support.bpo-full' });
+    try {
+      const owner = await contacts.flagsOf(req, account.admin.contactId);
+      expect(owner.has('support.bpo-full')).to.equal(true);
+      expect(owner.has('support.restricted')).to.equal(false);
+      expect([...(await contacts.flagsOf(req, ids.member))]).to.include('support.portal').and.not.include('support.bpo-full');
+      // Inside a transaction, as a plugin reads a receiver's flags in its own.
+      const custom = await portal.db.transaction((trx) => contacts.flagsOf(req, ids.custom, trx));
+      expect([...custom]).to.deep.equal(['support.bpo-full']);
+      expect((await contacts.flagsOf(req, ids.inactive)).size).to.equal(0);
+      expect((await contacts.flagsOf(req, ids.stranger)).size).to.equal(0);
+    } finally {
+      await portal.db('contact_permissions').where({ contact_id: ids.custom }).delete();
+    }
+  });
+
   it("answers the same inside a plugin's transaction when handed it (SQLite has one connection)", async () => {
     const inside = await portal.db.transaction(async (trx) => ({
       all: (await contacts.listActive(req, { trx })).map((c) => c.id),

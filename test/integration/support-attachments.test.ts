@@ -26,9 +26,10 @@ describe('Support ticket attachments', () => {
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
+  /** Files kept (the folder also holds `incoming/`, where bodies stream before they are a ticket's). */
   const storedFiles = () => {
     try {
-      return readdirSync(path.join(dataDir, 'plugins', 'support'));
+      return readdirSync(path.join(dataDir, 'plugins', 'support'), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
     } catch {
       return [];
     }

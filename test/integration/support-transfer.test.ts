@@ -117,6 +117,78 @@ describe('Transferir chamados', () => {
     expect(await ownerOf(portal.db, tickets[0]!)).to.equal(bruno.contactId);
   });
 
+  describe('sees and moves only tickets the actor may see, to a receiver who may see them', () => {
+    /** A custom-profile contact holding exactly `flags`. */
+    async function holder(accountId: number, name: string, flags: string[]) {
+      const c = await addMember(portal.db, accountId, { name, profile: 'custom' });
+      await portal.db('contact_permissions').insert(flags.map((permission_key) => ({ contact_id: c.contactId, permission_key })));
+      return c;
+    }
+
+    it('a restricted holder of "Transferir chamados" lists only their own tickets, and cannot take anyone else\'s', async () => {
+      const { account, base, maria, tickets } = await company();
+      const bpo = await insertTicket(portal.db, account.accountId, maria.contactId, 'Folha terceirizada sigilosa', { bpo: true });
+      const rita = await holder(account.accountId, 'Rita Restrita', ['support.portal', 'support.restricted', 'support.transfer']);
+      const own = await insertTicket(portal.db, account.accountId, rita.contactId, 'Chamado da Rita');
+      const r = await loggedIn(portal, rita.email, PASSWORD);
+
+      const page = decode((await r.agent.get(`${base}/transfer`).expect(200)).text);
+      expect(page).not.to.contain('Maria Saindo');
+      expect(page).to.match(new RegExp(`<option value="${rita.contactId}"[^>]*>Rita Restrita</option>`));
+      const listed = decode((await r.agent.get(`${base}/transfer?from=${maria.contactId}`).expect(200)).text);
+      for (const subject of ['Primeiro chamado', 'Folha terceirizada sigilosa']) expect(listed).not.to.contain(subject);
+      expect(decode((await r.agent.get(`${base}/transfer?from=${rita.contactId}`).expect(200)).text)).to.contain('Chamado da Rita');
+
+      // Posting Maria's ticket ids anyway (to herself): nothing moves, and no subject comes back.
+      const res = await postForm(r.agent, `${base}/transfer`, r.csrf, { from: maria.contactId, to: rita.contactId, tickets: [bpo, tickets[0]!] });
+      expect(decode(res.text)).not.to.contain('Folha terceirizada sigilosa');
+      expect(decode(res.text)).not.to.contain('Primeiro chamado');
+      expect(await ownerOf(portal.db, bpo)).to.equal(maria.contactId);
+      expect(await ownerOf(portal.db, tickets[0]!)).to.equal(maria.contactId);
+      await r.agent.get(`${base}/${bpo}`).expect(404);
+      expect(await ownerOf(portal.db, own)).to.equal(rita.contactId);
+    });
+
+    it('refuses a BPO ticket to a receiver without "Acesso completo a chamados BPO", naming why, and moves nothing', async () => {
+      const { account, base, maria, bruno, tickets, admin } = await company();
+      const bpo = await insertTicket(portal.db, account.accountId, maria.contactId, 'Folha terceirizada', { bpo: true });
+      const res = await postForm(admin.agent, `${base}/transfer`, admin.csrf, { from: maria.contactId, to: bruno.contactId, tickets: [tickets[0]!, bpo] }).expect(422);
+      expect(flashes(res.text)).to.deep.equal([
+        `Bruno Recebe não tem "Acesso completo a chamados BPO" e não veria estes chamados BPO: #${bpo} Folha terceirizada. Escolha outro contato ou desmarque esses chamados.`,
+      ]);
+      expect(await ownerOf(portal.db, bpo)).to.equal(maria.contactId);
+      expect(await ownerOf(portal.db, tickets[0]!)).to.equal(maria.contactId);
+      await (await loggedIn(portal, bruno.email, PASSWORD)).agent.get(`${base}/${bpo}`).expect(404);
+      expect(await portal.db('audit_events').where({ account_id: account.accountId, action: 'support.tickets_transferred' })).to.have.length(0);
+
+      // A receiver who holds it gets the BPO ticket.
+      const bia = await holder(account.accountId, 'Bia BPO', ['support.portal', 'support.bpo-full']);
+      await postForm(admin.agent, `${base}/transfer`, admin.csrf, { from: maria.contactId, to: bia.contactId, tickets: [bpo] }).expect(200);
+      expect(await ownerOf(portal.db, bpo)).to.equal(bia.contactId);
+    });
+
+    it('refuses a restricted receiver, who sees only their own tickets, naming why', async () => {
+      const { account, base, maria, tickets, admin } = await company();
+      const olga = await addMember(portal.db, account.accountId, { name: 'Olga Observadora', profile: 'observer' });
+      const res = await postForm(admin.agent, `${base}/transfer`, admin.csrf, { from: maria.contactId, to: olga.contactId, tickets: [tickets[0]!] }).expect(422);
+      expect(flashes(res.text)).to.deep.equal([
+        'Olga Observadora tem "Restringir acesso aos chamados": vê apenas os próprios chamados e não pode receber os de outra pessoa.',
+      ]);
+      expect(await ownerOf(portal.db, tickets[0]!)).to.equal(maria.contactId);
+    });
+
+    it('a ticket of another account is neither moved nor named', async () => {
+      const { base, maria, bruno, admin } = await company();
+      const other = await createAccount(portal.db);
+      const theirs = await insertTicket(portal.db, other.accountId, other.admin.contactId, 'Chamado de outra empresa');
+      for (const from of [maria.contactId, other.admin.contactId]) {
+        const res = await postForm(admin.agent, `${base}/transfer`, admin.csrf, { from, to: bruno.contactId, tickets: [theirs] });
+        expect(decode(res.text)).not.to.contain('Chamado de outra empresa');
+      }
+      expect(await ownerOf(portal.db, theirs)).to.equal(other.admin.contactId);
+    });
+  });
+
   describe('a contact who leaves with open tickets', () => {
     for (const change of ['delete', 'deactivate'] as const) {
       it(`${change}: the confirmation asks who receives them; nothing changes until they have a new owner`, async () => {
@@ -145,6 +217,22 @@ describe('Transferir chamados', () => {
         expect(show).to.contain('Ana Administradora transferiu de Maria Saindo para Bruno Recebe.');
       });
     }
+
+    it('offers only receivers who would see every ticket: not a restricted contact, and with a BPO ticket only holders of the BPO flag', async () => {
+      const { account, maria, bruno, admin } = await company();
+      const contacts = `/accounts/${account.accountId}/contacts`;
+      const olga = await addMember(portal.db, account.accountId, { name: 'Olga Observadora', profile: 'observer' });
+      const offered = async () => {
+        const dialog = decode((await admin.agent.get(`${contacts}/${maria.contactId}/delete`).expect(200)).text);
+        return [bruno.contactId, olga.contactId, account.admin.contactId].filter((id) => new RegExp(`<option value="${id}"`).test(dialog));
+      };
+      expect(await offered()).to.deep.equal([bruno.contactId, account.admin.contactId]);
+      await insertTicket(portal.db, account.accountId, maria.contactId, 'Folha terceirizada', { bpo: true });
+      expect(await offered()).to.deep.equal([account.admin.contactId]);
+      // Answering with Bruno anyway: the dialog again, and Maria keeps everything.
+      await postForm(admin.agent, `${contacts}/${maria.contactId}/delete`, admin.csrf, { 'support.receiver': String(bruno.contactId) }).expect(422);
+      expect(await portal.db('contacts').where({ id: maria.contactId }).first()).to.not.equal(undefined);
+    });
 
     it('a receiver deactivated after the dialog was shown is refused: nothing is deleted, the tickets stay', async () => {
       const { account, maria, bruno, tickets, admin } = await company();
