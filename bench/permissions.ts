@@ -38,7 +38,7 @@ import os from 'node:os';
 import type { NextFunction, Request, Response } from 'express';
 import knexFactory, { type Knex } from 'knex';
 import { accountContext, type AccountContext } from '../server/accounts/account-context';
-import { requirePermission } from '../server/accounts/permission-guard';
+import { requirePermission } from '../server/http/guards';
 import { loadConfig } from '../server/config';
 import { PermissionRepository } from '../server/permissions/permissions.repository';
 import { can, effectivePermissions } from '../server/permissions/policy';

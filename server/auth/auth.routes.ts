@@ -5,7 +5,7 @@ import { requestMeta } from '../http/request-meta';
 import { markSignedIn } from '../http/session';
 import type { SetupService } from '../setup/setup.service';
 import type { createPassport } from './passport';
-import type { SignInFactor } from './step-up';
+import type { SignInFactor } from '../http/guards';
 import type { TwoFactorService } from './two-factor.service';
 
 /** A password accepted, the second step not yet done: how long the code page waits. */

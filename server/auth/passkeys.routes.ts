@@ -1,12 +1,11 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { actorFrom } from '../audit/actor';
 import { ValidationFailed } from '../errors';
-import { requireLogin } from '../http/guards';
+import { requireLogin, requireStepUp } from '../http/guards';
 import { flash } from '../http/locals';
 import { requestMeta } from '../http/request-meta';
 import { pendingLogin, signIn } from './auth.routes';
 import type { PasskeyPurpose, PasskeyService } from './passkeys.service';
-import { requireStepUp } from './step-up';
 
 /** A challenge is answered within minutes or not at all. */
 const CHALLENGE_MS = 5 * 60_000;

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { insertId, toDate } from '../db/knex';
-import type { SignInFactor } from './step-up';
+import type { SignInFactor } from '../http/guards';
 
 export interface StepUpApprovalRow {
   id: number;

@@ -2,9 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import QRCode from 'qrcode';
 import { actorFrom } from '../audit/actor';
 import { Forbidden, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
-import { requireLogin } from '../http/guards';
+import { requireLogin, STEP_UP_MS } from '../http/guards';
 import { requestMeta } from '../http/request-meta';
-import { STEP_UP_MS } from './step-up';
 import { ApprovalLinkInvalid, type ApprovalDetails, type Approver, type StepUpService } from './step-up.service';
 
 const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });

@@ -10,7 +10,7 @@ import { UserRepository } from '../users/users.repository';
 import { AccountSecurityRepository } from './account-security.repository';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token';
 import type { PasswordChangeLimiter } from './password-change-limiter';
-import type { PendingStepUp, SignInFactor, StepUpPolicy } from './step-up';
+import type { PendingStepUp, SignInFactor, StepUpPolicy } from '../http/guards';
 import { StepUpApprovalRepository, type StepUpApprovalRow } from './step-up-approvals.repository';
 import { describeAction, summariseBrowser } from './step-up-details';
 
@@ -94,8 +94,9 @@ export class StepUpService implements StepUpPolicy {
   }
 
   /** True when the company asks its administrators for a second factor and this user administers it. */
-  async secondFactorRequired(accountId: number, userId: number): Promise<boolean> {
+  async secondFactorRequired(accountId: number, userId: number, known?: { isOwner: boolean; can(flag: string): boolean }): Promise<boolean> {
     if (!(await this.security.requiresSecondFactor(this.db, accountId))) return false;
+    if (known) return known.isOwner || ADMINISTRATOR_FLAGS.some((flag) => known.can(flag));
     const m = await this.accounts.activeMembership(accountId, userId);
     if (!m) return false;
     const isOwner = m.owner_contact_id === m.contact_id;

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { requirePermission } from '../accounts/permission-guard';
+import { requirePermission } from '../http/guards';
 import type { PluginRequest } from '../plugins/contract';
 import { createPluginContext, type PluginContextDeps } from './plugin-context';
 import { mountPath, type Registry } from '../plugins/registry';

@@ -1,7 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { Conflict, isDomainError, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
-import { requirePermission } from '../accounts/permission-guard';
-import { requireStepUp } from '../auth/step-up';
+import { requirePermission, requireStepUp } from '../http/guards';
 import { flash } from '../http/locals';
 import { actorFrom } from '../audit/actor';
 import { CONTACT_FIELDS, formValues, valuesOf, type ContactFormValues } from './contact-form';

@@ -1,7 +1,6 @@
 import { Router, type Request } from 'express';
-import { requirePermission } from '../accounts/permission-guard';
+import { requirePermission, requireStepUp } from '../http/guards';
 import { actorFrom } from '../audit/actor';
-import { requireStepUp } from '../auth/step-up';
 import { Conflict, NotFound } from '../errors';
 import { flash } from '../http/locals';
 import type { SecondFactorResetService } from './second-factor-reset.service';

@@ -1,7 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { requirePermission } from '../accounts/permission-guard';
+import { requirePermission, requireStepUp } from '../http/guards';
 import { actorFrom } from '../audit/actor';
-import { requireStepUp } from '../auth/step-up';
 import { formValues, valuesOf, type ContactFormValues } from '../contacts/contact-form';
 import { countries, documentTypes } from '../contacts/identity';
 import { Conflict, Forbidden, InvitationClosed, LoginExists, NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';

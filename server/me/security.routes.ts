@@ -1,10 +1,9 @@
 import { Router, type Request, type Response } from 'express';
 import { actorFrom } from '../audit/actor';
-import { requireStepUp, stepUpFor } from '../auth/step-up';
+import { requireStepUp, stepUpFor, requireLogin } from '../http/guards';
 import type { StepUpService } from '../auth/step-up.service';
 import { ENROLMENT_MS, EnrolmentExpired, type PendingEnrolment, type TwoFactorService } from '../auth/two-factor.service';
 import { Conflict, type DomainError, NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
-import { requireLogin } from '../http/guards';
 import { flash } from '../http/locals';
 
 const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });

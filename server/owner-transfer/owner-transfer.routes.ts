@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { actorFrom } from '../audit/actor';
-import { requireStepUp } from '../auth/step-up';
+import { requireStepUp } from '../http/guards';
 import { Forbidden, isDomainError, ValidationFailed, type FieldErrors } from '../errors';
 import { flash } from '../http/locals';
 import type { OwnerTransferCaller, OwnerTransferService } from './owner-transfer.service';

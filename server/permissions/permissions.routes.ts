@@ -1,6 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { requirePermission } from '../accounts/permission-guard';
-import { requireStepUp } from '../auth/step-up';
+import { requirePermission, requireStepUp } from '../http/guards';
 import { actorFrom } from '../audit/actor';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { flash } from '../http/locals';
