@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Request, Response } from 'express';
-import { definePlugin, type PluginContext } from '../../server/plugins/contract';
+import { definePlugin, type PluginContext } from 'portal/plugin';
 
 const AUDIENCE = { clients: 'education.academy-clients', franchises: 'education.academy-franchises' } as const;
 

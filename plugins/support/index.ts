@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { definePlugin } from '../../server/plugins/contract';
+import { definePlugin } from 'portal/plugin';
 import { seedDemoTickets } from './demo';
 import { locales } from './locales';
 import { routes } from './routes';

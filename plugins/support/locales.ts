@@ -1,4 +1,4 @@
-import type { Catalogs } from '../../server/plugins/contract';
+import type { Catalogs } from 'portal/plugin';
 
 /** The support plugin's texts; `_one` / `_other` are i18next plural forms chosen by `count`. */
 export const locales: Catalogs = {

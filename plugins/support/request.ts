@@ -1,4 +1,4 @@
-import type { PluginContext, PluginRequest } from '../../server/plugins/contract';
+import type { PluginContext, PluginRequest } from 'portal/plugin';
 
 /** A positive id from the URL or a form, or 0. */
 export const idParam = (raw: unknown) => {

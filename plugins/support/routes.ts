@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { isMultiLineText, isSingleLineText, TEXT_RULE_MESSAGES, type PluginContext, type PluginRequest, type RouteDeclaration } from '../../server/plugins/contract';
+import { isMultiLineText, isSingleLineText, TEXT_RULE_MESSAGES, type PluginContext, type PluginRequest, type RouteDeclaration } from 'portal/plugin';
 import { attachmentsOf, findAttachment, sendAttachment, storeAttachments } from './attachments';
 import { addEntry, CATEGORIES, entriesOf, findVisible, insertTicket, listTickets, PRIORITIES, STATUSES, touch } from './repository';
 import { idParam, namesOf, text } from './request';

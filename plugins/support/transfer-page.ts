@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { PluginContext, PluginRequest } from '../../server/plugins/contract';
+import type { PluginContext, PluginRequest } from 'portal/plugin';
 import { openTicketsOwnedBy, ownersOfOpenTickets } from './repository';
 import { idParam, namesOf } from './request';
 import { ReceiverCannotSee, receiverProblem, transferTickets } from './transfer';

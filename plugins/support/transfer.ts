@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { Knex } from 'knex';
-import { HookRefusal, type ConfirmationAsker, type HookEvents, type PluginContext } from '../../server/plugins/contract';
+import { HookRefusal, type ConfirmationAsker, type HookEvents, type PluginContext } from 'portal/plugin';
 import { addEntry, moveIfOwnedBy, openTicketsOwnedBy, ticketsByIds, visibleIds, type Visibility } from './repository';
 import { BPO_FLAG, PORTAL_FLAG, RESTRICTED_FLAG } from './visibility';
 

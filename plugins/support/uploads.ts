@@ -3,7 +3,7 @@ import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Response } from 'express';
 import multer from 'multer';
-import type { PluginRequest } from '../../server/plugins/contract';
+import type { PluginRequest } from 'portal/plugin';
 
 export const MAX_FILES = 5;
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;

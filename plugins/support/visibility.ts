@@ -1,4 +1,4 @@
-import type { PluginRequest } from '../../server/plugins/contract';
+import type { PluginRequest } from 'portal/plugin';
 import type { Visibility } from './repository';
 
 /** Who may hold tickets: the receiver of a transfer must have it. */
