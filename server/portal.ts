@@ -26,6 +26,7 @@ export async function createPortal(config: Config, options: { logger?: Logger; b
   const mailWorker = new MailWorker(db, logger, {
     smtpUrl: config.mail.smtpUrl,
     from: config.mail.from,
+    retentionDays: config.mail.retentionDays,
     printLinks: config.env === 'development' && !config.mail.smtpUrl,
   });
   return { app, db, registry, i18n, logger, setupCode, mailWorker, close: () => db.destroy() };

@@ -86,10 +86,18 @@ export async function claimMail(db: Knex, id: number, token: string, now: Date, 
   return row ? fromRow(row) : null;
 }
 
+// A message that left (or was given up on) keeps what it was, not what it said: its links carry
+// live one-time tokens, and the database stores only their hashes everywhere else.
+const REMOVED_BODY = { text: '', html: '' };
+
+/** `sent`: the body is removed. `kept` (no SMTP_URL, development): the body stays, it is the developer's mailbox. */
 export async function markDone(db: Knex, id: number, token: string, status: 'sent' | 'kept', now: Date): Promise<void> {
   await db('mail_outbox')
     .where({ id, claim_token: token })
-    .update({ status, sent_at: now, attempts: db.raw('attempts + 1'), claim_token: null, claimed_until: null, last_error: null });
+    .update({
+      status, sent_at: now, attempts: db.raw('attempts + 1'), claim_token: null, claimed_until: null, last_error: null,
+      ...(status === 'sent' ? REMOVED_BODY : {}),
+    });
 }
 
 export async function markAttemptFailed(db: Knex, id: number, token: string, m: { error: string; nextAttemptAt: Date; giveUp: boolean }): Promise<void> {
@@ -102,7 +110,21 @@ export async function markAttemptFailed(db: Knex, id: number, token: string, m: 
       next_attempt_at: m.nextAttemptAt,
       claim_token: null,
       claimed_until: null,
+      ...(m.giveUp ? REMOVED_BODY : {}),
     });
+}
+
+const FINISHED: MailStatus[] = ['sent', 'kept', 'failed'];
+
+/**
+ * Deletes up to `limit` finished messages written before `before` (oldest first); answers how
+ * many. Ids first, then a delete by id: SQLite has no DELETE … LIMIT, and a short statement keeps
+ * MariaDB's locks (and a Galera write set) small.
+ */
+export async function purgeFinishedMail(db: Knex, before: Date, limit: number): Promise<number> {
+  const rows = await db('mail_outbox').select('id').whereIn('status', FINISHED).andWhere('created_at', '<', before).orderBy('created_at').limit(limit);
+  if (!rows.length) return 0;
+  return db('mail_outbox').whereIn('id', rows.map((r: Row) => Number(r.id))).whereIn('status', FINISHED).delete();
 }
 
 export async function recentMail(db: Knex, limit: number): Promise<OutboxMail[]> {

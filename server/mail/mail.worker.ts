@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Logger } from 'pino';
-import { claimMail, dueMailIds, markAttemptFailed, markDone, type OutboxMail } from './mail.repository';
+import { claimMail, dueMailIds, markAttemptFailed, markDone, purgeFinishedMail, type OutboxMail } from './mail.repository';
 
 export interface MailWorkerOptions {
   /** null: nothing leaves the portal; messages are kept in the outbox and their links logged. */
@@ -18,8 +18,15 @@ export interface MailWorkerOptions {
   retryMaxMs?: number;
   /** How long a claim holds a message against other workers: longer than one SMTP conversation. */
   claimMs?: number;
+  /** Finished messages (sent, kept, given up) older than this are deleted (MAIL_RETENTION_DAYS). */
+  retentionDays?: number;
+  /** How often the loop deletes them, and how many at most per statement. */
+  purgeEveryMs?: number;
+  purgeBatch?: number;
   clock?: () => Date;
 }
+
+const DAY_MS = 24 * 3_600_000;
 
 const SMTP_TIMEOUT_MS = 30_000;
 
@@ -34,6 +41,7 @@ export class MailWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = true;
+  private nextPurgeAt = 0;
 
   constructor(
     private readonly db: Knex,
@@ -49,6 +57,9 @@ export class MailWorker {
       retryBaseMs: options.retryBaseMs ?? 30_000,
       retryMaxMs: options.retryMaxMs ?? 3_600_000,
       claimMs: options.claimMs ?? 5 * 60_000,
+      retentionDays: options.retentionDays ?? 30,
+      purgeEveryMs: options.purgeEveryMs ?? 60_000,
+      purgeBatch: options.purgeBatch ?? 500,
       clock: options.clock ?? (() => new Date()),
     };
     this.transport = options.smtpUrl
@@ -93,10 +104,27 @@ export class MailWorker {
     return done;
   }
 
+  /** Deletes one batch of finished messages older than the retention; answers how many. */
+  purge(): Promise<number> {
+    const before = new Date(this.options.clock().getTime() - this.options.retentionDays * DAY_MS);
+    return purgeFinishedMail(this.db, before, this.options.purgeBatch);
+  }
+
+  /** One turn of the loop: a batch to send, and now and then a batch to delete (again soon while batches come full). */
+  private async turn(): Promise<number> {
+    const done = await this.runOnce();
+    const now = this.options.clock().getTime();
+    if (now >= this.nextPurgeAt) {
+      const purged = await this.purge();
+      this.nextPurgeAt = purged >= this.options.purgeBatch ? now : now + this.options.purgeEveryMs;
+    }
+    return done;
+  }
+
   private schedule(delayMs: number) {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      const run = this.runOnce();
+      const run = this.turn();
       this.running = run;
       run
         .then((done) => this.schedule(done >= this.options.batchSize ? 0 : this.options.pollMs))
@@ -112,7 +140,8 @@ export class MailWorker {
     if (!this.transport) {
       await markDone(this.db, mail.id, token, 'kept', this.options.clock());
       const links = linksIn(mail.text);
-      this.logger.info({ mailId: mail.id, template: mail.template, links }, 'mail kept in the outbox (no SMTP_URL)');
+      // Its links carry one-time tokens: the log names the message, only the developer's console shows them.
+      this.logger.info({ mailId: mail.id, template: mail.template }, 'mail kept in the outbox (no SMTP_URL)');
       if (this.options.printLinks) console.log(`  Mail #${mail.id} to ${mail.to}: ${mail.subject}${links.map((l) => `\n    ${l}`).join('')}\n  (read it at /dev/mail/${mail.id})`);
       return true;
     }
