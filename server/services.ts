@@ -7,7 +7,7 @@ import { AuthService } from './auth/auth.service';
 import { FactorNotices } from './auth/factor-notice';
 import { databaseLimiter, LoginLimiter } from './auth/login-limiter';
 import { PasswordChangeLimiter } from './auth/password-change-limiter';
-import { PasswordResetService } from './auth/password-reset.service';
+import { PASSWORD_RESET_JOB, PasswordResetService } from './auth/password-reset.service';
 import { SecretBox } from './auth/secret-box';
 import { StepUpService } from './auth/step-up.service';
 import { TwoFactorService } from './auth/two-factor.service';
@@ -15,6 +15,7 @@ import type { Config } from './config';
 import { ContactService } from './contacts/contacts.service';
 import { InvitationAcceptanceService } from './invitations/invitation-acceptance.service';
 import { InvitationService } from './invitations/invitations.service';
+import type { MailJobPreparer } from './mail/mail-job';
 import { MailService } from './mail/mail.service';
 import { EmailChangeService } from './me/email-change.service';
 import { MeService } from './me/me.service';
@@ -33,6 +34,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
   // Three invitation e-mails per contact per hour: enough for a typo'd resend, not a mailbox flood.
   const invitations = new InvitationService(db, registry, audit, mail, databaseLimiter(db, databaseName, 'invitation_resend', 3, 3600), config.invitationDays);
   const twoFactor = new TwoFactorService(db, audit, new SecretBox(config.sessionSecret), new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'two_factor'));
+  const passwordReset = new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset'));
   const stepUp = new StepUpService(db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor);
   return {
     audit,
@@ -41,7 +43,9 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     twoFactor,
     stepUp,
     emailChange: new EmailChangeService(db, audit, mail, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'email_change')),
-    passwordReset: new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset')),
+    passwordReset,
+    /** What the mail worker prepares when it claims a job row (server/mail/mail-job.ts). */
+    mailJobs: { [PASSWORD_RESET_JOB]: (trx, job) => passwordReset.prepareMail(trx, job) } satisfies Record<string, MailJobPreparer>,
     accounts: new AccountService(db),
     ownerTransfer: new OwnerTransferService(db, registry, audit, mail),
     auth: new AuthService(db, limiter),

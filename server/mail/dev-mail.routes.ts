@@ -20,7 +20,7 @@ export function devMailRoutes(mail: MailService) {
     if (!message) throw new NotFound();
     // Sent or given up: the body was removed (its links carried live tokens); kept and queued ones still have it.
     const removed = (message.status === 'sent' || message.status === 'failed') && !message.text;
-    await res.renderPage('dev-mail/show', { title: message.subject, message, links: linksIn(message.text), removed });
+    await res.renderPage('dev-mail/show', { title: message.subject || message.template, message, links: linksIn(message.text), removed });
   });
 
   // The message's own HTML, framed by the page above: sandboxed, no script, nothing fetched.

@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Logger } from 'pino';
-import { claimMail, dueMailIds, markAttemptFailed, markDone, purgeFinishedMail, type OutboxMail } from './mail.repository';
+import type { MailJobPreparer } from './mail-job';
+import { claimMail, deleteClaimedJob, dueMailIds, fillPreparedMail, markAttemptFailed, markDone, purgeFinishedMail, type OutboxMail } from './mail.repository';
 
 export interface MailWorkerOptions {
   /** null: nothing leaves the portal; messages are kept in the outbox and their links logged. */
@@ -23,6 +24,8 @@ export interface MailWorkerOptions {
   /** How often the loop deletes them, and how many at most per statement. */
   purgeEveryMs?: number;
   purgeBatch?: number;
+  /** Who prepares each kind of job row (mail-job.ts), by the name the row carries. */
+  jobs?: Record<string, MailJobPreparer>;
   clock?: () => Date;
 }
 
@@ -60,6 +63,7 @@ export class MailWorker {
       retentionDays: options.retentionDays ?? 30,
       purgeEveryMs: options.purgeEveryMs ?? 60_000,
       purgeBatch: options.purgeBatch ?? 500,
+      jobs: options.jobs ?? {},
       clock: options.clock ?? (() => new Date()),
     };
     this.transport = options.smtpUrl
@@ -89,7 +93,10 @@ export class MailWorker {
     this.transport?.close();
   }
 
-  /** Delivers the messages due now (one batch); answers how many left the portal or were kept. */
+  /**
+   * Delivers the messages due now (one batch), preparing job rows first; answers how many are done
+   * with: left the portal, kept, or jobs that found nothing to send.
+   */
   async runOnce(): Promise<number> {
     const now = this.options.clock();
     const ids = await dueMailIds(this.db, now, this.options.batchSize);
@@ -97,8 +104,17 @@ export class MailWorker {
     for (const id of ids) {
       const token = randomBytes(16).toString('hex');
       const claimedAt = this.options.clock();
-      const mail = await claimMail(this.db, id, token, claimedAt, new Date(claimedAt.getTime() + this.options.claimMs));
+      let mail = await claimMail(this.db, id, token, claimedAt, new Date(claimedAt.getTime() + this.options.claimMs));
       if (!mail) continue; // another worker took it
+      if (mail.job) {
+        const prepared = await this.prepare(mail, token);
+        if (prepared === 'failed') continue;
+        if (prepared === 'nothing') {
+          done++;
+          continue;
+        }
+        mail = prepared;
+      }
       if (await this.deliver(mail, token)) done++;
     }
     return done;
@@ -134,6 +150,28 @@ export class MailWorker {
         });
     }, delayMs);
     this.timer.unref();
+  }
+
+  /**
+   * Runs the job's preparer and turns the row into its message in one transaction (the token it
+   * writes commits before anything is sent); a failure is retried like a refused send.
+   */
+  private async prepare(mail: OutboxMail, token: string): Promise<OutboxMail | 'nothing' | 'failed'> {
+    try {
+      const preparer = this.options.jobs[mail.job!];
+      if (!preparer) throw new Error(`no preparer for mail job ${mail.job}`);
+      const outcome = await this.db.transaction(async (trx) => {
+        const prepared = await preparer(trx, { to: mail.to, locale: mail.locale, data: mail.jobData ?? {} });
+        const written = prepared ? await fillPreparedMail(trx, mail.id, token, prepared) : await deleteClaimedJob(trx, mail.id, token);
+        if (written !== 1) throw new Error('mail job: claim lost to another worker');
+        return prepared ? { ...mail, ...prepared, job: null, jobData: null } : ('nothing' as const);
+      });
+      if (outcome === 'nothing') this.logger.info({ mailId: mail.id, template: mail.template }, 'mail job: nothing to send');
+      return outcome;
+    } catch (err) {
+      await this.recordFailure(mail, token, err);
+      return 'failed';
+    }
   }
 
   private async deliver(mail: OutboxMail, token: string): Promise<boolean> {

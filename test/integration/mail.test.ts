@@ -130,6 +130,44 @@ describe('e-mail delivery (outbox → worker → SMTP)', () => {
     expect(JSON.stringify(row)).not.to.contain('portal.test/login');
   });
 
+  it('a job row is prepared when claimed, in one transaction with what its preparer writes: a failure is retried and leaves nothing behind; nothing to send deletes the row', async () => {
+    const typed = address('typed');
+    const recipient = address('prepared');
+    const sideEffect = address('side-effect');
+    const queue = (to: string) => portal.db.transaction((trx) => mail.enqueueJob(trx, { name: 'check-job', to, locale: 'pt-BR', data: { asked: to } }));
+    const id = await queue(typed);
+    const nobodyAddress = address('nobody');
+    const nobody = await queue(nobodyAddress);
+    const seen: unknown[] = [];
+    let failures = 1;
+    const { worker, advance } = workerWithClock(portal.db, {
+      smtpUrl: smtp.url,
+      retryBaseMs: 1_000,
+      jobs: {
+        'check-job': async (trx, job) => {
+          seen.push(job.data);
+          await mail.enqueue(trx, { accountId: null, to: sideEffect, locale: 'pt-BR', template: 'mail-check', params: {} });
+          if (failures-- > 0) throw new Error('database hiccup');
+          if (job.to !== typed) return null;
+          return { accountId: null, to: recipient, locale: 'en', template: 'mail-check', ...(await mail.render({ locale: 'en', template: 'mail-check', params: {} })) };
+        },
+      },
+    });
+    expect(await worker.runOnce()).to.equal(1); // the first failed, the second found nothing
+    // The failed preparation wrote nothing; the one that found nobody committed what it wrote.
+    expect(await portal.db('mail_outbox').where({ to_address: sideEffect })).to.have.length(1);
+    expect(await portal.db('mail_outbox').where({ id: nobody }).first()).to.equal(undefined);
+    expect(await mail.find(id)).to.include({ status: 'pending', attempts: 1, job: 'check-job' });
+    advance(1_500);
+    expect(await worker.runOnce()).to.be.at.least(1);
+    await worker.stop();
+    expect(seen).to.deep.equal([{ asked: typed }, { asked: nobodyAddress }, { asked: typed }]);
+    const arrived = await smtp.waitFor(to(recipient));
+    expect(arrived.subject).to.equal('Portal delivery test');
+    expect(await mail.find(id)).to.include({ status: 'sent', to: recipient, template: 'mail-check', job: null, text: '' });
+    expect(smtp.messages.filter(to(typed))).to.have.length(0);
+  });
+
   it('two workers running at once (each with its own connections) deliver each message exactly once', async () => {
     const recipients = Array.from({ length: 12 }, (_, i) => address(`pair-${i}`));
     for (const r of recipients) await enqueueCheck(portal, mail, r);
