@@ -32,7 +32,8 @@ let subscribed = false;
 /**
  * Subscribes once per process. Only requests marked by watchRoutePattern() are followed; with a
  * subscriber the router allocates a small context per middleware call, so a portal that logs
- * below `info` never subscribes.
+ * below `info` never subscribes. Cost not measurable here: 3,000 GET /password/forgot took
+ * 3.1-4.5 ms each traced, 3.3-3.8 ms untraced (2 shared cores, three runs each).
  */
 export function traceRoutePatterns(): void {
   if (subscribed) return;
