@@ -129,6 +129,20 @@ describe('"Esqueci minha senha" (password reset)', () => {
     expect((await agent(portal).get(second)).status).to.equal(200);
   });
 
+  it('two requests at once queue two jobs; the worker sends two links and only the newer one works', async () => {
+    const { admin } = await createAccount(portal.db);
+    const [a, b] = await Promise.all([ask(admin.email), ask(admin.email)]);
+    expect([a.status, b.status]).to.deep.equal([200, 200]);
+    expect(await portal.db('mail_outbox').where({ to_address: admin.email, template: 'password-reset', status: 'pending' })).to.have.length(2);
+    await portal.deliverMail();
+    const smtp = await sharedSmtp();
+    await smtp.waitFor((m) => smtp.messages.filter(to(admin.email)).length >= 2 && to(admin.email)(m));
+    const paths = smtp.messages.filter(to(admin.email)).map((m) => new URL(/https?:\/\/\S+\/password\/reset\/[\w-]+/.exec(m.text ?? '')![0]).pathname);
+    expect(paths).to.have.length(2);
+    const statuses = await Promise.all(paths.map(async (p) => (await agent(portal).get(p)).status));
+    expect(statuses.sort()).to.deep.equal([200, 404]);
+  });
+
   it('the new password follows the registration rules', async () => {
     const { admin } = await createAccount(portal.db);
     await ask(admin.email);
