@@ -32,7 +32,7 @@ import { groupRoutes, permissionRoutes } from './permissions/permissions.routes'
 import type { Registry } from './plugins/registry';
 import { pluginRoutes } from './composition/plugin-routes';
 import { createPluginContext } from './composition/plugin-context';
-import { createServices } from './services';
+import { createServices, type Services } from './services';
 import { setupRoutes } from './setup/setup.routes';
 import './http/types';
 
@@ -44,6 +44,8 @@ export interface AppDeps {
   logger: Logger;
   /** The first-run code /setup asks for; null once an account exists. */
   setupCode?: string | null;
+  /** Built by the caller when something besides the routes uses them (the mail worker's jobs). */
+  services?: Services;
 }
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -51,7 +53,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 /** Builds the express app; no listening and no globals, so tests build as many as they need. */
 export function createApp(deps: AppDeps) {
   const { config, db, registry, logger } = deps;
-  const services = createServices(deps);
+  const services = deps.services ?? createServices(deps);
   const app = express();
 
   app.disable('x-powered-by');

@@ -67,6 +67,7 @@ const schema = z.object({
     .refine((v) => /^smtps?:\/\/[^/?#\s]+/.test(v), { message: 'must be smtp://user:password@host:587 or smtps://user:password@host:465' })
     .optional(),
   MAIL_FROM: z.string().min(3).optional(),
+  MAIL_RETENTION_DAYS: z.coerce.number({ message: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1').max(3650, 'must be at most 3650').default(30),
   INVITATION_DAYS: z.coerce.number({ message: 'must be a number of days' }).int().min(1, 'must be at least 1').max(90, 'must be at most 90').default(7),
 });
 
@@ -92,8 +93,11 @@ export interface Config {
   disabledPlugins: string[];
   /** The address links in e-mails start with, without a trailing slash. */
   publicUrl: string;
-  /** smtpUrl null: messages stay in the outbox (readable at /dev/mail in development). */
-  mail: { smtpUrl: string | null; from: string };
+  /**
+   * smtpUrl null: messages stay in the outbox (readable at /dev/mail in development).
+   * retentionDays: how long a finished message (sent, kept, given up) stays in the outbox.
+   */
+  mail: { smtpUrl: string | null; from: string; retentionDays: number };
   /** How long an invitation link (and its confirmation link) stays valid. */
   invitationDays: number;
 }
@@ -139,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     extraPlugins: list(e.PORTAL_PLUGINS),
     disabledPlugins: list(e.PORTAL_DISABLED_PLUGINS),
     publicUrl,
-    mail: { smtpUrl: e.SMTP_URL ?? null, from: e.MAIL_FROM ?? `Portal <no-reply@${new URL(publicUrl).hostname}>` },
+    mail: { smtpUrl: e.SMTP_URL ?? null, from: e.MAIL_FROM ?? `Portal <no-reply@${new URL(publicUrl).hostname}>`, retentionDays: e.MAIL_RETENTION_DAYS },
     invitationDays: e.INVITATION_DAYS,
   };
 }

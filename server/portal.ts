@@ -6,6 +6,7 @@ import { coreMigrations, migrateLatest } from './db/migrations';
 import { createI18n } from './i18n';
 import { MailWorker } from './mail/mail.worker';
 import { loadRegistry } from './plugins/loader';
+import { createServices } from './services';
 import { firstRunSetupCode } from './setup/setup-code';
 
 /** Everything a running portal needs: config → plugins → db → migrations → i18n → app. */
@@ -21,11 +22,14 @@ export async function createPortal(config: Config, options: { logger?: Logger; b
   }
   const i18n = await createI18n(registry.catalogs);
   const setupCode = await firstRunSetupCode(db);
-  const app = createApp({ config, db, registry, i18n, logger, setupCode });
+  const services = createServices({ config, db, registry, i18n, setupCode });
+  const app = createApp({ config, db, registry, i18n, logger, setupCode, services });
   // Built here, started only by server/main.ts: tests and tools run it once when they need to.
   const mailWorker = new MailWorker(db, logger, {
     smtpUrl: config.mail.smtpUrl,
     from: config.mail.from,
+    retentionDays: config.mail.retentionDays,
+    jobs: services.mailJobs,
     printLinks: config.env === 'development' && !config.mail.smtpUrl,
   });
   return { app, db, registry, i18n, logger, setupCode, mailWorker, close: () => db.destroy() };

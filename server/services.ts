@@ -7,7 +7,7 @@ import { AuthService } from './auth/auth.service';
 import { FactorNotices } from './auth/factor-notice';
 import { databaseLimiter, LoginLimiter } from './auth/login-limiter';
 import { PasswordChangeLimiter } from './auth/password-change-limiter';
-import { PasswordResetService } from './auth/password-reset.service';
+import { PASSWORD_RESET_JOB, PasswordResetService } from './auth/password-reset.service';
 import { PasskeyService, relyingPartyOf } from './auth/passkeys.service';
 import { SecretBox } from './auth/secret-box';
 import { StepUpService } from './auth/step-up.service';
@@ -17,6 +17,7 @@ import { ContactService } from './contacts/contacts.service';
 import { SecondFactorResetService } from './contacts/second-factor-reset.service';
 import { InvitationAcceptanceService } from './invitations/invitation-acceptance.service';
 import { InvitationService } from './invitations/invitations.service';
+import type { MailJobPreparer } from './mail/mail-job';
 import { MailService } from './mail/mail.service';
 import { EmailChangeService } from './me/email-change.service';
 import { MeService } from './me/me.service';
@@ -41,6 +42,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up_code'),
   );
   const passkeys = new PasskeyService(db, audit, factorNotices, relyingPartyOf(config.publicUrl));
+  const passwordReset = new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset'));
   return {
     audit,
     mail,
@@ -49,7 +51,9 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     passkeys,
     stepUp,
     emailChange: new EmailChangeService(db, audit, mail, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'email_change')),
-    passwordReset: new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset')),
+    passwordReset,
+    /** What the mail worker prepares when it claims a job row (server/mail/mail-job.ts). */
+    mailJobs: { [PASSWORD_RESET_JOB]: (trx, job) => passwordReset.prepareMail(trx, job) } satisfies Record<string, MailJobPreparer>,
     accounts: new AccountService(db),
     ownerTransfer: new OwnerTransferService(db, registry, audit, mail),
     auth: new AuthService(db, limiter),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { maskOpaque, traceRoutePatterns, routePatternOf, watchRoutePattern } from './route-pattern';
 
 /** A caller's own X-Request-Id when it looks like one (proxies, load balancers), or a new UUID. */
 function requestId(req: Request, res: Response): string {
@@ -11,10 +12,23 @@ function requestId(req: Request, res: Response): string {
   return id;
 }
 
+interface SerializedReq {
+  raw?: Request;
+  url?: string;
+  query?: unknown;
+  params?: unknown;
+  headers?: Record<string, unknown>;
+}
+
 /**
  * Every request gets an id (answered as X-Request-Id, kept in audit events); pino-http logs each
  * response at `info`. pino-http serializes the request into a child logger on arrival whether or
  * not anything is logged (a tenth of a millisecond per request), so below `info` only the id is set.
+ *
+ * The line names the route that answered (`/invitations/:token`), not the path asked for: links
+ * in e-mails carry one-time tokens as path segments, and a token in a log is a login for whoever
+ * reads it. The route is known only after routing, so the request is serialized when the response
+ * finishes (quietReqLogger: `req.log` carries only the id), never on arrival.
  */
 export function requestLogging(logger: Logger) {
   if (!logger.isLevelEnabled('info')) {
@@ -23,21 +37,51 @@ export function requestLogging(logger: Logger) {
       next();
     };
   }
-  return pinoHttp({
+  traceRoutePatterns();
+  const log = pinoHttp({
     logger,
     genReqId: (req, res) => requestId(req as Request, res as Response),
+    quietReqLogger: true,
+    quietResLogger: true,
+    customSuccessObject: (req, _res, val: object) => ({ req, ...val }),
+    customErrorObject: (req, _res, _err, val: object) => ({ req, ...val }),
     // A session cookie in a log line is a login for whoever reads the logs.
     // Nor a CPF, an e-mail or a name searched for: query values and typed answers stay out (LGPD).
     serializers: {
-      req: ({ query: _values, ...req }: { url?: string; query?: unknown; headers?: Record<string, unknown> }) => ({
-        ...req,
-        url: req.url === undefined ? undefined : withoutQueryValues(req.url),
-        headers: withoutPersonalData(withoutSecrets(req.headers)),
-      }),
-      res: (res: { headers?: Record<string, unknown> }) => ({ ...res, headers: withoutSecrets(res.headers) }),
+      req: (serialized: SerializedReq) => {
+        const { query: _values, params: _params, ...req } = serialized;
+        const raw = serialized.raw; // not enumerable: left behind by the spread
+        return {
+          ...req,
+          url: raw ? urlOf(raw) : undefined,
+          params: raw ? idsOf(raw.params) : undefined,
+          headers: withoutPersonalData(withoutSecrets(req.headers)),
+        };
+      },
+      res: (res: { headers?: Record<string, unknown> }) => ({ ...res, headers: withoutAddresses(withoutSecrets(res.headers)) }),
     },
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/public/') === true },
   });
+  return (req: Request, res: Response, next: NextFunction) => {
+    watchRoutePattern(req);
+    log(req, res, next);
+  };
+}
+
+/** The route pattern that answered, or (nothing matched: a 404, a guard's redirect) the path with its opaque segments masked; query names only. */
+function urlOf(req: Request): string {
+  const url = req.originalUrl ?? req.url ?? '';
+  const start = url.indexOf('?');
+  const path = start === -1 ? url : url.slice(0, start);
+  const query = start === -1 ? '' : withoutQueryValues(url.slice(start));
+  return `${routePatternOf(req) ?? maskOpaque(path)}${query}`;
+}
+
+/** Ids in the path (account, contact) stay: they say which record, and a token is never all digits. */
+function idsOf(params: Record<string, unknown> | undefined): Record<string, string> | undefined {
+  if (!params) return undefined;
+  const ids = Object.entries(params).filter(([, v]) => typeof v === 'string' && /^\d{1,18}$/.test(v));
+  return ids.length ? (Object.fromEntries(ids) as Record<string, string>) : undefined;
 }
 
 const SECRET_HEADERS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization', 'x-csrf-token']);
@@ -52,6 +96,8 @@ function withoutSecrets(headers: Record<string, unknown> | undefined): Record<st
 // Headers that carry a page's address, query included, or what the user typed (hx-prompt).
 const URL_HEADERS = new Set(['referer', 'hx-current-url']);
 const TYPED_HEADERS = new Set(['hx-prompt']);
+// Answers that send the browser to an address (a login sends it back to the invitation it opened).
+const ADDRESS_HEADERS = new Set(['location', 'content-location', 'refresh', 'link', 'hx-redirect', 'hx-location', 'hx-push-url', 'hx-replace-url']);
 
 /** `/contacts?q=529.982&page=2` → `/contacts?q=&page=`: which parameters, not what they held. */
 function withoutQueryValues(url: string): string {
@@ -61,12 +107,22 @@ function withoutQueryValues(url: string): string {
   return `${url.slice(0, start)}?${names.join('&')}`;
 }
 
+/** An address another page had: no query values, no token (its route is not known here). */
+const maskedAddress = (value: unknown) => (typeof value === 'string' ? maskOpaque(withoutQueryValues(value)) : value);
+
 function withoutPersonalData(headers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!headers) return headers;
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(headers)) {
     const key = name.toLowerCase();
-    out[name] = TYPED_HEADERS.has(key) ? '[redacted]' : URL_HEADERS.has(key) && typeof value === 'string' ? withoutQueryValues(value) : value;
+    out[name] = TYPED_HEADERS.has(key) ? '[redacted]' : URL_HEADERS.has(key) ? maskedAddress(value) : value;
   }
+  return out;
+}
+
+function withoutAddresses(headers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!headers) return headers;
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = ADDRESS_HEADERS.has(name.toLowerCase()) ? maskedAddress(value) : value;
   return out;
 }

@@ -18,7 +18,9 @@ export function devMailRoutes(mail: MailService) {
   router.get('/dev/mail/:id', async (req, res) => {
     const message = await mail.find(idOf(req.params.id));
     if (!message) throw new NotFound();
-    await res.renderPage('dev-mail/show', { title: message.subject, message, links: linksIn(message.text) });
+    // Sent or given up: the body was removed (its links carried live tokens); kept and queued ones still have it.
+    const removed = (message.status === 'sent' || message.status === 'failed') && !message.text;
+    await res.renderPage('dev-mail/show', { title: message.subject || message.template, message, links: linksIn(message.text), removed });
   });
 
   // The message's own HTML, framed by the page above: sandboxed, no script, nothing fetched.

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { insertId, toDate } from '../db/knex';
+import type { PreparedMail } from './mail-job';
 
 export type MailStatus = 'pending' | 'sent' | 'failed' | 'kept';
 
@@ -18,6 +19,9 @@ export interface OutboxMail {
   lastError: string | null;
   createdAt: Date;
   sentAt: Date | null;
+  /** Set while the row is a job the worker prepares when it claims it (see mail-job.ts). */
+  job: string | null;
+  jobData: Record<string, unknown> | null;
 }
 
 type Row = Record<string, unknown>;
@@ -37,11 +41,13 @@ const fromRow = (r: Row): OutboxMail => ({
   lastError: (r.last_error as string | null) ?? null,
   createdAt: toDate(r.created_at)!,
   sentAt: toDate(r.sent_at),
+  job: (r.job as string | null) ?? null,
+  jobData: typeof r.job_data === 'string' ? (JSON.parse(r.job_data) as Record<string, unknown>) : null,
 });
 
 export async function insertMail(
   trx: Knex.Transaction,
-  m: { accountId: number | null; to: string; locale: string; template: string; subject: string; text: string; html: string; now: Date },
+  m: { accountId: number | null; to: string; locale: string; template: string; subject: string; text: string; html: string; now: Date; job?: { name: string; data: Record<string, unknown> } },
 ): Promise<number> {
   return insertId(trx, 'mail_outbox', {
     account_id: m.accountId,
@@ -55,7 +61,25 @@ export async function insertMail(
     attempts: 0,
     next_attempt_at: m.now,
     created_at: m.now,
+    job: m.job?.name ?? null,
+    job_data: m.job ? JSON.stringify(m.job.data) : null,
   });
+}
+
+/** A claimed job becomes the message it prepared; 0 when the claim was lost (the caller rolls back). */
+export function fillPreparedMail(trx: Knex.Transaction, id: number, token: string, m: PreparedMail): Promise<number> {
+  return trx('mail_outbox')
+    .where({ id, claim_token: token })
+    .whereNotNull('job')
+    .update({
+      account_id: m.accountId, to_address: m.to, locale: m.locale, template: m.template, subject: m.subject.slice(0, 500),
+      text: m.text, html: m.html, job: null, job_data: null,
+    });
+}
+
+/** A claimed job with nothing to send leaves no trace. */
+export function deleteClaimedJob(trx: Knex.Transaction, id: number, token: string): Promise<number> {
+  return trx('mail_outbox').where({ id, claim_token: token }).whereNotNull('job').delete();
 }
 
 /** Ids of messages due now and not held by a live claim (oldest first). */
@@ -86,10 +110,18 @@ export async function claimMail(db: Knex, id: number, token: string, now: Date, 
   return row ? fromRow(row) : null;
 }
 
+// A message that left (or was given up on) keeps what it was, not what it said: its links carry
+// live one-time tokens, and the database stores only their hashes everywhere else.
+const REMOVED_BODY = { text: '', html: '' };
+
+/** `sent`: the body is removed. `kept` (no SMTP_URL, development): the body stays, it is the developer's mailbox. */
 export async function markDone(db: Knex, id: number, token: string, status: 'sent' | 'kept', now: Date): Promise<void> {
   await db('mail_outbox')
     .where({ id, claim_token: token })
-    .update({ status, sent_at: now, attempts: db.raw('attempts + 1'), claim_token: null, claimed_until: null, last_error: null });
+    .update({
+      status, sent_at: now, attempts: db.raw('attempts + 1'), claim_token: null, claimed_until: null, last_error: null,
+      ...(status === 'sent' ? REMOVED_BODY : {}),
+    });
 }
 
 export async function markAttemptFailed(db: Knex, id: number, token: string, m: { error: string; nextAttemptAt: Date; giveUp: boolean }): Promise<void> {
@@ -102,7 +134,21 @@ export async function markAttemptFailed(db: Knex, id: number, token: string, m: 
       next_attempt_at: m.nextAttemptAt,
       claim_token: null,
       claimed_until: null,
+      ...(m.giveUp ? REMOVED_BODY : {}),
     });
+}
+
+const FINISHED: MailStatus[] = ['sent', 'kept', 'failed'];
+
+/**
+ * Deletes up to `limit` finished messages written before `before` (oldest first); answers how
+ * many. Ids first, then a delete by id: SQLite has no DELETE … LIMIT, and a short statement keeps
+ * MariaDB's locks (and a Galera write set) small.
+ */
+export async function purgeFinishedMail(db: Knex, before: Date, limit: number): Promise<number> {
+  const rows = await db('mail_outbox').select('id').whereIn('status', FINISHED).andWhere('created_at', '<', before).orderBy('created_at').limit(limit);
+  if (!rows.length) return 0;
+  return db('mail_outbox').whereIn('id', rows.map((r: Row) => Number(r.id))).whereIn('status', FINISHED).delete();
 }
 
 export async function recentMail(db: Knex, limit: number): Promise<OutboxMail[]> {

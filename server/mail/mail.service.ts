@@ -60,6 +60,17 @@ export class MailService {
     });
   }
 
+  /**
+   * Queues a job the mail worker prepares when it claims it (see mail-job.ts): the row is the same
+   * whatever `to` is, nothing is rendered or looked up here.
+   */
+  async enqueueJob(trx: Knex.Transaction, job: { name: string; to: string; locale: Locale; data: Record<string, unknown> }): Promise<number> {
+    return insertMail(trx, {
+      accountId: null, to: job.to, locale: job.locale, template: job.name, subject: '', text: '', html: '', now: new Date(),
+      job: { name: job.name, data: job.data },
+    });
+  }
+
   /** Subject, plain text and HTML of a message, each body inside the shared mail layout. */
   async render(mail: Pick<MailToSend, 'locale' | 'template' | 'params'>): Promise<{ subject: string; text: string; html: string }> {
     if (!TEMPLATE_NAME.test(mail.template)) throw new Error(`invalid mail template name: ${mail.template}`);

@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Logger } from 'pino';
-import { claimMail, dueMailIds, markAttemptFailed, markDone, type OutboxMail } from './mail.repository';
+import type { MailJobPreparer } from './mail-job';
+import { claimMail, deleteClaimedJob, dueMailIds, fillPreparedMail, markAttemptFailed, markDone, purgeFinishedMail, type OutboxMail } from './mail.repository';
 
 export interface MailWorkerOptions {
   /** null: nothing leaves the portal; messages are kept in the outbox and their links logged. */
@@ -18,8 +19,17 @@ export interface MailWorkerOptions {
   retryMaxMs?: number;
   /** How long a claim holds a message against other workers: longer than one SMTP conversation. */
   claimMs?: number;
+  /** Finished messages (sent, kept, given up) older than this are deleted (MAIL_RETENTION_DAYS). */
+  retentionDays?: number;
+  /** How often the loop deletes them, and how many at most per statement. */
+  purgeEveryMs?: number;
+  purgeBatch?: number;
+  /** Who prepares each kind of job row (mail-job.ts), by the name the row carries. */
+  jobs?: Record<string, MailJobPreparer>;
   clock?: () => Date;
 }
+
+const DAY_MS = 24 * 3_600_000;
 
 const SMTP_TIMEOUT_MS = 30_000;
 
@@ -34,6 +44,7 @@ export class MailWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = true;
+  private nextPurgeAt = 0;
 
   constructor(
     private readonly db: Knex,
@@ -49,6 +60,10 @@ export class MailWorker {
       retryBaseMs: options.retryBaseMs ?? 30_000,
       retryMaxMs: options.retryMaxMs ?? 3_600_000,
       claimMs: options.claimMs ?? 5 * 60_000,
+      retentionDays: options.retentionDays ?? 30,
+      purgeEveryMs: options.purgeEveryMs ?? 60_000,
+      purgeBatch: options.purgeBatch ?? 500,
+      jobs: options.jobs ?? {},
       clock: options.clock ?? (() => new Date()),
     };
     this.transport = options.smtpUrl
@@ -78,7 +93,10 @@ export class MailWorker {
     this.transport?.close();
   }
 
-  /** Delivers the messages due now (one batch); answers how many left the portal or were kept. */
+  /**
+   * Delivers the messages due now (one batch), preparing job rows first; answers how many are done
+   * with: left the portal, kept, or jobs that found nothing to send.
+   */
   async runOnce(): Promise<number> {
     const now = this.options.clock();
     const ids = await dueMailIds(this.db, now, this.options.batchSize);
@@ -86,9 +104,35 @@ export class MailWorker {
     for (const id of ids) {
       const token = randomBytes(16).toString('hex');
       const claimedAt = this.options.clock();
-      const mail = await claimMail(this.db, id, token, claimedAt, new Date(claimedAt.getTime() + this.options.claimMs));
+      let mail = await claimMail(this.db, id, token, claimedAt, new Date(claimedAt.getTime() + this.options.claimMs));
       if (!mail) continue; // another worker took it
+      if (mail.job) {
+        const prepared = await this.prepare(mail, token);
+        if (prepared === 'failed') continue;
+        if (prepared === 'nothing') {
+          done++;
+          continue;
+        }
+        mail = prepared;
+      }
       if (await this.deliver(mail, token)) done++;
+    }
+    return done;
+  }
+
+  /** Deletes one batch of finished messages older than the retention; answers how many. */
+  purge(): Promise<number> {
+    const before = new Date(this.options.clock().getTime() - this.options.retentionDays * DAY_MS);
+    return purgeFinishedMail(this.db, before, this.options.purgeBatch);
+  }
+
+  /** One turn of the loop: a batch to send, and now and then a batch to delete (again soon while batches come full). */
+  private async turn(): Promise<number> {
+    const done = await this.runOnce();
+    const now = this.options.clock().getTime();
+    if (now >= this.nextPurgeAt) {
+      const purged = await this.purge();
+      this.nextPurgeAt = purged >= this.options.purgeBatch ? now : now + this.options.purgeEveryMs;
     }
     return done;
   }
@@ -96,7 +140,7 @@ export class MailWorker {
   private schedule(delayMs: number) {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      const run = this.runOnce();
+      const run = this.turn();
       this.running = run;
       run
         .then((done) => this.schedule(done >= this.options.batchSize ? 0 : this.options.pollMs))
@@ -108,11 +152,34 @@ export class MailWorker {
     this.timer.unref();
   }
 
+  /**
+   * Runs the job's preparer and turns the row into its message in one transaction (the token it
+   * writes commits before anything is sent); a failure is retried like a refused send.
+   */
+  private async prepare(mail: OutboxMail, token: string): Promise<OutboxMail | 'nothing' | 'failed'> {
+    try {
+      const preparer = this.options.jobs[mail.job!];
+      if (!preparer) throw new Error(`no preparer for mail job ${mail.job}`);
+      const outcome = await this.db.transaction(async (trx) => {
+        const prepared = await preparer(trx, { to: mail.to, locale: mail.locale, data: mail.jobData ?? {} });
+        const written = prepared ? await fillPreparedMail(trx, mail.id, token, prepared) : await deleteClaimedJob(trx, mail.id, token);
+        if (written !== 1) throw new Error('mail job: claim lost to another worker');
+        return prepared ? { ...mail, ...prepared, job: null, jobData: null } : ('nothing' as const);
+      });
+      if (outcome === 'nothing') this.logger.info({ mailId: mail.id, template: mail.template }, 'mail job: nothing to send');
+      return outcome;
+    } catch (err) {
+      await this.recordFailure(mail, token, err);
+      return 'failed';
+    }
+  }
+
   private async deliver(mail: OutboxMail, token: string): Promise<boolean> {
     if (!this.transport) {
       await markDone(this.db, mail.id, token, 'kept', this.options.clock());
       const links = linksIn(mail.text);
-      this.logger.info({ mailId: mail.id, template: mail.template, links }, 'mail kept in the outbox (no SMTP_URL)');
+      // Its links carry one-time tokens: the log names the message, only the developer's console shows them.
+      this.logger.info({ mailId: mail.id, template: mail.template }, 'mail kept in the outbox (no SMTP_URL)');
       if (this.options.printLinks) console.log(`  Mail #${mail.id} to ${mail.to}: ${mail.subject}${links.map((l) => `\n    ${l}`).join('')}\n  (read it at /dev/mail/${mail.id})`);
       return true;
     }

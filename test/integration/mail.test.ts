@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import pino from 'pino';
@@ -135,7 +136,60 @@ describe('e-mail delivery (outbox → worker → SMTP)', () => {
     const failed = await mail.find(id);
     expect(failed).to.include({ status: 'failed', attempts: 2 });
     expect(failed!.lastError).to.match(/451/);
+    // Given up on, its links are no one's to follow: the body goes, what it was and why it failed stay.
+    expect(failed).to.include({ text: '', html: '', subject: 'Teste de envio do Portal', to: recipient });
     expect(smtp.messages.filter(to(recipient))).to.have.length(0);
+  });
+
+  it('once sent, the outbox keeps no usable link: the body is removed, the subject, address and dates stay', async () => {
+    const recipient = address('sent');
+    const id = await enqueueCheck(portal, mail, recipient);
+    expect((await mail.find(id))!.text).to.contain('http://portal.test/login');
+    expect(await portal.deliverMail()).to.equal(1);
+    expect((await smtp.waitFor(to(recipient))).text).to.contain('http://portal.test/login');
+    const row = await portal.db('mail_outbox').where({ id }).first();
+    expect(row).to.include({ status: 'sent', text: '', html: '', subject: 'Teste de envio do Portal', to_address: recipient });
+    expect(row.sent_at).not.to.equal(null);
+    expect(JSON.stringify(row)).not.to.contain('portal.test/login');
+  });
+
+  it('a job row is prepared when claimed, in one transaction with what its preparer writes: a failure is retried and leaves nothing behind; nothing to send deletes the row', async () => {
+    const typed = address('typed');
+    const recipient = address('prepared');
+    const sideEffect = address('side-effect');
+    const queue = (to: string) => portal.db.transaction((trx) => mail.enqueueJob(trx, { name: 'check-job', to, locale: 'pt-BR', data: { asked: to } }));
+    const id = await queue(typed);
+    const nobodyAddress = address('nobody');
+    const nobody = await queue(nobodyAddress);
+    const seen: unknown[] = [];
+    let failures = 1;
+    const { worker, advance } = workerWithClock(portal.db, {
+      smtpUrl: smtp.url,
+      retryBaseMs: 1_000,
+      jobs: {
+        'check-job': async (trx, job) => {
+          seen.push(job.data);
+          await mail.enqueue(trx, { accountId: null, to: sideEffect, locale: 'pt-BR', template: 'mail-check', params: {} });
+          if (failures-- > 0) throw new Error('database hiccup');
+          if (job.to !== typed) return null;
+          return { accountId: null, to: recipient, locale: 'en', template: 'mail-check', ...(await mail.render({ locale: 'en', template: 'mail-check', params: {} })) };
+        },
+      },
+    });
+    expect(await worker.runOnce()).to.equal(1); // the first failed, the second found nothing
+    // The failed preparation wrote nothing; the one that found nobody committed what it wrote.
+    expect(await portal.db('mail_outbox').where({ to_address: sideEffect })).to.have.length(1);
+    expect(await portal.db('mail_outbox').where({ id: nobody }).first()).to.equal(undefined);
+    expect(await mail.find(id)).to.include({ status: 'pending', attempts: 1, job: 'check-job' });
+    advance(1_500);
+    expect(await worker.runOnce()).to.be.at.least(1);
+    await worker.stop();
+    expect(seen).to.deep.equal([{ asked: typed }, { asked: nobodyAddress }, { asked: typed }]);
+    const arrived = await smtp.waitFor(to(recipient));
+    expect(arrived.subject).to.equal('Portal delivery test');
+    expect(await mail.find(id)).to.include({ status: 'sent', to: recipient, template: 'mail-check', job: null, text: '' });
+    expect(smtp.messages.filter(to(typed))).to.have.length(0);
+    await portal.deliverMail(); // the side effects' messages, so later tests count only theirs
   });
 
   it('two workers running at once (each with its own connections) deliver each message exactly once', async () => {
@@ -153,6 +207,58 @@ describe('e-mail delivery (outbox → worker → SMTP)', () => {
     }
     for (const r of recipients) await smtp.waitFor(to(r));
     for (const r of recipients) expect(smtp.messages.filter(to(r)), r).to.have.length(1);
+  });
+});
+
+describe('outbox retention (MAIL_RETENTION_DAYS)', () => {
+  const DAY = 24 * 3_600_000;
+
+  it('deletes sent, kept and given-up messages older than the retention, a bounded batch at a time; pending ones stay', async () => {
+    const smtp = await startSmtp();
+    try {
+      const portal = await startPortal({ SMTP_URL: smtp.url, MAIL_RETENTION_DAYS: '30' });
+      expect(portal.config.mail.retentionDays).to.equal(30);
+      const mail = await mailServiceFor(portal);
+      const sent = [await enqueueCheck(portal, mail, address('old-1')), await enqueueCheck(portal, mail, address('old-2')), await enqueueCheck(portal, mail, address('old-3'))];
+      const { worker, advance } = workerWithClock(portal.db, { smtpUrl: smtp.url, retentionDays: portal.config.mail.retentionDays, purgeBatch: 2 });
+      expect(await worker.runOnce()).to.equal(3);
+      const failing = await enqueueCheck(portal, mail, address('old-failed'));
+      smtp.refuseNext(1);
+      const { worker: givingUp } = workerWithClock(portal.db, { smtpUrl: smtp.url, maxAttempts: 1 });
+      expect(await givingUp.runOnce()).to.equal(0);
+      await givingUp.stop();
+      const waiting = await enqueueCheck(portal, mail, address('old-pending'));
+      await portal.db('mail_outbox').where({ id: waiting }).update({ next_attempt_at: new Date(Date.now() + 365 * DAY) });
+
+      advance(29 * DAY);
+      expect(await worker.purge(), 'younger than the retention').to.equal(0);
+      advance(2 * DAY);
+      expect(await worker.purge(), 'one batch').to.equal(2);
+      expect(await worker.purge()).to.equal(2);
+      expect(await worker.purge()).to.equal(0);
+      const left = (await portal.db('mail_outbox').select('id')).map((r) => Number(r.id));
+      for (const id of [...sent, failing]) expect(left).not.to.include(id);
+      expect(left).to.deep.equal([waiting]);
+      await worker.stop();
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it('the running worker purges on its own', async () => {
+    const portal = await startPortal({ SMTP_URL: '' });
+    const mail = await mailServiceFor(portal);
+    const id = await enqueueCheck(portal, mail, address('purged'));
+    await portal.deliverMail();
+    await portal.db('mail_outbox').where({ id }).update({ created_at: new Date(Date.now() - 31 * 24 * 3_600_000) });
+    const worker = new MailWorker(portal.db, silent, { smtpUrl: null, from: 'Portal <no-reply@portal.test>', pollMs: 20 });
+    worker.start();
+    try {
+      for (let i = 0; i < 100 && (await portal.db('mail_outbox').where({ id }).first()); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await portal.db('mail_outbox').where({ id }).first()).to.equal(undefined);
+    } finally {
+      await worker.stop();
+    }
   });
 });
 
@@ -195,6 +301,19 @@ describe('/dev/mail', () => {
     expect((await supertest(portal.app).get('/dev/mail/abc')).status).to.equal(404);
   });
 
+  it('a kept message is logged by its id and template, never its links (they carry one-time tokens)', async () => {
+    const portal = await startPortal({ SMTP_URL: '' });
+    const mail = await mailServiceFor(portal);
+    const id = await enqueueCheck(portal, mail, address('kept-log'));
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => void (lines.push(chunk.toString()), done()) }));
+    const worker = new MailWorker(portal.db, logger, { smtpUrl: null, from: 'Portal <no-reply@portal.test>' });
+    expect(await worker.runOnce()).to.equal(1);
+    await worker.stop();
+    expect(lines.join('')).to.contain(`"mailId":${id}`).and.to.contain('mail kept in the outbox');
+    expect(lines.join('')).not.to.contain('portal.test/login');
+  });
+
   it('in development shows a message the worker gave up on as failed, with the server answer', async () => {
     const smtp = await startSmtp();
     try {
@@ -209,6 +328,24 @@ describe('/dev/mail', () => {
       expect(list.text).to.contain('Falhou');
       expect(list.text).to.contain('451');
       expect((await supertest(portal.app).get(`/dev/mail/${id}`)).text).to.contain('Falhou');
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it('in development shows a sent message without its body: "conteúdo removido após o envio"', async () => {
+    const smtp = await startSmtp();
+    try {
+      const portal = await startPortal({ NODE_ENV: 'development', SMTP_URL: smtp.url });
+      const mail = await mailServiceFor(portal);
+      const id = await enqueueCheck(portal, mail, address('gone'));
+      expect(await portal.deliverMail()).to.equal(1);
+      const one = await supertest(portal.app).get(`/dev/mail/${id}`);
+      expect(one.status).to.equal(200);
+      expect(one.text).to.contain('Teste de envio do Portal').and.to.contain('Enviada');
+      expect(one.text).to.contain('Conteúdo removido após o envio');
+      expect(one.text).not.to.contain('http://portal.test/login');
+      expect(one.text).not.to.contain('<iframe');
     } finally {
       await smtp.close();
     }

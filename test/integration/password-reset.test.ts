@@ -39,7 +39,7 @@ describe('"Esqueci minha senha" (password reset)', () => {
     expect(res.text).to.contain('Esqueci minha senha');
   });
 
-  it('answers the same for a known and an unknown e-mail, and mails only the known one', async () => {
+  it('answers the same for a known and an unknown e-mail, and the request writes the same queued row for both: only the mail worker looks the address up, and mails only the known one', async () => {
     const { admin } = await createAccount(portal.db);
     const unknown = uniqueEmail('ninguem');
     const known = await ask(admin.email);
@@ -49,9 +49,24 @@ describe('"Esqueci minha senha" (password reset)', () => {
     expect(other.status).to.equal(known.status);
     expect(main(other.text)).to.equal(main(known.text));
     expect(known.text).to.contain('Se este e-mail estiver cadastrado');
-    const outbox = await portal.db('mail_outbox').whereIn('to_address', [admin.email, unknown]).select('to_address');
-    expect(outbox.map((r) => r.to_address)).to.deep.equal([admin.email]);
-    expect(await resetPathFor(admin.email)).to.match(/^\/password\/reset\//);
+
+    // The request did the same thing for both: one queued row, nothing rendered, nothing about the person written.
+    const rows = await portal.db('mail_outbox').whereIn('to_address', [admin.email, unknown]).orderBy('id');
+    expect(rows.map((r) => r.to_address)).to.deep.equal([admin.email, unknown]);
+    const shape = (r: Record<string, unknown>) => ({ template: r.template, status: r.status, subject: r.subject, text: r.text, html: r.html, account: r.account_id, attempts: r.attempts });
+    expect(shape(rows[0])).to.deep.equal(shape(rows[1]));
+    expect(rows[0]).to.include({ status: 'pending', text: '', html: '' });
+    expect(await portal.db('user_tokens').where({ user_id: admin.userId, purpose: 'password_reset' })).to.have.length(0);
+    expect(await portal.db('audit_events').where({ actor_user_id: admin.userId, action: 'user.password_reset_requested' })).to.have.length(0);
+
+    // The worker: a link for the known address, which works; nothing for the unknown one, whose row goes.
+    const path = await resetPathFor(admin.email);
+    expect((await agent(portal).get(path)).status).to.equal(200);
+    expect(await portal.db('mail_outbox').where({ to_address: unknown })).to.have.length(0);
+    expect((await sharedSmtp()).messages.filter(to(unknown))).to.have.length(0);
+    const events = await portal.db('audit_events').where({ actor_user_id: admin.userId, action: 'user.password_reset_requested' });
+    expect(events).to.have.length(1);
+    expect(events[0].request_id, 'the event names the request that asked').to.equal(known.headers['x-request-id']);
   });
 
   it('a reset sets the new password, ends the other sessions and is audited without the token', async () => {
@@ -112,6 +127,20 @@ describe('"Esqueci minha senha" (password reset)', () => {
     expect(second).not.to.equal(first);
     expect((await agent(portal).get(first)).status).to.equal(404);
     expect((await agent(portal).get(second)).status).to.equal(200);
+  });
+
+  it('two requests at once queue two jobs; the worker sends two links and only the newer one works', async () => {
+    const { admin } = await createAccount(portal.db);
+    const [a, b] = await Promise.all([ask(admin.email), ask(admin.email)]);
+    expect([a.status, b.status]).to.deep.equal([200, 200]);
+    expect(await portal.db('mail_outbox').where({ to_address: admin.email, template: 'password-reset', status: 'pending' })).to.have.length(2);
+    await portal.deliverMail();
+    const smtp = await sharedSmtp();
+    await smtp.waitFor((m) => smtp.messages.filter(to(admin.email)).length >= 2 && to(admin.email)(m));
+    const paths = smtp.messages.filter(to(admin.email)).map((m) => new URL(/https?:\/\/\S+\/password\/reset\/[\w-]+/.exec(m.text ?? '')![0]).pathname);
+    expect(paths).to.have.length(2);
+    const statuses = await Promise.all(paths.map(async (p) => (await agent(portal).get(p)).status));
+    expect(statuses.sort()).to.deep.equal([200, 404]);
   });
 
   it('the new password follows the registration rules', async () => {

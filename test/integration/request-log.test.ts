@@ -5,20 +5,41 @@ import supertest from 'supertest';
 import { loadConfig } from '../../server/config';
 import { createPortal } from '../../server/portal';
 import { freshDatabaseUrl } from '../support/databases';
-import { createAccount, PASSWORD } from '../support/fixtures';
-import { csrfFrom, login, testEnv } from '../support/portal';
+import { addMember, createAccount, PASSWORD, uniqueEmail } from '../support/fixtures';
+import { agent, csrfFrom, loggedIn, login, startPortal, testEnv } from '../support/portal';
 import { validContact } from './helpers/contacts';
+import { mailedLink, registration } from './helpers/invitations';
+import { ageSessions, approvalPath, mailFor } from './helpers/security';
 
-/** A portal whose logger writes JSON lines into `lines`. */
-async function portalLoggingAt(level: string, lines: Record<string, unknown>[]) {
+/** A logger writing JSON lines into `lines`. */
+function loggerInto(level: string, lines: Record<string, unknown>[]) {
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line));
       done();
     },
   });
-  return createPortal(loadConfig(testEnv({ DATABASE_URL: await freshDatabaseUrl() })), { logger: pino({ level }, sink) });
+  return pino({ level }, sink);
 }
+
+/** A portal whose logger writes JSON lines into `lines`. */
+async function portalLoggingAt(level: string, lines: Record<string, unknown>[]) {
+  return createPortal(loadConfig(testEnv({ DATABASE_URL: await freshDatabaseUrl() })), { logger: loggerInto(level, lines) });
+}
+
+/** Posts a form the way the browser does: the page first (its CSRF token), then the form. */
+async function submit(a: ReturnType<typeof agent>, path: string, page: string, form: Record<string, string>, headers: Record<string, string> = {}) {
+  const csrf = await csrfFrom(a, page);
+  return a.post(path).set(headers).type('form').send({ _csrf: csrf, ...form });
+}
+
+type Line = { req?: { id?: string; method?: string; url?: string; headers?: Record<string, string> }; res?: { statusCode?: number; headers?: Record<string, string> } };
+/** The path of an e-mailed link, with the token it carries. */
+const linkIn = (text: string | undefined, re: RegExp) => {
+  const path = re.exec(text ?? '')?.[1];
+  if (!path) throw new Error(`no link ${re} in: ${text}`);
+  return path;
+};
 
 describe('request ids and the request log', () => {
   it('at info: one line per answered request, with its id, method, URL and status; the id is answered as X-Request-Id', async () => {
@@ -120,5 +141,90 @@ describe('request ids and the request log', () => {
     } finally {
       await portal.close();
     }
+  });
+
+  it('a journey through every e-mailed link logs the route pattern, never the token (nor in Referer, HX-Current-URL or Location)', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const portal = await startPortal({}, { logger: loggerInto('info', lines) });
+    const tokens: string[] = [];
+    const used = (path: string) => {
+      tokens.push(path.split('/').pop()!);
+      return path;
+    };
+    // The browser sends the page's address along with what the page does (a form post, an HTMX call).
+    const from = (path: string) => ({ Referer: `http://portal.test${path}`, 'HX-Current-URL': `http://portal.test${path}` });
+    const { accountId, admin } = await createAccount(portal.db);
+
+    // "Esqueci minha senha": the link is opened, then the form on it posted.
+    const stranger = agent(portal);
+    const asked = await submit(stranger, '/password/forgot', '/password/forgot', { email: admin.email });
+    expect(asked.status, asked.text).to.equal(200);
+    const reset = used(linkIn((await mailFor(portal, admin.email)).text, /https?:\/\/[^/\s]+(\/password\/reset\/[\w-]+)/));
+    expect((await stranger.get(reset)).status).to.equal(200);
+    const newPassword = 'Ventania-Azul-7382-Tucano';
+    const resetDone = await submit(stranger, reset, reset, { password: newPassword, passwordConfirmation: newPassword }, from(reset));
+    expect(resetDone.status).to.equal(303);
+
+    // An invitation: opened, registered (a Referer), then its confirmation link opened and confirmed.
+    const s = await loggedIn(portal, admin.email, newPassword);
+    const invited = uniqueEmail('convidada');
+    expect((await s.agent.post(`/accounts/${accountId}/invitations`).type('form').send({ _csrf: s.csrf, profile: 'member', addresses: invited })).status).to.equal(200);
+    const invitation = used((await mailedLink(portal, invited, '/invitations/')).path);
+    const person = agent(portal);
+    expect((await person.get(invitation)).status).to.equal(200);
+    const registered = await submit(person, invitation, invitation, registration(), from(invitation));
+    expect(registered.status).to.equal(200);
+    const confirmation = used((await mailedLink(portal, invited, '/invitations/confirm/')).path);
+    expect((await person.get(confirmation)).status).to.equal(200);
+    expect((await submit(person, confirmation, confirmation, {}, from(confirmation))).status).to.equal(200);
+    // Someone with a login opens an invitation, signs in and is sent back to it (a Location with the token).
+    const other = await createAccount(portal.db);
+    expect((await s.agent.post(`/accounts/${accountId}/invitations`).type('form').send({ _csrf: s.csrf, profile: 'member', addresses: other.admin.email })).status).to.equal(200);
+    const toJoin = used((await mailedLink(portal, other.admin.email, '/invitations/')).path);
+    const joiner = agent(portal);
+    expect((await joiner.get(toJoin)).status).to.equal(200);
+    const signedIn = await login(joiner, other.admin.email, PASSWORD);
+    expect(signedIn.headers.location).to.equal(toJoin);
+    expect((await submit(joiner, `${toJoin}/accept`, toJoin, {}, from(toJoin))).status).to.equal(303);
+
+    // A change of e-mail, confirmed from the link; first opened without a session (sent to the login).
+    const newEmail = uniqueEmail('novo');
+    expect((await s.agent.post('/me/email').type('form').send({ _csrf: s.csrf, newEmail, password: newPassword })).status).to.equal(303);
+    const change = used(linkIn((await mailFor(portal, newEmail)).text, /https?:\/\/[^/\s]+(\/me\/email\/confirm\/[\w-]+)/));
+    expect((await agent(portal).get(change)).status).to.equal(302);
+    expect((await s.agent.get(change)).status).to.equal(200);
+    expect((await s.agent.post(change).set(from(change)).type('form').send({ _csrf: s.csrf })).status).to.equal(303);
+
+    // A step-up approval link (the QR code's), opened by another session and by nobody signed in.
+    const member = await addMember(portal.db, accountId);
+    await ageSessions(portal.db, admin.userId, 16);
+    await s.agent.post(`/accounts/${accountId}/contacts/${member.contactId}/permissions`).type('form').send({ _csrf: s.csrf, profile: 'observer' });
+    const approval = used(approvalPath((await s.agent.get('/step-up')).text));
+    await (await loggedIn(portal, newEmail, newPassword)).agent.get(approval).set(from(approval));
+    await agent(portal).get(approval);
+    // A path no route knows, carrying a token, is a 404 logged with its long segments masked.
+    await agent(portal).get(`${invitation}/nao-existe`);
+
+    await new Promise((resolve) => setImmediate(resolve));
+    const text = JSON.stringify(lines);
+    expect(tokens).to.have.length(6);
+    for (const token of tokens) {
+      expect(token).to.match(/^[\w-]{43}$/);
+      expect(text, `token ${token} in the log`).not.to.contain(token);
+    }
+    // What the lines are for stays: which page was asked for, and how it was answered.
+    const urls = (lines as Line[]).map((l) => `${l.req?.method} ${l.req?.url} ${l.res?.statusCode}`);
+    expect(urls).to.include.members([
+      'GET /password/reset/:token 200', 'POST /password/reset/:token 303',
+      'GET /invitations/:token 200', 'POST /invitations/:token 200', 'GET /invitations/confirm/:token 200', 'POST /invitations/confirm/:token 200',
+      'POST /invitations/:token/accept 303', 'POST /login 303',
+      'GET /me/email/confirm/:token 200', 'POST /me/email/confirm/:token 303',
+      `POST /accounts/:accountId/contacts/:contactId/permissions 303`,
+      'GET /step-up/approve/:token 200', 'GET /step-up/approve/:masked 302', 'GET /invitations/:masked/nao-existe 404',
+    ]);
+    const backToInvitation = (lines as Line[]).find((l) => l.req?.url === '/login' && l.res?.statusCode === 303 && l.res.headers?.location?.startsWith('/invitations/'));
+    expect(backToInvitation?.res?.headers?.location).to.equal('/invitations/:masked');
+    const fromPage = (lines as Line[]).find((l) => l.req?.url === '/password/reset/:token' && l.req.method === 'POST');
+    expect(fromPage?.req?.headers).to.include({ referer: 'http://portal.test/password/reset/:masked', 'hx-current-url': 'http://portal.test/password/reset/:masked' });
   });
 });

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import type { Knex } from 'knex';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import supertest from 'supertest';
 import { loadConfig, type Config } from '../../server/config';
 import { createPortal } from '../../server/portal';
@@ -35,10 +35,11 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** A portal on its own fresh database (for tests that need an empty one, like setup). */
-export async function startPortal(env: Record<string, string> = {}, options: { builtInPluginsDir?: string } = {}): Promise<TestPortal> {
+export async function startPortal(env: Record<string, string> = {}, options: { builtInPluginsDir?: string; logger?: Logger } = {}): Promise<TestPortal> {
   // Mail goes to the run's shared SMTP listener unless the test names its own (SMTP_URL: '' for none).
   const smtpUrl = env.SMTP_URL ?? (await sharedSmtp()).url;
   const config = loadConfig(testEnv({ DATABASE_URL: env.DATABASE_URL ?? (await freshDatabaseUrl()), ...env, SMTP_URL: smtpUrl }));
+  // A test reading the log hands its own logger; every other portal is silent.
   const portal = await createPortal(config, { logger: pino({ level: 'silent' }), ...options });
   const p: TestPortal = {
     app: portal.app as Express,

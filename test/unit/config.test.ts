@@ -42,7 +42,7 @@ describe('loadConfig', () => {
     expect(config.extraPlugins).to.deep.equal([]);
     expect(config.disabledPlugins).to.deep.equal([]);
     expect(config.publicUrl).to.equal('http://localhost:3000');
-    expect(config.mail).to.deep.equal({ smtpUrl: null, from: 'Portal <no-reply@localhost>' });
+    expect(config.mail).to.deep.equal({ smtpUrl: null, from: 'Portal <no-reply@localhost>', retentionDays: 30 });
   });
 
   it('reads the variables it is given', () => {
@@ -70,7 +70,7 @@ describe('loadConfig', () => {
     expect(config.loginLimits.perEmail).to.equal(3);
     expect(config.extraPlugins).to.deep.equal(['./a', 'b']);
     expect(config.publicUrl).to.equal('https://portal.example.com/clientes');
-    expect(config.mail).to.deep.equal({ smtpUrl: 'smtps://mailer:pw@mail.example.com:465', from: 'Portal ACME <portal@example.com>' });
+    expect(config.mail).to.deep.equal({ smtpUrl: 'smtps://mailer:pw@mail.example.com:465', from: 'Portal ACME <portal@example.com>', retentionDays: 30 });
   });
 
   it('outside production, links in e-mails start with the address the portal listens on', () => {
@@ -80,6 +80,12 @@ describe('loadConfig', () => {
   it('MAIL_FROM defaults to no-reply at the PUBLIC_URL host', () => {
     const config = loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, PUBLIC_URL: 'https://portal.example.com' });
     expect(config.mail.from).to.equal('Portal <no-reply@portal.example.com>');
+  });
+
+  it('MAIL_RETENTION_DAYS: sent messages are kept 30 days unless told otherwise, a whole number of days from 1', () => {
+    expect(loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: SECRET }).mail.retentionDays).to.equal(30);
+    expect(loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, MAIL_RETENTION_DAYS: '7' }).mail.retentionDays).to.equal(7);
+    for (const bad of ['0', '-3', '1.5', 'forever']) expect(problemsOf(configError({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, MAIL_RETENTION_DAYS: bad }), 'MAIL_RETENTION_DAYS'), bad).to.have.length(1);
   });
 
   it('requires PUBLIC_URL and SMTP_URL in production, one clear line each', () => {

@@ -220,6 +220,7 @@ export default {
     intro: 'Without SMTP_URL, messages stay here instead of leaving the Portal. This page exists in development only.',
     empty: 'No messages yet.', to: 'To', subject: 'Subject', status: 'Status', createdAt: 'Created at', attempts: 'Attempts',
     lastError: 'Last error', text: 'Text', html: 'HTML', back: 'Back to the list', links: 'Links',
+    removed: 'Content removed after sending: the message\'s links carried one-time tokens.',
     statuses: { pending: 'Queued', sent: 'Sent', kept: 'Kept (no SMTP)', failed: 'Failed' },
   },
   security: {

@@ -220,6 +220,7 @@ export default {
     intro: 'Sin SMTP_URL, los mensajes quedan aquí en lugar de salir del Portal. Esta página solo existe en desarrollo.',
     empty: 'Todavía no hay mensajes.', to: 'Para', subject: 'Asunto', status: 'Estado', createdAt: 'Creado el', attempts: 'Intentos',
     lastError: 'Último error', text: 'Texto', html: 'HTML', back: 'Volver a la lista', links: 'Enlaces',
+    removed: 'Contenido eliminado tras el envío: los enlaces del mensaje contenían tokens de un solo uso.',
     statuses: { pending: 'En cola', sent: 'Enviado', kept: 'Guardado (sin SMTP)', failed: 'Falló' },
   },
   security: {

@@ -218,6 +218,7 @@ export default {
     intro: 'Sem SMTP_URL, as mensagens ficam aqui em vez de sair do Portal. Esta página só existe em desenvolvimento.',
     empty: 'Nenhuma mensagem ainda.', to: 'Para', subject: 'Assunto', status: 'Situação', createdAt: 'Criada em', attempts: 'Tentativas',
     lastError: 'Último erro', text: 'Texto', html: 'HTML', back: 'Voltar à lista', links: 'Links',
+    removed: 'Conteúdo removido após o envio: os links da mensagem continham tokens de uso único.',
     statuses: { pending: 'Na fila', sent: 'Enviada', kept: 'Guardada (sem SMTP)', failed: 'Falhou' },
   },
   security: {
