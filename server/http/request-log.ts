@@ -39,14 +39,13 @@ export function requestLogging(logger: Logger) {
   }
   traceRoutePatterns();
   const log = pinoHttp({
-    logger,
+    logger: logger.child({}, { redact: REDACT }),
     genReqId: (req, res) => requestId(req as Request, res as Response),
     quietReqLogger: true,
     quietResLogger: true,
     customSuccessObject: (req, _res, val: object) => ({ req, ...val }),
     customErrorObject: (req, _res, _err, val: object) => ({ req, ...val }),
-    // A session cookie in a log line is a login for whoever reads the logs.
-    // Nor a CPF, an e-mail or a name searched for: query values and typed answers stay out (LGPD).
+    // Nor a CPF, an e-mail or a name searched for: query values stay out (LGPD); headers: REDACT.
     serializers: {
       req: (serialized: SerializedReq) => {
         const { query: _values, params: _params, ...req } = serialized;
@@ -55,10 +54,10 @@ export function requestLogging(logger: Logger) {
           ...req,
           url: raw ? urlOf(raw) : undefined,
           params: raw ? idsOf(raw.params) : undefined,
-          headers: withoutPersonalData(withoutSecrets(req.headers)),
+          headers: req.headers,
         };
       },
-      res: (res: { headers?: Record<string, unknown> }) => ({ ...res, headers: withoutAddresses(withoutSecrets(res.headers)) }),
+      res: (res: { headers?: Record<string, unknown> }) => res,
     },
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/public/') === true },
   });
@@ -84,20 +83,13 @@ function idsOf(params: Record<string, unknown> | undefined): Record<string, stri
   return ids.length ? (Object.fromEntries(ids) as Record<string, string>) : undefined;
 }
 
-const SECRET_HEADERS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization', 'x-csrf-token']);
-
-function withoutSecrets(headers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!headers) return headers;
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = SECRET_HEADERS.has(name.toLowerCase()) ? '[redacted]' : value;
-  return out;
-}
-
-// Headers that carry a page's address, query included, or what the user typed (hx-prompt).
-const URL_HEADERS = new Set(['referer', 'hx-current-url']);
-const TYPED_HEADERS = new Set(['hx-prompt']);
-// Answers that send the browser to an address (a login sends it back to the invitation it opened).
-const ADDRESS_HEADERS = new Set(['location', 'content-location', 'refresh', 'link', 'hx-redirect', 'hx-location', 'hx-push-url', 'hx-replace-url']);
+// Headers that carry a page's address, query included (another page's, or where an answer sends the
+// browser: a login sends it back to the invitation it opened).
+const ADDRESS_HEADERS = ['referer', 'hx-current-url'];
+const ANSWER_ADDRESS_HEADERS = ['location', 'content-location', 'refresh', 'link', 'hx-redirect', 'hx-location', 'hx-push-url', 'hx-replace-url'];
+// A session cookie or a CSRF token in a log line is a login for whoever reads the logs; hx-prompt is what the user typed.
+const SECRET_REQUEST_HEADERS = ['cookie', 'authorization', 'proxy-authorization', 'x-csrf-token', 'hx-prompt'];
+const SECRET_ANSWER_HEADERS = ['set-cookie'];
 
 /** `/contacts?q=529.982&page=2` → `/contacts?q=&page=`: which parameters, not what they held. */
 function withoutQueryValues(url: string): string {
@@ -110,19 +102,14 @@ function withoutQueryValues(url: string): string {
 /** An address another page had: no query values, no token (its route is not known here). */
 const maskedAddress = (value: unknown) => (typeof value === 'string' ? maskOpaque(withoutQueryValues(value)) : value);
 
-function withoutPersonalData(headers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!headers) return headers;
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const key = name.toLowerCase();
-    out[name] = TYPED_HEADERS.has(key) ? '[redacted]' : URL_HEADERS.has(key) ? maskedAddress(value) : value;
-  }
-  return out;
-}
+const header = (side: 'req' | 'res', name: string) => `${side}.headers["${name}"]`;
+const isAddress = new Set([...ADDRESS_HEADERS, ...ANSWER_ADDRESS_HEADERS]);
 
-function withoutAddresses(headers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!headers) return headers;
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = ADDRESS_HEADERS.has(name.toLowerCase()) ? maskedAddress(value) : value;
-  return out;
-}
+/** pino's redaction: secrets become "[redacted]", addresses lose their query values and tokens. */
+const REDACT = {
+  paths: [
+    ...SECRET_REQUEST_HEADERS.map((h) => header('req', h)), ...SECRET_ANSWER_HEADERS.map((h) => header('res', h)),
+    ...ADDRESS_HEADERS.map((h) => header('req', h)), ...ANSWER_ADDRESS_HEADERS.map((h) => header('res', h)),
+  ],
+  censor: (value: unknown, path: string[]) => (isAddress.has(path.at(-1)!) ? maskedAddress(value) : '[redacted]'),
+};

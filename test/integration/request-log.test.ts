@@ -9,7 +9,7 @@ import { addMember, createAccount, PASSWORD, uniqueEmail } from '../support/fixt
 import { agent, csrfFrom, loggedIn, login, startPortal, testEnv } from '../support/portal';
 import { validContact } from './helpers/contacts';
 import { mailedLink, registration } from './helpers/invitations';
-import { ageSessions, approvalPath, mailFor } from './helpers/security';
+import { ageSessions, approvalPath, enableTotp, loggedInWithTotp, mailFor } from './helpers/security';
 
 /** A logger writing JSON lines into `lines`. */
 function loggerInto(level: string, lines: Record<string, unknown>[]) {
@@ -200,7 +200,9 @@ describe('request ids and the request log', () => {
     await ageSessions(portal.db, admin.userId, 16);
     await s.agent.post(`/accounts/${accountId}/contacts/${member.contactId}/permissions`).type('form').send({ _csrf: s.csrf, profile: 'observer' });
     const approval = used(approvalPath((await s.agent.get('/step-up')).text));
-    await (await loggedIn(portal, newEmail, newPassword)).agent.get(approval).set(from(approval));
+    // Approved only from a session that proved a second factor at sign-in.
+    const secret = await enableTotp(portal, admin.userId);
+    await (await loggedInWithTotp(portal, newEmail, newPassword, secret)).agent.get(approval).set(from(approval));
     await agent(portal).get(approval);
     // A path no route knows, carrying a token, is a 404 logged with its long segments masked.
     await agent(portal).get(`${invitation}/nao-existe`);
