@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Logger } from 'pino';
 import type { MailJobPreparer } from './mail-job';
 import { claimMail, deleteClaimedJob, dueMailIds, fillPreparedMail, markAttemptFailed, markDone, purgeFinishedMail, type OutboxMail } from './mail.repository';
@@ -68,8 +67,8 @@ export class MailWorker {
     };
     this.transport = options.smtpUrl
       ? nodemailer.createTransport({
-          // nodemailer's own reading of the URL (host, port, secure, auth, query options)
-          ...parseConnectionUrl(options.smtpUrl),
+          // nodemailer reads the URL itself (host, port, secure, auth, ?pool=true…); these apply where it sets nothing.
+          url: options.smtpUrl,
           connectionTimeout: SMTP_TIMEOUT_MS,
           greetingTimeout: SMTP_TIMEOUT_MS,
           socketTimeout: SMTP_TIMEOUT_MS,
