@@ -31,7 +31,6 @@ import { securityRoutes } from './me/security.routes';
 import { groupRoutes, permissionRoutes } from './permissions/permissions.routes';
 import type { Registry } from './plugins/registry';
 import { pluginRoutes } from './composition/plugin-routes';
-import { createPluginContext } from './composition/plugin-context';
 import { createServices, type Services } from './services';
 import { setupRoutes } from './setup/setup.routes';
 import './http/types';
@@ -111,12 +110,11 @@ export function createApp(deps: AppDeps) {
   account.use(requireLogin, accountContext(services.accounts, services.permissions), accountMenu(registry));
   account.use('/contacts/:contactId/permissions', permissionRoutes(services.permissions));
   account.use('/contacts/:contactId/second-factor', secondFactorResetRoutes(services.secondFactorReset));
-  const pluginDeps = { db, audit: services.audit, permissions: services.permissions, dataDir: config.dataDir };
-  account.use('/contacts', contactRoutes(services.contacts, services.invitations, services.secondFactorReset, new ContactConfirmations(registry, (plugin) => createPluginContext(plugin, pluginDeps))));
+  account.use('/contacts', contactRoutes(services.contacts, services.invitations, services.secondFactorReset, new ContactConfirmations(registry, services.pluginContext)));
   account.use('/invitations', invitationAdminRoutes(services.invitations, services.permissions));
   account.use('/owner', ownerTransferRoutes(services.ownerTransfer));
   account.use('/groups', groupRoutes(services.groups, services.permissions));
-  account.use(pluginRoutes(registry, pluginDeps));
+  account.use(pluginRoutes(registry, services.pluginContext));
   account.use('/', accountHomeRoutes());
   app.use('/accounts/:accountId', account);
 

@@ -24,6 +24,8 @@ import { MeService } from './me/me.service';
 import { GroupService } from './permissions/groups.service';
 import { PermissionService } from './permissions/permissions.service';
 import type { Registry } from './plugins/registry';
+import { pluginContexts } from './composition/plugin-context';
+import { pluginHooks } from './composition/plugin-hooks';
 import { SetupService } from './setup/setup.service';
 
 /** Wires the services once per app; routes receive only the services they use. */
@@ -37,6 +39,8 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
   const invitations = new InvitationService(db, registry, audit, mail, databaseLimiter(db, databaseName, 'invitation_resend', 3, 3600), config.invitationDays);
   const twoFactor = new TwoFactorService(db, audit, new SecretBox(config.sessionSecret), new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'two_factor'), factorNotices);
   const permissions = new PermissionService(db, registry, audit);
+  const pluginContext = pluginContexts({ db, audit, permissions, dataDir: config.dataDir });
+  const hooks = pluginHooks(registry, pluginContext);
   const stepUp = new StepUpService(
     db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor, permissions, mail,
     new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up_code'),
@@ -44,6 +48,8 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
   const passkeys = new PasskeyService(db, audit, factorNotices, relyingPartyOf(config.publicUrl));
   const passwordReset = new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset'));
   return {
+    /** What each plugin is handed (routes, confirmation questions, hooks). */
+    pluginContext,
     audit,
     mail,
     factorNotices,
@@ -55,13 +61,13 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     /** What the mail worker prepares when it claims a job row (server/mail/mail-job.ts). */
     mailJobs: { [PASSWORD_RESET_JOB]: (trx, job) => passwordReset.prepareMail(trx, job) } satisfies Record<string, MailJobPreparer>,
     accounts: new AccountService(db),
-    ownerTransfer: new OwnerTransferService(db, registry, audit, mail),
+    ownerTransfer: new OwnerTransferService(db, hooks, audit, mail),
     auth: new AuthService(db, limiter),
     setup: new SetupService(db, audit, setupCode ?? null),
     me: new MeService(db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName)),
     invitations,
     invitationAcceptance: new InvitationAcceptanceService(db, audit, mail, config.invitationDays),
-    contacts: new ContactService(db, registry, audit, invitations),
+    contacts: new ContactService(db, hooks, audit, invitations),
     // Every kind of second factor takes part in an administrator's reset.
     secondFactorReset: new SecondFactorResetService(db, audit, factorNotices, [twoFactor, passkeys]),
     permissions,

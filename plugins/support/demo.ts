@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { AccountContacts } from 'portal/plugin';
 import { addEntry, insertTicket } from './repository';
 
 const DEMO_TICKETS = [
@@ -11,13 +12,10 @@ const DEMO_TICKETS = [
   { subject: 'Certificado digital vencendo', category: 'question', priority: 'high', status: 'closed', bpo: false, description: 'Nosso certificado A1 vence semana que vem: como atualizar no sistema?' },
 ] as const;
 
-/**
- * Demo tickets spread over the account's active contacts. Reads core's contacts on the seed's
- * transaction: a demo seed has no request for the contacts directory.
- */
-export async function seedDemoTickets(trx: Knex.Transaction, account: { id: number; index: number }): Promise<void> {
+/** Demo tickets spread over the first active contacts (by id) of the account, read through the directory. */
+export async function seedDemoTickets(trx: Knex.Transaction, account: { id: number; index: number }, contacts: AccountContacts): Promise<void> {
   if (await trx('support_tickets').where({ account_id: account.id }).first()) return; // re-runs add nothing
-  const people: { id: number; name: string }[] = await trx('contacts').select('id', 'name').where({ account_id: account.id, status: 'active' }).orderBy('id').limit(6);
+  const people = (await contacts.listActive()).sort((a, b) => a.id - b.id).slice(0, 6);
   if (people.length === 0) return;
   for (const [i, demo] of DEMO_TICKETS.entries()) {
     const person = people[(i + account.index) % people.length]!;

@@ -36,6 +36,6 @@ export default definePlugin({
   views: path.join(import.meta.dirname, 'views'),
   confirmations: { 'contact.deleting': askForReceiver, 'contact.deactivated': askForReceiver },
   hooks: { 'contact.deleting': handOverOpenTickets, 'contact.deactivated': handOverOpenTickets },
-  seedDemo: (trx, account) => seedDemoTickets(trx, account),
+  seedDemo: (trx, account, _grants, contacts) => seedDemoTickets(trx, account, contacts),
   locales,
 });

@@ -105,11 +105,11 @@ export const askForReceiver: ConfirmationAsker = async (req, ctx, contactId) => 
 
 /**
  * The `contact.deleting` / `contact.deactivated` hook: a contact who owns open tickets leaves only
- * once they have a new owner, chosen in the confirmation dialog. Hooks get no request, so the
- * receiver's account and status are checked on the transaction (core re-asks the question on
- * submit and accepts only one of its options, which are holders of the portal flag).
+ * once they have a new owner, chosen in the confirmation dialog. The receiver's account and status
+ * are read through the directory inside the core transaction (core re-asks the question on submit
+ * and accepts only one of its options, which are holders of the portal flag).
  */
-export async function handOverOpenTickets(event: HookEvents['contact.deleting'] | HookEvents['contact.deactivated'], trx: Knex.Transaction): Promise<void> {
+export async function handOverOpenTickets(event: HookEvents['contact.deleting'] | HookEvents['contact.deactivated'], trx: Knex.Transaction, ctx: PluginContext): Promise<void> {
   const open = await openTicketsOwnedBy(trx, event.accountId, event.contactId);
   if (open.length === 0) return;
   const raw = event.fields?.[RECEIVER_FIELD] ?? ('input' in event ? event.input?.[RECEIVER_FIELD] : undefined);
@@ -117,16 +117,12 @@ export async function handOverOpenTickets(event: HookEvents['contact.deleting'] 
   if (!raw || !Number.isSafeInteger(receiverId) || receiverId === event.contactId) {
     throw new HookRefusal('plugins.support.confirm.receiverRequired', { count: open.length });
   }
-  const names = await namesIn(trx, event.accountId, [event.contactId, receiverId, event.actorContactId ?? 0]);
-  const receiver = names.get(receiverId);
+  const contacts = ctx.contacts.of(event.accountId, trx);
+  const receiver = await contacts.find(receiverId);
   if (!receiver || receiver.status !== 'active') throw new HookRefusal('plugins.support.confirm.receiverInvalid');
-  const person = (id: number | null) => (id && names.has(id) ? { id, name: names.get(id)!.name } : null);
-  await transferTickets(trx, event.accountId, open.map((t) => t.id), person(event.contactId)!, person(receiverId)!, person(event.actorContactId));
-}
-
-// The one read of core's contacts table in this plugin: a hook has no request to hand the
-// directory (which is scoped by request), and it must read inside the core transaction.
-async function namesIn(trx: Knex.Transaction, accountId: number, ids: number[]) {
-  const rows = await trx('contacts').select('id', 'name', 'status').where({ account_id: accountId }).whereIn('id', ids);
-  return new Map(rows.map((r: { id: number; name: string; status: string }) => [Number(r.id), { name: r.name, status: r.status }]));
+  const person = async (id: number | null) => {
+    const found = id ? await contacts.find(id) : undefined;
+    return found ? { id: found.id, name: found.name } : null;
+  };
+  await transferTickets(trx, event.accountId, open.map((t) => t.id), (await person(event.contactId))!, { id: receiver.id, name: receiver.name }, await person(event.actorContactId));
 }

@@ -15,7 +15,10 @@
  * `seedDemo` after the accounts; look rows up before inserting so re-runs stay no-ops.
  */
 import { randomInt } from 'node:crypto';
-import type { DemoGrants, PluginManifest, ProfileId } from '../plugins/contract';
+import { contactsDirectory } from '../composition/contacts-directory';
+import { PermissionService } from '../permissions/permissions.service';
+import type { DemoGrants, ProfileId } from '../plugins/contract';
+import type { Registry } from '../plugins/registry';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { cnpj, cpf } from 'cpf-cnpj-validator';
 import type { Knex } from 'knex';
@@ -369,15 +372,17 @@ function demoGrants(trx: Knex.Transaction, accountId: number): DemoGrants {
 }
 
 /** Each plugin's own demo rows and grants (course seats, cloud environments…), per account, idempotent. */
-export async function seedPluginData(db: Knex, accountIds: number[], plugins: PluginManifest[]): Promise<void> {
-  for (const plugin of plugins) {
+export async function seedPluginData(db: Knex, accountIds: number[], registry: Registry): Promise<void> {
+  // The plugins read the demo's contacts through the directory they get everywhere, scoped to the account.
+  const contacts = contactsDirectory(db, new PermissionService(db, registry, new AuditService()));
+  for (const plugin of registry.plugins) {
     if (!plugin.seedDemo) continue;
-    for (const [index, id] of accountIds.entries()) await db.transaction((trx) => plugin.seedDemo!(trx, { id, index }, demoGrants(trx, id)));
+    for (const [index, id] of accountIds.entries()) await db.transaction((trx) => plugin.seedDemo!(trx, { id, index }, demoGrants(trx, id), contacts.of(id, trx)));
   }
 }
 
 /** The whole demo on an already migrated database. `password` is DEMO_PASSWORD (or undefined). */
-export async function seedDemo(db: Knex, options: { password?: string; plugins?: PluginManifest[] } = {}): Promise<SeedResult> {
+export async function seedDemo(db: Knex, options: { password?: string; registry?: Registry } = {}): Promise<SeedResult> {
   const { hash, outcome } = await resolvePassword(db, loginEmails(demoAccounts()), options.password || undefined);
   const ctx: SeedContext = { db, audit: new AuditService(), passwordHash: hash, logins: [], created: { accounts: 0, contacts: 0, users: 0 } };
   const accounts: DemoAccountsIds = {
@@ -385,7 +390,7 @@ export async function seedDemo(db: Knex, options: { password?: string; plugins?:
     valeVerde: await seedValeVerdeAccount(ctx),
     sabor: await seedSaborAccount(ctx),
   };
-  await seedPluginData(db, Object.values(accounts), options.plugins ?? []);
+  if (options.registry) await seedPluginData(db, Object.values(accounts), options.registry);
   // Later issues: await seedTheirData(ctx, accounts);
   return { accounts, logins: ctx.logins, password: outcome, created: ctx.created };
 }
@@ -435,7 +440,7 @@ export async function seedDemoCommand(env: NodeJS.ProcessEnv = process.env, prin
     print(`Database: ${describeDatabase(config.database)}`);
     const ran = await migrateLatest(db, [coreMigrations, ...registry.migrationSets()]);
     if (ran.length) print(`Ran ${ran.length} migration(s) first: ${ran.join(', ')}`);
-    const result = await seedDemo(db, { password: env.DEMO_PASSWORD, plugins: registry.plugins });
+    const result = await seedDemo(db, { password: env.DEMO_PASSWORD, registry });
     const c = result.created;
     print(c.accounts + c.contacts + c.users
       ? `Demo data added: ${c.accounts} account(s), ${c.contacts} contact(s), ${c.users} login(s).`

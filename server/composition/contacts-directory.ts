@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { PROFILES, type PermissionService } from '../permissions/permissions.service';
-import type { ContactsDirectory, DirectoryContact } from '../plugins/contract';
+import type { AccountContacts, ContactsDirectory, DirectoryContact } from '../plugins/contract';
 
 type Q = Knex | Knex.Transaction;
 
@@ -17,41 +17,40 @@ export function contactsDirectory(db: Knex, permissions: PermissionService): Con
     if (!req.ctx) throw new Error('contacts directory used outside an account route');
     return req.ctx.account.id;
   };
-  const find = async (req: Parameters<ContactsDirectory['find']>[0], id: number, trx?: Q): Promise<DirectoryContact | undefined> => {
+
+  // Every read is of one account, through `q` (the caller's transaction, or the pool).
+  const find = async (accountId: number, id: number, q: Q): Promise<DirectoryContact | undefined> => {
     if (!Number.isSafeInteger(id) || id <= 0) return undefined;
-    const row = await (trx ?? db)('contacts')
-      .select('id', 'name', 'email', 'status', 'profile')
-      .where({ account_id: accountOf(req), id })
-      .first();
+    const row = await q('contacts').select('id', 'name', 'email', 'status', 'profile').where({ account_id: accountId, id }).first();
     return row ? { id: Number(row.id), name: row.name, email: row.email, status: row.status, profile: row.profile } : undefined;
   };
+  const listActive = async (accountId: number, q: Q, holding?: string) => {
+    if (holding) {
+      // As PermissionService.holders, but through `q`: inside a transaction on SQLite's single
+      // connection, a query through `db` would wait for the transaction that is waiting for it.
+      const owner = (await accounts.findById(accountId, q))?.owner_contact_id ?? null;
+      return grants.activeContactsHolding(q, accountId, holding, PROFILES.filter((p) => permissions.profileFlags(p).has(holding)), owner);
+    }
+    const rows = await q('contacts').select('id', 'name', 'email').where({ account_id: accountId, status: 'active' }).orderBy('name').orderBy('id');
+    return rows.map((r) => ({ id: Number(r.id), name: r.name, email: r.email }));
+  };
+  const flagsOf = async (accountId: number, id: number, q: Q): Promise<ReadonlySet<string>> => {
+    const contact = await find(accountId, id, q);
+    if (!contact || contact.status !== 'active') return new Set<string>();
+    const isOwner = (await accounts.findById(accountId, q))?.owner_contact_id === contact.id;
+    return (await permissions.accessOf({ contactId: contact.id, profile: contact.profile, isOwner }, q)).permissions;
+  };
+
   return {
-    find,
-    async listActive(req, options = {}) {
-      const accountId = accountOf(req);
-      const q = options.trx ?? db;
-      if (options.holding) {
-        // As PermissionService.holders, but through `q`: inside a transaction on SQLite's single
-        // connection, a query through `db` would wait for the transaction that is waiting for it.
-        const key = options.holding;
-        const owner = (await accounts.findById(accountId, q))?.owner_contact_id ?? null;
-        return grants.activeContactsHolding(q, accountId, key, PROFILES.filter((p) => permissions.profileFlags(p).has(key)), owner);
-      }
-      const rows = await q('contacts')
-        .select('id', 'name', 'email')
-        .where({ account_id: accountId, status: 'active' })
-        .orderBy('name')
-        .orderBy('id');
-      return rows.map((r) => ({ id: Number(r.id), name: r.name, email: r.email }));
-    },
-    async displayName(req, id, trx) {
-      return (await find(req, id, trx))?.name ?? null;
-    },
-    async flagsOf(req, id, trx) {
-      const contact = await find(req, id, trx);
-      if (!contact || contact.status !== 'active') return new Set<string>();
-      const isOwner = (await accounts.findById(accountOf(req), trx ?? db))?.owner_contact_id === contact.id;
-      return (await permissions.accessOf({ contactId: contact.id, profile: contact.profile, isOwner }, trx ?? db)).permissions;
-    },
+    find: (req, id, trx) => find(accountOf(req), id, trx ?? db),
+    listActive: (req, options = {}) => listActive(accountOf(req), options.trx ?? db, options.holding),
+    displayName: async (req, id, trx) => (await find(accountOf(req), id, trx ?? db))?.name ?? null,
+    flagsOf: (req, id, trx) => flagsOf(accountOf(req), id, trx ?? db),
+    of: (accountId, trx): AccountContacts => ({
+      find: (id) => find(accountId, id, trx),
+      listActive: (options = {}) => listActive(accountId, trx, options.holding),
+      displayName: async (id) => (await find(accountId, id, trx))?.name ?? null,
+      flagsOf: (id) => flagsOf(accountId, id, trx),
+    }),
   };
 }

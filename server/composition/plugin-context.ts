@@ -38,3 +38,12 @@ export function createPluginContext(plugin: PluginManifest, deps: PluginContextD
     filesDir: path.join(deps.dataDir, 'plugins', plugin.id),
   };
 }
+
+/** One context per plugin, made on first use: routes, confirmation questions and hooks share it. */
+export function pluginContexts(deps: PluginContextDeps): (plugin: PluginManifest) => PluginContext {
+  const made = new Map<string, PluginContext>();
+  return (plugin) => {
+    if (!made.has(plugin.id)) made.set(plugin.id, createPluginContext(plugin, deps));
+    return made.get(plugin.id)!;
+  };
+}

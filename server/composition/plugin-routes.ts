@@ -1,17 +1,16 @@
 import { Router } from 'express';
 import { requirePermission } from '../http/guards';
-import type { PluginRequest } from '../plugins/contract';
-import { createPluginContext, type PluginContextDeps } from './plugin-context';
+import type { PluginContext, PluginManifest, PluginRequest } from '../plugins/contract';
 import { mountPath, type Registry } from '../plugins/registry';
 
 /**
  * Mounts every plugin route below the account router, each behind the guard of the flag it
  * declared: the same declaration drives the guard, the menu and the route matrix test.
  */
-export function pluginRoutes(registry: Registry, deps: PluginContextDeps) {
+export function pluginRoutes(registry: Registry, contextOf: (plugin: PluginManifest) => PluginContext) {
   const router = Router({ mergeParams: true });
   for (const plugin of registry.plugins) {
-    const ctx = createPluginContext(plugin, deps);
+    const ctx = contextOf(plugin);
     for (const route of plugin.routes ?? []) {
       router[route.method](mountPath(plugin.id, route.path), requirePermission(route.requires), async (req, res) => {
         // The account context ran before the guard, so `req.ctx` is set here.

@@ -5,7 +5,7 @@ import { AuditRepository } from '../audit/audit.repository';
 import { toDate } from '../db/knex';
 import { Conflict, Forbidden, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
 import type { Locale } from '../i18n';
-import type { Registry } from '../plugins/registry';
+import type { PluginHooks } from '../plugins/registry';
 import { parseContactForm, type ContactFormValues } from './contact-form';
 import type { ContactInvitations } from './contact-invitations';
 import { ContactLedger } from './contact-ledger';
@@ -93,7 +93,7 @@ export class ContactService {
   private readonly ledger: ContactLedger;
   private readonly auditLog = new AuditRepository();
 
-  constructor(private readonly db: Knex, private readonly registry: Registry, private readonly audit: AuditService, private readonly invitations: ContactInvitations) {
+  constructor(private readonly db: Knex, private readonly hooks: PluginHooks, private readonly audit: AuditService, private readonly invitations: ContactInvitations) {
     this.ledger = new ContactLedger(db);
   }
 
@@ -210,7 +210,7 @@ export class ContactService {
       assertNotPending(contact);
       if (contact.status === 'deactivated') throw new Conflict('contacts.errors.alreadyDeactivated');
       await this.ledger.move(trx, account, contact, 'deactivated', { deactivated_at: new Date() });
-      await this.registry.runHook('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, fields }, trx);
+      await this.hooks.run('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, fields }, trx);
       await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.deactivated', target: { type: 'contact', id }, details: { before: { status: contact.status }, after: { status: 'deactivated' } } });
     });
   }
@@ -233,7 +233,7 @@ export class ContactService {
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
       this.assertNotSelfOrOwner(caller, account, id, 'delete');
-      await this.registry.runHook('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input, fields }, trx);
+      await this.hooks.run('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input, fields }, trx);
       await this.invitations.revokeFor(trx, caller.actor, caller.accountId, id);
       await this.ledger.remove(trx, account, contact);
       const { created_at: _c, updated_at: _u, deactivated_at: _d, ...snapshot } = contact;

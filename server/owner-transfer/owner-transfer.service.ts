@@ -4,7 +4,7 @@ import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
 import type { MailService } from '../mail/mail.service';
-import type { Registry } from '../plugins/registry';
+import type { PluginHooks } from '../plugins/registry';
 import { AccountRepository } from '../accounts/accounts.repository';
 import { OwnerTransferRepository } from './owner-transfer.repository';
 
@@ -26,7 +26,7 @@ export class OwnerTransferService {
   private readonly contacts = new ContactRepository();
   private readonly transfers = new OwnerTransferRepository();
 
-  constructor(private readonly db: Knex, private readonly registry: Registry, private readonly audit: AuditService, private readonly mail: MailService) {
+  constructor(private readonly db: Knex, private readonly hooks: PluginHooks, private readonly audit: AuditService, private readonly mail: MailService) {
     this.accounts = new AccountRepository(db);
   }
 
@@ -56,7 +56,7 @@ export class OwnerTransferService {
       if ((await this.transfers.setOwner(trx, caller.accountId, caller.contactId, toId)) !== 1) throw new Conflict('owner.errors.notOwner');
       if (receiver.profile !== 'administrator') await this.contacts.update(trx, caller.accountId, toId, { profile: 'administrator' });
       if (former.profile !== formerProfile) await this.contacts.update(trx, caller.accountId, caller.contactId, { profile: formerProfile });
-      await this.registry.runHook('owner.transferred', { accountId: caller.accountId, fromContactId: caller.contactId, toContactId: toId }, trx);
+      await this.hooks.run('owner.transferred', { accountId: caller.accountId, fromContactId: caller.contactId, toContactId: toId }, trx);
       await this.audit.record(trx, caller.actor, {
         accountId: caller.accountId, action: 'owner.transferred', target: { type: 'account', id: caller.accountId },
         details: {

@@ -60,7 +60,8 @@ export interface HookEvents {
   'owner.transferred': { accountId: number; fromContactId: number; toContactId: number };
 }
 export type HookName = keyof HookEvents;
-export type Hook<N extends HookName> = (event: HookEvents[N], trx: Knex.Transaction) => Promise<void> | void;
+/** `ctx`: the plugin's own context; inside a hook, read contacts with `ctx.contacts.of(event.accountId, trx)`. */
+export type Hook<N extends HookName> = (event: HookEvents[N], trx: Knex.Transaction, ctx: PluginContext) => Promise<void> | void;
 export type Hooks = { [N in HookName]?: Hook<N> };
 
 /**
@@ -117,6 +118,19 @@ export interface ContactsDirectory {
    * they would receive. Empty for a contact who is not active or not of the request's account.
    */
   flagsOf(req: Request, id: number, trx?: Knex.Transaction): Promise<ReadonlySet<string>>;
+  /**
+   * The same directory for one account, read through `trx`: for code that runs without a request
+   * (a hook, a demo seed), which has the account id of its event and the core transaction.
+   */
+  of(accountId: number, trx: Knex.Transaction): AccountContacts;
+}
+
+/** The contacts directory of one account, inside one transaction (see `ContactsDirectory.of`). */
+export interface AccountContacts {
+  find(id: number): Promise<DirectoryContact | undefined>;
+  listActive(options?: { holding?: string }): Promise<{ id: number; name: string; email: string }[]>;
+  displayName(id: number): Promise<string | null>;
+  flagsOf(id: number): Promise<ReadonlySet<string>>;
 }
 
 /**
@@ -173,7 +187,7 @@ export interface PluginManifest {
    * Demo data for one account, called by `npm run seed:demo` inside its transaction; `grants`
    * gives the plugin's flags to the demo's contacts without the plugin touching core's tables.
    */
-  seedDemo?: (trx: Knex.Transaction, account: { id: number; index: number }, grants: DemoGrants) => Promise<void>;
+  seedDemo?: (trx: Knex.Transaction, account: { id: number; index: number }, grants: DemoGrants, contacts: AccountContacts) => Promise<void>;
 }
 
 /** What `seed:demo` lets a plugin grant in the demo account it is seeding. */

@@ -3,10 +3,12 @@ import type { MigrationSet } from '../db/migrations';
 import type { Catalogs } from '../i18n';
 import {
   BUILT_IN_PROFILES,
+  type Hook,
   type HookEvents,
   type HookName,
   type MenuEntry,
   type PermissionDefinition,
+  type PluginContext,
   type PluginManifest,
   type ProfileId,
 } from './contract';
@@ -55,13 +57,21 @@ export class Registry {
       .map((p) => ({ owner: p.id, directory: p.migrations!, tableName: `knex_migrations_${p.id.replace(/[^a-z0-9]/g, '_')}` }));
   }
 
-  /** Awaited inside the caller's transaction: a hook that throws rolls the whole change back. */
-  async runHook<N extends HookName>(name: N, event: HookEvents[N], trx: Knex.Transaction): Promise<void> {
+  /**
+   * Awaited inside the caller's transaction: a hook that throws rolls the whole change back. Each
+   * hook gets its plugin's context (`contextOf`), so it reads contacts through the directory.
+   */
+  async runHook<N extends HookName>(name: N, event: HookEvents[N], trx: Knex.Transaction, contextOf: (plugin: PluginManifest) => PluginContext): Promise<void> {
     for (const plugin of this.plugins) {
-      const hook = plugin.hooks?.[name] as ((e: HookEvents[N], t: Knex.Transaction) => Promise<void> | void) | undefined;
-      if (hook) await hook(event, trx);
+      const hook = plugin.hooks?.[name] as Hook<N> | undefined;
+      if (hook) await hook(event, trx, contextOf(plugin));
     }
   }
+}
+
+/** What a service that fires hooks is handed at composition: the registry's hooks with their plugins' contexts. */
+export interface PluginHooks {
+  run<N extends HookName>(name: N, event: HookEvents[N], trx: Knex.Transaction): Promise<void>;
 }
 
 /** Where a plugin's routes live below the account. */

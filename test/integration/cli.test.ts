@@ -44,7 +44,7 @@ describe('operator commands (server/cli)', () => {
     before(async () => {
       portal = await startPortal();
       db = portal.db;
-      first = await seedDemo(db, { password: 'senha-demo-2026', plugins: portal.registry.plugins });
+      first = await seedDemo(db, { password: 'senha-demo-2026', registry: portal.registry });
     });
 
     it('fills a fresh database; a second run changes nothing, prints the same logins, and the counters are exact', async () => {
@@ -52,7 +52,7 @@ describe('operator commands (server/cli)', () => {
       const before = await snapshot(db);
       const report = await formatReport(db, first);
 
-      const second = await seedDemo(db, { password: 'senha-demo-2026', plugins: portal.registry.plugins });
+      const second = await seedDemo(db, { password: 'senha-demo-2026', registry: portal.registry });
       expect(second.created).to.deep.equal({ accounts: 0, contacts: 0, users: 0 });
       expect(second.accounts).to.deep.equal(first.accounts);
       expect(await snapshot(db)).to.deep.equal(before);

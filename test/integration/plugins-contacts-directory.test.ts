@@ -43,6 +43,18 @@ describe('the plugin contacts directory', () => {
     expect(await contacts.find(req, 0)).to.equal(undefined);
   });
 
+  it("of(accountId, trx), for hooks and seeds: the same answers for that one account inside the transaction, never another account's", async () => {
+    await portal.db.transaction(async (trx) => {
+      const here = contacts.of(account.accountId, trx);
+      expect(await here.find(ids.stranger)).to.equal(undefined);
+      expect(await here.displayName(ids.member)).to.equal('Beatriz Membro');
+      expect((await here.listActive()).map((c) => c.name)).to.deep.equal(['Ana Administradora', 'Beatriz Membro', 'Caio Personalizado']);
+      expect((await here.listActive({ holding: 'cloud.control-center' })).map((c) => c.name)).to.deep.equal(['Ana Administradora', 'Beatriz Membro']);
+      expect([...(await here.flagsOf(ids.stranger))]).to.deep.equal([]);
+      expect(await contacts.of(other.accountId, trx).displayName(ids.stranger)).to.equal('Estela Estranha');
+    });
+  });
+
   it('names a contact, or answers null for an id the account does not have', async () => {
     expect(await contacts.displayName(req, ids.member)).to.equal('Beatriz Membro');
     expect(await contacts.displayName(req, ids.stranger)).to.equal(null);

@@ -3,6 +3,9 @@
  * page with comments and history, and who sees which ticket: the visibility table of
  * docs/plugins.md, row by row.
  */
+import { AuditService } from '../../server/audit/audit.service';
+import { contactsDirectory } from '../../server/composition/contacts-directory';
+import { PermissionService } from '../../server/permissions/permissions.service';
 import { expect } from 'chai';
 import { seedDemoTickets } from '../../plugins/support/demo';
 import { addMember, createAccount, PASSWORD } from '../support/fixtures';
@@ -122,7 +125,8 @@ describe('Support tickets', () => {
     const account = await createAccount(portal.db);
     await addMember(portal.db, account.accountId, { name: 'Demo Um' });
     await addMember(portal.db, account.accountId, { name: 'Demo Dois' });
-    const seed = () => portal.db.transaction((trx) => seedDemoTickets(trx, { id: account.accountId, index: 0 }));
+    const directory = contactsDirectory(portal.db, new PermissionService(portal.db, portal.registry, new AuditService()));
+    const seed = () => portal.db.transaction((trx) => seedDemoTickets(trx, { id: account.accountId, index: 0 }, directory.of(account.accountId, trx)));
     await seed();
     const rows = await portal.db('support_tickets').where({ account_id: account.accountId });
     expect(rows.length).to.be.greaterThan(5);

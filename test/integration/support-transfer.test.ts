@@ -3,6 +3,9 @@
  * each ticket, a ticket changed meanwhile left out and named, and the receiver asked in the
  * delete / deactivate confirmation of a contact who still owns open tickets.
  */
+import { AuditService } from '../../server/audit/audit.service';
+import { createPluginContext } from '../../server/composition/plugin-context';
+import { PermissionService } from '../../server/permissions/permissions.service';
 import { expect } from 'chai';
 import { HookRefusal } from '../../server/plugins/contract';
 import { handOverOpenTickets } from '../../plugins/support/transfer';
@@ -248,8 +251,12 @@ describe('Transferir chamados', () => {
       const { account, maria, bruno, tickets } = await company();
       await portal.db('contacts').where({ id: bruno.contactId }).update({ status: 'deactivated' });
       const event = { accountId: account.accountId, contactId: maria.contactId, actorContactId: account.admin.contactId };
+      const audit = new AuditService();
+      const ctx = createPluginContext(portal.registry.plugins.find((p) => p.id === 'support')!, {
+        db: portal.db, audit, permissions: new PermissionService(portal.db, portal.registry, audit), dataDir: portal.config.dataDir,
+      });
       for (const fields of [{}, { 'support.receiver': String(bruno.contactId) }] as Record<string, string>[]) {
-        const refusal = await portal.db.transaction((trx) => handOverOpenTickets({ ...event, fields }, trx)).then(() => null, (err: unknown) => err);
+        const refusal = await portal.db.transaction((trx) => handOverOpenTickets({ ...event, fields }, trx, ctx)).then(() => null, (err: unknown) => err);
         expect(refusal).to.be.instanceOf(HookRefusal);
       }
       for (const id of tickets) expect(await ownerOf(portal.db, id)).to.equal(maria.contactId);
