@@ -55,8 +55,22 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${where}: ${issue.message}`;
 }
 
+/** The package a plugin imports the contract (and its test kit) from. */
+const CONTRACT_PACKAGE = /^portal(\/|$)/;
+
 async function importManifest(entry: string): Promise<PluginManifest> {
-  const mod = await import(pathToFileURL(entry).href);
+  let mod;
+  try {
+    mod = await import(pathToFileURL(entry).href);
+  } catch (err) {
+    // A plugin outside this repository that cannot see the portal package: say how to fix it in one line.
+    const missing = /Cannot find (?:module|package) '([^']+)'/.exec(String((err as Error)?.message ?? ''))?.[1];
+    const code = (err as { code?: string })?.code;
+    if (missing && CONTRACT_PACKAGE.test(missing) && (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND')) {
+      throw new PluginError(entry, `cannot resolve "${missing}": install the portal beside the plugin (in its folder: npm install --save-dev <path to the portal>, see docs/plugins.md §1)`);
+    }
+    throw err;
+  }
   const manifest = (mod.default ?? mod.plugin) as PluginManifest | undefined;
   // Without a manifest there is no id to name: name the file instead of "(unnamed)".
   if (!manifest || typeof manifest !== 'object') throw new PluginError(entry, 'exports no manifest (export default definePlugin({ … }))');

@@ -12,7 +12,7 @@
  */
 import type { Express } from 'express';
 import type { Knex } from 'knex';
-import type { ProfileId } from '../plugins/contract';
+import type { ProfileId } from 'portal/plugin';
 
 export interface TestAppOptions {
   /** Plugin folders (or installed package names), loaded like PORTAL_PLUGINS names them. */

@@ -232,6 +232,16 @@ describe('plugin loader: loading folders', () => {
     await asyncRefusal(() => loadRegistry({ builtInDir: builtIn }), 'beta', /migration "20260101000001_init\.ts" collides with plugin "alpha"/);
   });
 
+  it('a plugin outside the repository that cannot resolve portal/plugin is refused in one line saying how to install it', async () => {
+    const folder = path.join(root, 'no-portal');
+    mkdirSync(folder);
+    writeFileSync(path.join(folder, 'index.ts'), "import { definePlugin } from 'portal/plugin';\nexport default definePlugin({ id: 'no-portal', name: 'x' } as never);\n");
+    let message = '';
+    await loadRegistry({ builtInDir: path.join(root, 'none'), extra: [folder] }).catch((err: Error) => (message = err.message));
+    expect(message, message).to.match(/^Plugin ".*no-portal.*": cannot resolve "portal(\/plugin)?": install the portal beside the plugin/);
+    expect(message).not.to.contain('\n');
+  });
+
   it('refuses the same plugin loaded twice (built in and named in PORTAL_PLUGINS)', async () => {
     const builtIn = path.join(root, 'builtin');
     const alpha = pluginFolder(builtIn, 'alpha', literal('alpha', false, builtIn));
