@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { OutboxMail } from './mail.repository';
 
 /**
  * A message prepared by the mail worker when it claims it, not by the request that asked for it:
@@ -13,15 +14,7 @@ export interface MailJob {
 }
 
 /** The message to send, rendered; `to` and `locale` are the recipient's own. */
-export interface PreparedMail {
-  accountId: number | null;
-  to: string;
-  locale: string;
-  template: string;
-  subject: string;
-  text: string;
-  html: string;
-}
+export type PreparedMail = Pick<OutboxMail, 'accountId' | 'to' | 'locale' | 'template' | 'subject' | 'text' | 'html'>;
 
 /**
  * Prepares a job inside the worker's transaction (which also turns the row into the message), or
