@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { NotFound } from '../errors';
+import { positiveId } from '../http/forms';
 import type { AccountService } from './accounts.service';
 
 /** The current account as the signed-in contact sees it; loaded once per request. */
@@ -41,8 +42,8 @@ declare global {
  */
 export function accountContext(accounts: AccountService, access: AccessPolicy) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const accountId = Number(req.params.accountId);
-    if (!Number.isSafeInteger(accountId) || accountId <= 0 || !req.user) throw new NotFound();
+    const accountId = positiveId(req.params.accountId);
+    if (accountId === null || !req.user) throw new NotFound();
     const m = await accounts.activeMembership(accountId, req.user.id);
     if (!m) throw new NotFound();
     const isOwner = m.owner_contact_id === m.contact_id;

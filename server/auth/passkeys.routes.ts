@@ -2,6 +2,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { actorFrom } from '../audit/actor';
 import { ValidationFailed } from '../errors';
 import { requireLogin, requireStepUp } from '../http/guards';
+import { idParam } from '../http/forms';
 import { flash } from '../http/locals';
 import { requestMeta } from '../http/request-meta';
 import { pendingLogin, signIn } from './auth.routes';
@@ -83,7 +84,7 @@ export function passkeyRoutes(passkeys: PasskeyService) {
   });
 
   router.post('/me/passkeys/:passkeyId/delete', requireStepUp, async (req, res) => {
-    const removed = await passkeys.remove(me(req), Number(req.params.passkeyId));
+    const removed = await passkeys.remove(me(req), idParam(req, 'passkeyId'));
     flash(req, { type: 'success', key: 'security.passkeys.removed', params: { name: removed.name } });
     res.redirect(303, '/me#passkeys');
   });

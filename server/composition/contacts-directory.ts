@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
+import { positiveId } from '../http/forms';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { PROFILES, type PermissionService } from '../permissions/permissions.service';
 import type { ContactsDirectory, DirectoryContact } from '../plugins/contract';
@@ -18,7 +19,7 @@ export function contactsDirectory(db: Knex, permissions: PermissionService): Con
     return req.ctx.account.id;
   };
   const find = async (req: Parameters<ContactsDirectory['find']>[0], id: number, trx?: Q): Promise<DirectoryContact | undefined> => {
-    if (!Number.isSafeInteger(id) || id <= 0) return undefined;
+    if (positiveId(id) === null) return undefined;
     const row = await (trx ?? db)('contacts')
       .select('id', 'name', 'email', 'status', 'profile')
       .where({ account_id: accountOf(req), id })

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { Conflict, isDomainError, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
+import { idParam } from '../http/forms';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { flash } from '../http/locals';
 import { actorFrom } from '../audit/actor';
@@ -11,11 +12,7 @@ import type { Answered, ContactConfirmations, ConfirmedChange } from './contact-
 import type { ContactInvitations } from './contact-invitations';
 import type { SecondFactorResetService } from './second-factor-reset.service';
 
-const contactId = (req: Request) => {
-  const id = Number(req.params.contactId);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
-  return id;
-};
+const contactId = (req: Request) => idParam(req, 'contactId');
 
 const callerOf = (req: Request): Caller => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, actor: actorFrom(req) });
 const base = (req: Request) => `/accounts/${req.ctx!.account.id}/contacts`;

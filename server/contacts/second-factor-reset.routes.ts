@@ -1,15 +1,10 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { actorFrom } from '../audit/actor';
-import { Conflict, NotFound } from '../errors';
+import { Conflict } from '../errors';
+import { idParam } from '../http/forms';
 import { flash } from '../http/locals';
 import type { SecondFactorResetService } from './second-factor-reset.service';
-
-const contactId = (req: Request) => {
-  const id = Number(req.params.contactId);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
-  return id;
-};
 
 /**
  * "Redefinir verificação em duas etapas" on a contact's page, mounted at
@@ -21,7 +16,7 @@ export function secondFactorResetRoutes(resets: SecondFactorResetService) {
   const router = Router({ mergeParams: true });
 
   router.post('/reset', requirePermission('account.settings'), requireStepUp, async (req, res) => {
-    const id = contactId(req);
+    const id = idParam(req, 'contactId');
     const back = `/accounts/${req.ctx!.account.id}/contacts/${id}`;
     try {
       const { name } = await resets.reset({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, actor: actorFrom(req) }, id);

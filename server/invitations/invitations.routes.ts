@@ -4,6 +4,7 @@ import { actorFrom } from '../audit/actor';
 import { formValues, valuesOf, type ContactFormValues } from '../contacts/contact-form';
 import { countries, documentTypes } from '../contacts/identity';
 import { Conflict, Forbidden, InvitationClosed, LoginExists, NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
+import { idParam, listOf } from '../http/forms';
 import { flash, issueCsrfToken } from '../http/locals';
 import { requestMeta } from '../http/request-meta';
 import { isLocale, LOCALES } from '../i18n';
@@ -12,7 +13,6 @@ import type { InvitationAcceptanceService } from './invitation-acceptance.servic
 import { INVITE_PROFILES, type AddressAnswer, type InvitationService, type Inviter } from './invitations.service';
 
 const inviterOf = (req: Request): Inviter => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, flags: req.ctx!.permissions, actor: actorFrom(req) });
-const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 
 /** "Convidar usuários" and "Reenviar convite": /accounts/:accountId/invitations. */
 export function invitationAdminRoutes(invitations: InvitationService, permissions: PermissionService) {
@@ -45,7 +45,7 @@ export function invitationAdminRoutes(invitations: InvitationService, permission
     const input = {
       addresses: typeof req.body.addresses === 'string' ? req.body.addresses : '',
       profile: typeof req.body.profile === 'string' ? req.body.profile : 'member',
-      flags: asArray(req.body.flags),
+      flags: listOf(req.body.flags),
       locale: isLocale(req.body.locale) ? req.body.locale : req.locale,
     };
     try {
@@ -61,8 +61,7 @@ export function invitationAdminRoutes(invitations: InvitationService, permission
 
   // "Reenviar convite" (pending) and "Enviar convite de acesso" (active without a login), from the list.
   router.post('/contacts/:contactId/resend', requireStepUp, async (req, res) => {
-    const id = Number(req.params.contactId);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
+    const id = idParam(req, 'contactId');
     const locale = isLocale(req.body.locale) ? req.body.locale : req.locale;
     try {
       await invitations.resend(inviterOf(req), id, locale);

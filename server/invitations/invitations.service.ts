@@ -7,6 +7,7 @@ import { throwIfLimited } from '../auth/login-limiter';
 import { ContactLedger } from '../contacts/contact-ledger';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { listOf } from '../http/forms';
 import { DEFAULT_LOCALE, isLocale, type Locale } from '../i18n';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { canGrant } from '../permissions/policy';
@@ -32,7 +33,6 @@ export interface AddressAnswer {
 }
 
 export const INVITE_PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
-const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 const DAY_MS = 86_400_000;
 
 /** Pending (registered but unconfirmed too), or active without a login; never deactivated nor already linked and active. */
@@ -166,7 +166,7 @@ export class InvitationService {
   private grantsOf(inviter: Inviter, rawProfile: unknown, rawFlags: unknown): { profile: string; flags: string[] } {
     const profile = String(rawProfile ?? 'member');
     if (!(INVITE_PROFILES as readonly string[]).includes(profile)) throw new ValidationFailed({ profile: { key: 'permissions.errors.profile' } });
-    const flags = profile === 'custom' ? [...new Set(asArray(rawFlags))] : [];
+    const flags = profile === 'custom' ? [...new Set(listOf(rawFlags))] : [];
     const unknown = flags.filter((k) => !this.registry.keys.has(k));
     if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
     const given = profile === 'custom' ? flags : [...this.registry.flagsOfProfile(profile)];

@@ -4,13 +4,11 @@ import { requireStepUp, stepUpFor, requireLogin } from '../http/guards';
 import type { StepUpService } from '../auth/step-up.service';
 import { ENROLMENT_MS, EnrolmentExpired, type PendingEnrolment, type TwoFactorService } from '../auth/two-factor.service';
 import { Conflict, type DomainError, NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
+import { positiveId } from '../http/forms';
 import { flash } from '../http/locals';
 
 const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
-const accountIdParam = (req: Request) => {
-  const id = Number(req.params.accountId);
-  return Number.isSafeInteger(id) && id > 0 ? id : null;
-};
+const accountIdParam = (req: Request) => positiveId(req.params.accountId);
 
 declare module 'express-session' {
   interface SessionData {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Actor, AuditService } from '../audit/audit.service';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { positiveId } from '../http/forms';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
 import type { MailService } from '../mail/mail.service';
 import type { Registry } from '../plugins/registry';
@@ -37,8 +38,8 @@ export class OwnerTransferService {
   }
 
   async transfer(caller: OwnerTransferCaller, input: { receiver?: unknown; formerProfile?: unknown }): Promise<void> {
-    const toId = Number(input.receiver);
-    if (!Number.isSafeInteger(toId) || toId <= 0) throw new ValidationFailed({ receiver: { key: 'owner.errors.required' } });
+    const toId = positiveId(input.receiver);
+    if (toId === null) throw new ValidationFailed({ receiver: { key: 'owner.errors.required' } });
     const formerProfile: FormerOwnerProfile = input.formerProfile === 'member' ? 'member' : 'administrator';
 
     await this.db.transaction(async (trx) => {

@@ -1,16 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { actorFrom } from '../audit/actor';
-import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { Conflict, Forbidden, ValidationFailed } from '../errors';
+import { idParam } from '../http/forms';
 import { flash } from '../http/locals';
 import type { GroupService } from './groups.service';
 import { PROFILES, type Editor, type PermissionService } from './permissions.service';
 
-const idParam = (req: Request, name: string) => {
-  const id = Number(req.params[name]);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
-  return id;
-};
 export const editorOf = (req: Request): Editor => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, flags: req.ctx!.permissions, actor: actorFrom(req) });
 
 /** "Permissões de Acesso" of one contact: /accounts/:accountId/contacts/:contactId/permissions. */

@@ -3,6 +3,7 @@ import { AccountRepository } from '../accounts/accounts.repository';
 import type { Actor, AuditService } from '../audit/audit.service';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { listOf } from '../http/forms';
 import { BUILT_IN_PROFILES } from '../plugins/contract';
 import type { Registry, RegisteredPermission } from '../plugins/registry';
 import { can, canGrant, canLift, effectivePermissions } from './policy';
@@ -26,7 +27,6 @@ export interface FlagSource {
   groups: string[];
 }
 
-const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 const sorted = (s: Iterable<string>) => [...s].sort();
 
 /**
@@ -83,10 +83,10 @@ export class PermissionService {
   async save(editor: Editor, contactId: number, input: Record<string, unknown>): Promise<{ added: string[]; removed: string[] }> {
     const profile = String(input.profile ?? '');
     if (!(PROFILES as readonly string[]).includes(profile)) throw new ValidationFailed({ profile: { key: 'permissions.errors.profile' } });
-    const requested = asArray(input.flags);
+    const requested = listOf(input.flags);
     const unknown = requested.filter((k) => !this.registry.keys.has(k));
     if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
-    const groupIds = asArray(input.groups).map(Number);
+    const groupIds = listOf(input.groups).map(Number);
 
     return this.db.transaction(async (trx) => {
       const account = await this.accounts.lock(trx, editor.accountId);
