@@ -1,5 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { actorFrom } from '../audit/actor';
+import { me } from '../audit/actor';
 import { ValidationFailed } from '../errors';
 import { requireLogin, requireStepUp } from '../http/guards';
 import { idParam } from '../http/forms';
@@ -32,7 +32,6 @@ function takeChallenge(req: Request, purpose: ChallengePurpose, userId: number) 
 }
 
 const firstError = (err: ValidationFailed) => Object.values(err.fields)[0]!;
-const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
 
 /**
  * Passkeys: the "Chaves de acesso" part of Meu perfil (add behind a step-up, name, remove behind a

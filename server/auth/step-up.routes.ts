@@ -1,13 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import QRCode from 'qrcode';
-import { actorFrom } from '../audit/actor';
+import { me } from '../audit/actor';
 import { Forbidden, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
 import { requireLogin, STEP_UP_MS } from '../http/guards';
 import { requestMeta } from '../http/request-meta';
 import { ApprovalLinkInvalid, type ApprovalDetails, type Approver, type StepUpService } from './step-up.service';
 
-const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
-const approver = (req: Request): Approver => ({ ...actorFrom(req), userId: req.user!.id, sessionId: req.sessionID, factor: req.session.signInFactor });
+const approver = (req: Request): Approver => ({ ...me(req), sessionId: req.sessionID, factor: req.session.signInFactor });
 /** Shown as ABCD-EFGH: easier to read aloud and to type. */
 const grouped = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;
 

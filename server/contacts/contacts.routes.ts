@@ -3,10 +3,10 @@ import { Conflict, isDomainError, NotFound, SeatLimitReached, ValidationFailed, 
 import { idParam } from '../http/forms';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { flash } from '../http/locals';
-import { actorFrom } from '../audit/actor';
+import { actingIn } from '../audit/actor';
 import { CONTACT_FIELDS, formValues, valuesOf, type ContactFormValues } from './contact-form';
 import { toDate } from '../db/knex';
-import { assertMayEdit, assertNotPending, type Caller, type ContactService } from './contacts.service';
+import { assertMayEdit, assertNotPending, type ContactService } from './contacts.service';
 import { countries, documentTypes } from './identity';
 import type { Answered, ContactConfirmations, ConfirmedChange } from './contact-confirmations';
 import type { ContactInvitations } from './contact-invitations';
@@ -14,7 +14,6 @@ import type { SecondFactorResetService } from './second-factor-reset.service';
 
 const contactId = (req: Request) => idParam(req, 'contactId');
 
-const callerOf = (req: Request): Caller => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, actor: actorFrom(req) });
 const base = (req: Request) => `/accounts/${req.ctx!.account.id}/contacts`;
 const isFragmentRequest = (req: Request, target: string) =>
   req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
@@ -49,7 +48,7 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     const values = formValues(req.body);
     let id: number;
     try {
-      id = await contacts.add(callerOf(req), values, req.locale);
+      id = await contacts.add(actingIn(req), values, req.locale);
     } catch (err) {
       if (err instanceof ValidationFailed) return formPage(req, res, 'add', values, err.fields, 422);
       if (err instanceof SeatLimitReached) return formPage(req, res, 'add', values, { _form: { key: err.messageKey } }, 409);
@@ -80,7 +79,7 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
   router.get('/:contactId', async (req, res) => {
     const data = await contacts.get(req.ctx!.account, contactId(req));
     // The person's two-step verification, for those who may reset it (see second-factor-reset.service.ts).
-    const secondFactor = req.ctx!.can('account.settings') ? await secondFactors.status(callerOf(req), data.contact, req.ctx!.account.ownerContactId) : null;
+    const secondFactor = req.ctx!.can('account.settings') ? await secondFactors.status(actingIn(req), data.contact, req.ctx!.account.ownerContactId) : null;
     await res.renderPage('contacts/show', { title: data.contact.name, ...data, secondFactor, base: base(req) });
   });
 
@@ -96,7 +95,7 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     const id = contactId(req);
     const values = formValues(req.body);
     try {
-      await contacts.update(callerOf(req), id, values);
+      await contacts.update(actingIn(req), id, values);
     } catch (err) {
       if (err instanceof ValidationFailed) return formPage(req, res, 'edit', values, err.fields, 422, { contactId: id });
       if (err instanceof Conflict) {
@@ -138,9 +137,9 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
         if (action === 'deactivate') {
           const fields = await confirmedFields(req, res, 'contact.deactivated');
           if (!fields) return;
-          await contacts.deactivate(callerOf(req), id, fields);
+          await contacts.deactivate(actingIn(req), id, fields);
         } else {
-          await contacts.reactivate(callerOf(req), id);
+          await contacts.reactivate(actingIn(req), id);
         }
         flash(req, { type: 'success', key: successKey });
       } catch (err) {
@@ -160,7 +159,7 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     try {
       const fields = await confirmedFields(req, res, 'contact.deleting');
       if (!fields) return;
-      await contacts.remove(callerOf(req), id, req.body, fields);
+      await contacts.remove(actingIn(req), id, req.body, fields);
     } catch (err) {
       if (!(isDomainError(err) && err.status === 409)) throw err; // e.g. a plugin hook's HookRefusal
       flash(req, { type: 'error', key: err.messageKey, params: err.params });

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
-import { actorFrom } from '../audit/actor';
+import { actingIn } from '../audit/actor';
 import { Conflict } from '../errors';
 import { idParam } from '../http/forms';
 import { flash } from '../http/locals';
@@ -19,7 +19,7 @@ export function secondFactorResetRoutes(resets: SecondFactorResetService) {
     const id = idParam(req, 'contactId');
     const back = `/accounts/${req.ctx!.account.id}/contacts/${id}`;
     try {
-      const { name } = await resets.reset({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, actor: actorFrom(req) }, id);
+      const { name } = await resets.reset(actingIn(req), id);
       flash(req, { type: 'success', key: 'security.factorReset.done', params: { name } });
     } catch (err) {
       if (!(err instanceof Conflict)) throw err;

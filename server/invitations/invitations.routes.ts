@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
-import { actorFrom } from '../audit/actor';
+import { actingIn } from '../audit/actor';
 import { formValues, valuesOf, type ContactFormValues } from '../contacts/contact-form';
 import { countries, documentTypes } from '../contacts/identity';
 import { Conflict, Forbidden, InvitationClosed, LoginExists, NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
@@ -10,9 +10,8 @@ import { requestMeta } from '../http/request-meta';
 import { isLocale, LOCALES } from '../i18n';
 import type { PermissionService } from '../permissions/permissions.service';
 import type { InvitationAcceptanceService } from './invitation-acceptance.service';
-import { INVITE_PROFILES, type AddressAnswer, type InvitationService, type Inviter } from './invitations.service';
+import { INVITE_PROFILES, type AddressAnswer, type InvitationService } from './invitations.service';
 
-const inviterOf = (req: Request): Inviter => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, flags: req.ctx!.permissions, actor: actorFrom(req) });
 
 /** "Convidar usuários" and "Reenviar convite": /accounts/:accountId/invitations. */
 export function invitationAdminRoutes(invitations: InvitationService, permissions: PermissionService) {
@@ -49,7 +48,7 @@ export function invitationAdminRoutes(invitations: InvitationService, permission
       locale: isLocale(req.body.locale) ? req.body.locale : req.locale,
     };
     try {
-      const answers = await invitations.inviteMany(inviterOf(req), input);
+      const answers = await invitations.inviteMany(actingIn(req), input);
       const sent = answers.filter((a) => a.outcome === 'invited').length;
       return formPage(req, res, { ...input, addresses: '' }, { answers, error: null }, sent ? 200 : 422);
     } catch (err) {
@@ -64,7 +63,7 @@ export function invitationAdminRoutes(invitations: InvitationService, permission
     const id = idParam(req, 'contactId');
     const locale = isLocale(req.body.locale) ? req.body.locale : req.locale;
     try {
-      await invitations.resend(inviterOf(req), id, locale);
+      await invitations.resend(actingIn(req), id, locale);
       flash(req, { type: 'success', key: 'invitations.resent' });
     } catch (err) {
       if (!(err instanceof Conflict || err instanceof TooManyAttempts)) throw err;

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { actorFrom } from '../audit/actor';
+import { me as self } from '../audit/actor';
 import { refreshSessionUser } from '../auth/passport';
 import { TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
 import { requireLogin } from '../http/guards';
@@ -33,7 +33,7 @@ export function meRoutes(me: MeService, twoFactor: TwoFactorService, stepUp: Ste
 
   router.post('/me', async (req, res) => {
     try {
-      refreshSessionUser(req, await me.updateProfile({ ...actorFrom(req), userId: req.user!.id }, req.body));
+      refreshSessionUser(req, await me.updateProfile(self(req), req.body));
     } catch (err) {
       if (err instanceof ValidationFailed) return page(req, res, { values: req.body, errors: err.fields }, 422);
       throw err;
@@ -44,7 +44,7 @@ export function meRoutes(me: MeService, twoFactor: TwoFactorService, stepUp: Ste
 
   router.post('/me/password', async (req, res) => {
     try {
-      await me.changePassword({ ...actorFrom(req), userId: req.user!.id }, req.body, req.sessionID);
+      await me.changePassword(self(req), req.body, req.sessionID);
     } catch (err) {
       if (err instanceof ValidationFailed) return page(req, res, { passwordErrors: err.fields }, 422);
       if (err instanceof TooManyAttempts) {
@@ -60,7 +60,7 @@ export function meRoutes(me: MeService, twoFactor: TwoFactorService, stepUp: Ste
   router.post('/me/email', async (req, res) => {
     let sentTo: string;
     try {
-      sentTo = await emailChange.request({ ...actorFrom(req), userId: req.user!.id }, req.body, req.locale);
+      sentTo = await emailChange.request(self(req), req.body, req.locale);
     } catch (err) {
       const newEmail = String(req.body.newEmail ?? '');
       if (err instanceof ValidationFailed) return page(req, res, { emailErrors: err.fields, newEmail }, 422);
@@ -88,7 +88,7 @@ export function meRoutes(me: MeService, twoFactor: TwoFactorService, stepUp: Ste
   router.post('/me/email/confirm/:token', async (req, res) => {
     let newEmail: string;
     try {
-      newEmail = await emailChange.confirm({ ...actorFrom(req), userId: req.user!.id }, String(req.params.token));
+      newEmail = await emailChange.confirm(self(req), String(req.params.token));
     } catch (err) {
       if (err instanceof EmailLinkInvalid) return res.renderPage('me/email-confirm', { title: req.t('security.emailChange.confirmTitle'), invalid: true }, 404);
       if (err instanceof ValidationFailed) return page(req, res, { emailErrors: err.fields }, 409);

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { actorFrom } from '../audit/actor';
+import { me } from '../audit/actor';
 import { requireStepUp, stepUpFor, requireLogin } from '../http/guards';
 import type { StepUpService } from '../auth/step-up.service';
 import { ENROLMENT_MS, EnrolmentExpired, type PendingEnrolment, type TwoFactorService } from '../auth/two-factor.service';
@@ -7,7 +7,6 @@ import { Conflict, type DomainError, NotFound, TooManyAttempts, ValidationFailed
 import { positiveId } from '../http/forms';
 import { flash } from '../http/locals';
 
-const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
 const accountIdParam = (req: Request) => positiveId(req.params.accountId);
 
 declare module 'express-session' {

@@ -1,21 +1,19 @@
 import { Router, type Request, type Response } from 'express';
-import { actorFrom } from '../audit/actor';
+import { actingIn } from '../audit/actor';
 import { requireStepUp } from '../http/guards';
 import { Forbidden, isDomainError, ValidationFailed, type FieldErrors } from '../errors';
 import { flash } from '../http/locals';
-import type { OwnerTransferCaller, OwnerTransferService } from './owner-transfer.service';
+import type { OwnerTransferService } from './owner-transfer.service';
 
 /** Menu entries only the primary administrator sees (no flag grants them: ownership does). */
 export const OWNER_MENU = [{ label: 'owner.menu', path: '/owner' }] as const;
-
-const callerOf = (req: Request): OwnerTransferCaller => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, actor: actorFrom(req) });
 
 /** "Transferir administração", mounted at /accounts/:accountId/owner. */
 export function ownerTransferRoutes(transfers: OwnerTransferService) {
   const router = Router({ mergeParams: true });
 
   const page = async (req: Request, res: Response, errors: FieldErrors = {}, values: Record<string, unknown> = {}, status = 200) => {
-    const candidates = await transfers.candidates(callerOf(req), req.ctx!.account.ownerContactId);
+    const candidates = await transfers.candidates(actingIn(req), req.ctx!.account.ownerContactId);
     await res.renderPage('owner-transfer/transfer', { title: req.t('owner.title'), candidates, errors, values, action: `/accounts/${req.ctx!.account.id}/owner` }, status);
   };
 
@@ -25,7 +23,7 @@ export function ownerTransferRoutes(transfers: OwnerTransferService) {
     const home = `/accounts/${req.ctx!.account.id}`;
     if (!req.ctx!.isOwner) throw new Forbidden('owner.errors.notOwner');
     try {
-      await transfers.transfer(callerOf(req), req.body);
+      await transfers.transfer(actingIn(req), req.body);
     } catch (err) {
       if (err instanceof ValidationFailed) return page(req, res, err.fields, req.body, 422);
       // Another transfer won the race (this person is no longer the owner), or a plugin's hook refused.

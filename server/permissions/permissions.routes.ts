@@ -1,13 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
-import { actorFrom } from '../audit/actor';
+import { actingIn } from '../audit/actor';
 import { Conflict, Forbidden, ValidationFailed } from '../errors';
 import { idParam } from '../http/forms';
 import { flash } from '../http/locals';
 import type { GroupService } from './groups.service';
-import { PROFILES, type Editor, type PermissionService } from './permissions.service';
+import { PROFILES, type PermissionService } from './permissions.service';
 
-export const editorOf = (req: Request): Editor => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, flags: req.ctx!.permissions, actor: actorFrom(req) });
 
 /** "Permissões de Acesso" of one contact: /accounts/:accountId/contacts/:contactId/permissions. */
 export function permissionRoutes(permissions: PermissionService) {
@@ -49,7 +48,7 @@ export function permissionRoutes(permissions: PermissionService) {
   router.post('/', requireStepUp, async (req, res) => {
     const contactId = idParam(req, 'contactId');
     try {
-      await permissions.save(editorOf(req), contactId, req.body);
+      await permissions.save(actingIn(req), contactId, req.body);
     } catch (err) {
       if (err instanceof ValidationFailed || err instanceof Forbidden || err instanceof Conflict) {
         const groups = ([] as unknown[]).concat(req.body.groups ?? []).map(Number);
@@ -90,7 +89,7 @@ export function groupRoutes(groups: GroupService, permissions: PermissionService
     const groupId = id(req);
     let saved: number;
     try {
-      saved = await groups.save(editorOf(req), groupId, req.body);
+      saved = await groups.save(actingIn(req), groupId, req.body);
     } catch (err) {
       if (!(err instanceof ValidationFailed || err instanceof Forbidden)) throw err;
       const values = { id: groupId, name: String(req.body.name ?? ''), description: String(req.body.description ?? ''), flags: ([] as unknown[]).concat(req.body.flags ?? []).map(String) };
@@ -102,7 +101,7 @@ export function groupRoutes(groups: GroupService, permissions: PermissionService
   router.post('/:groupId', requireStepUp, save((req) => idParam(req, 'groupId')));
 
   router.post('/:groupId/delete', requireStepUp, async (req, res) => {
-    await groups.remove(editorOf(req), idParam(req, 'groupId'));
+    await groups.remove(actingIn(req), idParam(req, 'groupId'));
     flash(req, { type: 'success', key: 'common.removed' });
     res.redirect(303, base(req));
   });

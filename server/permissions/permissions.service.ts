@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
-import type { Actor, AuditService } from '../audit/audit.service';
+import type { Acting } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { listOf } from '../http/forms';
@@ -11,14 +12,6 @@ import { PermissionRepository } from './permissions.repository';
 
 export const PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
 export type Profile = (typeof PROFILES)[number];
-
-export interface Editor {
-  accountId: number;
-  contactId: number;
-  /** The editor's own effective flags: nobody grants what they do not hold. */
-  flags: ReadonlySet<string>;
-  actor: Actor;
-}
 
 /** Where a flag of a contact comes from, for the editor. */
 export interface FlagSource {
@@ -80,7 +73,7 @@ export class PermissionService {
    * Saves profile, explicit flags (only for Personalizado) and groups. Refused when the result
    * would give the contact a flag the editor does not hold. Grants of switched-off plugins stay.
    */
-  async save(editor: Editor, contactId: number, input: Record<string, unknown>): Promise<{ added: string[]; removed: string[] }> {
+  async save(editor: Acting, contactId: number, input: Record<string, unknown>): Promise<{ added: string[]; removed: string[] }> {
     const profile = String(input.profile ?? '');
     if (!(PROFILES as readonly string[]).includes(profile)) throw new ValidationFailed({ profile: { key: 'permissions.errors.profile' } });
     const requested = listOf(input.flags);
