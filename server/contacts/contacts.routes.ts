@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { Conflict, isDomainError, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
-import { idParam } from '../http/forms';
+import { NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
+import { answerForm, idParam } from '../http/forms';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { flash } from '../http/locals';
 import { actingIn } from '../audit/actor';
@@ -94,17 +94,13 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
   router.post('/:contactId/edit', async (req, res) => {
     const id = contactId(req);
     const values = formValues(req.body);
-    try {
+    await answerForm(req, res, async () => {
       await contacts.update(actingIn(req), id, values);
-    } catch (err) {
-      if (err instanceof ValidationFailed) return formPage(req, res, 'edit', values, err.fields, 422, { contactId: id });
-      if (err instanceof Conflict) {
-        flash(req, { type: 'error', key: err.messageKey });
-        return res.redirect(303, `${base(req)}/${id}`);
-      }
-      throw err;
-    }
-    res.redirect(303, `${base(req)}/${id}/edit?saved=1`);
+      res.redirect(303, `${base(req)}/${id}/edit?saved=1`);
+    }, {
+      invalid: (fields, status) => formPage(req, res, 'edit', values, fields, status, { contactId: id }),
+      conflictTo: `${base(req)}/${id}`,
+    });
   });
 
   // The delete / deactivate confirmation, with the questions plugins add (e.g. who receives the
@@ -133,7 +129,8 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
   const statusAction = (action: 'deactivate' | 'reactivate', successKey: string) =>
     router.post(`/:contactId/${action}`, async (req, res) => {
       const id = contactId(req);
-      try {
+      const back = req.body.returnTo === 'list' ? base(req) : `${base(req)}/${id}`;
+      await answerForm(req, res, async () => {
         if (action === 'deactivate') {
           const fields = await confirmedFields(req, res, 'contact.deactivated');
           if (!fields) return;
@@ -142,11 +139,8 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
           await contacts.reactivate(actingIn(req), id);
         }
         flash(req, { type: 'success', key: successKey });
-      } catch (err) {
-        if (!(isDomainError(err) && err.status === 409)) throw err;
-        flash(req, { type: 'error', key: err.messageKey, params: err.params });
-      }
-      res.redirect(303, req.body.returnTo === 'list' ? base(req) : `${base(req)}/${id}`);
+        res.redirect(303, back);
+      }, { conflictTo: back });
     });
   statusAction('deactivate', 'contacts.deactivated');
   statusAction('reactivate', 'contacts.reactivated');
@@ -156,17 +150,14 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
 
   router.post('/:contactId/delete', requireStepUp, async (req, res) => {
     const id = contactId(req);
-    try {
+    // A 409 is e.g. a plugin hook's HookRefusal: told on the contact's page.
+    await answerForm(req, res, async () => {
       const fields = await confirmedFields(req, res, 'contact.deleting');
       if (!fields) return;
       await contacts.remove(actingIn(req), id, req.body, fields);
-    } catch (err) {
-      if (!(isDomainError(err) && err.status === 409)) throw err; // e.g. a plugin hook's HookRefusal
-      flash(req, { type: 'error', key: err.messageKey, params: err.params });
-      return res.redirect(303, `${base(req)}/${id}`);
-    }
-    flash(req, { type: 'success', key: 'common.removed' });
-    res.redirect(303, base(req));
+      flash(req, { type: 'success', key: 'common.removed' });
+      res.redirect(303, base(req));
+    }, { conflictTo: `${base(req)}/${id}` });
   });
 
   return router;

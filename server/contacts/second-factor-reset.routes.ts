@@ -1,8 +1,7 @@
 import { Router } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { actingIn } from '../audit/actor';
-import { Conflict } from '../errors';
-import { idParam } from '../http/forms';
+import { answerForm, idParam } from '../http/forms';
 import { flash } from '../http/locals';
 import type { SecondFactorResetService } from './second-factor-reset.service';
 
@@ -18,14 +17,11 @@ export function secondFactorResetRoutes(resets: SecondFactorResetService) {
   router.post('/reset', requirePermission('account.settings'), requireStepUp, async (req, res) => {
     const id = idParam(req, 'contactId');
     const back = `/accounts/${req.ctx!.account.id}/contacts/${id}`;
-    try {
+    await answerForm(req, res, async () => {
       const { name } = await resets.reset(actingIn(req), id);
       flash(req, { type: 'success', key: 'security.factorReset.done', params: { name } });
-    } catch (err) {
-      if (!(err instanceof Conflict)) throw err;
-      flash(req, { type: 'error', key: err.messageKey, params: err.params });
-    }
-    res.redirect(303, back);
+      res.redirect(303, back);
+    }, { conflictTo: back });
   });
 
   return router;

@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { actingIn } from '../audit/actor';
 import { requireStepUp } from '../http/guards';
-import { Forbidden, isDomainError, ValidationFailed, type FieldErrors } from '../errors';
+import { Forbidden, type FieldErrors } from '../errors';
+import { answerForm } from '../http/forms';
 import { flash } from '../http/locals';
 import type { OwnerTransferService } from './owner-transfer.service';
 
@@ -22,19 +23,12 @@ export function ownerTransferRoutes(transfers: OwnerTransferService) {
   router.post('/', requireStepUp, async (req, res) => {
     const home = `/accounts/${req.ctx!.account.id}`;
     if (!req.ctx!.isOwner) throw new Forbidden('owner.errors.notOwner');
-    try {
+    // A 409: another transfer won the race (this person is no longer the owner), or a plugin's hook refused.
+    await answerForm(req, res, async () => {
       await transfers.transfer(actingIn(req), req.body);
-    } catch (err) {
-      if (err instanceof ValidationFailed) return page(req, res, err.fields, req.body, 422);
-      // Another transfer won the race (this person is no longer the owner), or a plugin's hook refused.
-      if (isDomainError(err) && err.status === 409) {
-        flash(req, { type: 'error', key: err.messageKey, params: err.params });
-        return res.redirect(303, home);
-      }
-      throw err;
-    }
-    flash(req, { type: 'success', key: 'owner.saved' });
-    res.redirect(303, home);
+      flash(req, { type: 'success', key: 'owner.saved' });
+      res.redirect(303, home);
+    }, { invalid: (fields, status) => page(req, res, fields, req.body, status), conflictTo: home });
   });
 
   return router;

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { actingIn } from '../audit/actor';
 import { Conflict, Forbidden, ValidationFailed } from '../errors';
-import { idParam } from '../http/forms';
+import { idParam, listOf, messageOf } from '../http/forms';
 import { flash } from '../http/locals';
 import type { GroupService } from './groups.service';
 import { PROFILES, type PermissionService } from './permissions.service';
@@ -51,10 +51,10 @@ export function permissionRoutes(permissions: PermissionService) {
       await permissions.save(actingIn(req), contactId, req.body);
     } catch (err) {
       if (err instanceof ValidationFailed || err instanceof Forbidden || err instanceof Conflict) {
-        const groups = ([] as unknown[]).concat(req.body.groups ?? []).map(Number);
-        const flags = ([] as unknown[]).concat(req.body.flags ?? []).map(String);
-        const message = err instanceof ValidationFailed ? req.t(Object.values(err.fields)[0]!.key, Object.values(err.fields)[0]!.params) : req.t(err.messageKey);
-        return page(req, res, err.status, { profile: String(req.body.profile ?? ''), flags, groups, error: message });
+        const groups = listOf(req.body.groups).map(Number);
+        const flags = listOf(req.body.flags);
+        const { key, params } = messageOf(err);
+        return page(req, res, err.status, { profile: String(req.body.profile ?? ''), flags, groups, error: req.t(key, params) });
       }
       throw err;
     }
@@ -92,7 +92,7 @@ export function groupRoutes(groups: GroupService, permissions: PermissionService
       saved = await groups.save(actingIn(req), groupId, req.body);
     } catch (err) {
       if (!(err instanceof ValidationFailed || err instanceof Forbidden)) throw err;
-      const values = { id: groupId, name: String(req.body.name ?? ''), description: String(req.body.description ?? ''), flags: ([] as unknown[]).concat(req.body.flags ?? []).map(String) };
+      const values = { id: groupId, name: String(req.body.name ?? ''), description: String(req.body.description ?? ''), flags: listOf(req.body.flags) };
       return form(req, res, values, err.status, err instanceof Forbidden ? req.t(err.messageKey) : null, err instanceof ValidationFailed ? err.fields : {});
     }
     res.redirect(303, `${base(req)}/${saved}?saved=1`);
