@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { NotFound } from '../errors';
+import type { CheckedFlag } from '../plugins/core-manifest';
 import { positiveId } from '../http/forms';
 import type { AccountService } from './accounts.service';
 
@@ -16,7 +17,7 @@ export interface AccountContext {
   contact: { id: number; name: string; profile: string };
   isOwner: boolean;
   permissions: ReadonlySet<string>;
-  can(key: string): boolean;
+  can<K extends string>(key: K & CheckedFlag<K>): boolean;
 }
 
 /** What a contact may do: the permissions feature answers it (handed in by the app's composition). */

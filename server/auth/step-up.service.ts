@@ -5,6 +5,7 @@ import type { Me } from '../audit/actor';
 import type { AuditService } from '../audit/audit.service';
 import { DomainError, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
+import { CORE_FLAGS, type CoreFlag } from '../plugins/core-manifest';
 import type { MailService } from '../mail/mail.service';
 import { verifyPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
@@ -26,7 +27,7 @@ const CODE_LENGTH = 8;
  * one of them, by profile, explicit grant or group, administers the company for its 2FA rule; the
  * primary administrator always does.
  */
-export const ADMINISTRATOR_FLAGS = ['contacts.manage', 'contacts.invite', 'account.settings'] as const;
+export const ADMINISTRATOR_FLAGS: readonly CoreFlag[] = [CORE_FLAGS.contactsManage, CORE_FLAGS.contactsInvite, CORE_FLAGS.accountSettings];
 
 export class ApprovalLinkInvalid extends DomainError {
   override readonly status = 404;

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
 import { answerForm, idParam } from '../http/forms';
 import { requirePermission, requireStepUp } from '../http/guards';
+import { CORE_FLAGS } from '../plugins/core-manifest';
 import { flash } from '../http/locals';
 import { actingIn } from '../audit/actor';
 import { CONTACT_FIELDS, formValues, valuesOf, type ContactFormValues } from './contact-form';
@@ -21,7 +22,7 @@ const isFragmentRequest = (req: Request, target: string) =>
 /** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
 export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, secondFactors: SecondFactorResetService, confirmations: ContactConfirmations) {
   const router = Router({ mergeParams: true });
-  router.use(requirePermission('contacts.manage'));
+  router.use(requirePermission(CORE_FLAGS.contactsManage));
 
   const formPage = (req: Request, res: Response, mode: 'add' | 'edit', values: ContactFormValues, errors: FieldErrors, status = 200, extra: Record<string, unknown> = {}) =>
     res.renderPage('contacts/form', {
@@ -79,7 +80,7 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
   router.get('/:contactId', async (req, res) => {
     const data = await contacts.get(req.ctx!.account, contactId(req));
     // The person's two-step verification, for those who may reset it (see second-factor-reset.service.ts).
-    const secondFactor = req.ctx!.can('account.settings') ? await secondFactors.status(actingIn(req), data.contact, req.ctx!.account.ownerContactId) : null;
+    const secondFactor = req.ctx!.can(CORE_FLAGS.accountSettings) ? await secondFactors.status(actingIn(req), data.contact, req.ctx!.account.ownerContactId) : null;
     await res.renderPage('contacts/show', { title: data.contact.name, ...data, secondFactor, base: base(req) });
   });
 

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
+import { CORE_FLAGS } from '../plugins/core-manifest';
 import { actingIn } from '../audit/actor';
 import { answerForm, idParam } from '../http/forms';
 import { flash } from '../http/locals';
@@ -14,7 +15,7 @@ import type { SecondFactorResetService } from './second-factor-reset.service';
 export function secondFactorResetRoutes(resets: SecondFactorResetService) {
   const router = Router({ mergeParams: true });
 
-  router.post('/reset', requirePermission('account.settings'), requireStepUp, async (req, res) => {
+  router.post('/reset', requirePermission(CORE_FLAGS.accountSettings), requireStepUp, async (req, res) => {
     const id = idParam(req, 'contactId');
     const back = `/accounts/${req.ctx!.account.id}/contacts/${id}`;
     await answerForm(req, res, async () => {

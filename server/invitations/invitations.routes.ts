@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
+import { CORE_FLAGS } from '../plugins/core-manifest';
 import { actingIn } from '../audit/actor';
 import { formValues, valuesOf, type ContactFormValues } from '../contacts/contact-form';
 import { countries, documentTypes } from '../contacts/identity';
@@ -16,7 +17,7 @@ import { INVITE_PROFILES, type AddressAnswer, type InvitationService } from './i
 /** "Convidar usuários" and "Reenviar convite": /accounts/:accountId/invitations. */
 export function invitationAdminRoutes(invitations: InvitationService, permissions: PermissionService) {
   const router = Router({ mergeParams: true });
-  router.use(requirePermission('contacts.invite'));
+  router.use(requirePermission(CORE_FLAGS.contactsInvite));
   const contactsBase = (req: Request) => `/accounts/${req.ctx!.account.id}/contacts`;
 
   const formPage = (req: Request, res: Response, input: { addresses: string; profile: string; flags: string[]; locale: string }, extra: { answers?: AddressAnswer[]; error?: string | null; errors?: FieldErrors } = {}, status = 200) =>

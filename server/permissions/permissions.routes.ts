@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
+import { CORE_FLAGS } from '../plugins/core-manifest';
 import { actingIn } from '../audit/actor';
 import { Conflict, Forbidden, ValidationFailed } from '../errors';
 import { idParam, listOf, messageOf } from '../http/forms';
@@ -11,7 +12,7 @@ import { PROFILES, type PermissionService } from './permissions.service';
 /** "Permissões de Acesso" of one contact: /accounts/:accountId/contacts/:contactId/permissions. */
 export function permissionRoutes(permissions: PermissionService) {
   const router = Router({ mergeParams: true });
-  router.use(requirePermission('contacts.manage'));
+  router.use(requirePermission(CORE_FLAGS.contactsManage));
 
   const page = async (req: Request, res: Response, status = 200, override: { profile?: string; flags?: string[]; groups?: number[]; error?: string } = {}) => {
     const data = await permissions.editorData(req.ctx!.account.id, idParam(req, 'contactId'));
@@ -67,7 +68,7 @@ export function permissionRoutes(permissions: PermissionService) {
 /** Groups of an account: /accounts/:accountId/groups. */
 export function groupRoutes(groups: GroupService, permissions: PermissionService) {
   const router = Router({ mergeParams: true });
-  router.use(requirePermission('contacts.manage'));
+  router.use(requirePermission(CORE_FLAGS.contactsManage));
   const base = (req: Request) => `/accounts/${req.ctx!.account.id}/groups`;
 
   const form = (req: Request, res: Response, values: { id: number | null; name: string; description: string; flags: string[] }, status = 200, error: string | null = null, errors: Record<string, unknown> = {}) =>
