@@ -2,6 +2,9 @@ import path from 'node:path';
 import type { Response } from 'express';
 import { definePlugin, type PluginContext, type PluginRequest } from 'portal/plugin';
 
+/** The plugin's flags by name, for its manifest and its `can()` questions. */
+export const CLOUD_FLAGS = { controlCenter: 'cloud.control-center', itAdmin: 'cloud.it-admin' } as const;
+
 const environmentsOf = (ctx: PluginContext, accountId: number) =>
   ctx.db('cloud_environments').where({ account_id: accountId }).orderBy('name');
 
@@ -20,7 +23,7 @@ async function listPage(req: PluginRequest, res: Response, ctx: PluginContext) {
     title: req.t('plugins.cloud.title'),
     base: ctx.baseUrl(req),
     environments,
-    canAdminister: req.ctx!.can('cloud.it-admin'),
+    canAdminister: req.ctx!.can(CLOUD_FLAGS.itAdmin),
     restarted: restartedName(environments, req.query.restarted),
   });
 }
@@ -45,20 +48,20 @@ export default definePlugin({
   id: 'cloud',
   name: 'plugins.cloud.name',
   permissions: [
-    { key: 'cloud.control-center', label: 'plugins.cloud.controlCenter', description: 'plugins.cloud.controlCenterHelp' },
-    { key: 'cloud.it-admin', label: 'plugins.cloud.itAdmin', description: 'plugins.cloud.itAdminHelp' },
+    { key: CLOUD_FLAGS.controlCenter, label: 'plugins.cloud.controlCenter', description: 'plugins.cloud.controlCenterHelp' },
+    { key: CLOUD_FLAGS.itAdmin, label: 'plugins.cloud.itAdmin', description: 'plugins.cloud.itAdminHelp' },
   ],
-  profiles: { administrator: ['cloud.control-center', 'cloud.it-admin'], member: ['cloud.control-center'] },
-  menu: [{ label: 'plugins.cloud.menu', path: '/', requires: 'cloud.control-center' }],
+  profiles: { administrator: [CLOUD_FLAGS.controlCenter, CLOUD_FLAGS.itAdmin], member: [CLOUD_FLAGS.controlCenter] },
+  menu: [{ label: 'plugins.cloud.menu', path: '/', requires: CLOUD_FLAGS.controlCenter }],
   routes: [
-    { method: 'get', path: '/', requires: 'cloud.control-center', handler: listPage },
-    { method: 'post', path: '/environments/:environmentId/restart', requires: 'cloud.it-admin', handler: restart },
+    { method: 'get', path: '/', requires: CLOUD_FLAGS.controlCenter, handler: listPage },
+    { method: 'post', path: '/environments/:environmentId/restart', requires: CLOUD_FLAGS.itAdmin, handler: restart },
   ],
   migrations: path.join(import.meta.dirname, 'migrations'),
   views: path.join(import.meta.dirname, 'views'),
   async seedDemo(trx, account, grants) {
     // The first demo account's IT team: the permission editor shows a group as a flag's source.
-    if (account.index === 0) await grants.group('Equipe de TI', 'Acompanha e administra os ambientes cloud', ['cloud.control-center', 'cloud.it-admin']);
+    if (account.index === 0) await grants.group('Equipe de TI', 'Acompanha e administra os ambientes cloud', [CLOUD_FLAGS.controlCenter, CLOUD_FLAGS.itAdmin]);
     if (await trx('cloud_environments').where({ account_id: account.id }).first()) return;
     await trx('cloud_environments').insert([
       { account_id: account.id, name: 'Produção', product: 'Protheus', region: 'São Paulo', state: 'running' },

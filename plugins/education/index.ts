@@ -2,12 +2,13 @@ import path from 'node:path';
 import type { Request, Response } from 'express';
 import { definePlugin, type PluginContext } from 'portal/plugin';
 
-const AUDIENCE = { clients: 'education.academy-clients', franchises: 'education.academy-franchises' } as const;
+/** The plugin's flags by name, one per audience, for its manifest and its questions. */
+export const EDUCATION_FLAGS = { clients: 'education.academy-clients', franchises: 'education.academy-franchises' } as const;
 
 /** The account's course seats of one audience and who manages them. */
-const seatsPage = (audience: keyof typeof AUDIENCE) => async (req: Request, res: Response, ctx: PluginContext) => {
+const seatsPage = (audience: keyof typeof EDUCATION_FLAGS) => async (req: Request, res: Response, ctx: PluginContext) => {
   const seats = await ctx.db('education_course_seats').where({ account_id: req.ctx!.account.id, audience }).orderBy('course');
-  const managers = await ctx.holders(req, AUDIENCE[audience]);
+  const managers = await ctx.holders(req, EDUCATION_FLAGS[audience]);
   await ctx.render(res, 'seats', { title: req.t(`plugins.education.${audience}Title`), audience, seats, managers });
 };
 
@@ -16,17 +17,17 @@ export default definePlugin({
   id: 'education',
   name: 'plugins.education.name',
   permissions: [
-    { key: 'education.academy-clients', label: 'plugins.education.clients', description: 'plugins.education.clientsHelp' },
-    { key: 'education.academy-franchises', label: 'plugins.education.franchises', description: 'plugins.education.franchisesHelp' },
+    { key: EDUCATION_FLAGS.clients, label: 'plugins.education.clients', description: 'plugins.education.clientsHelp' },
+    { key: EDUCATION_FLAGS.franchises, label: 'plugins.education.franchises', description: 'plugins.education.franchisesHelp' },
   ],
-  profiles: { administrator: ['education.academy-clients', 'education.academy-franchises'] },
+  profiles: { administrator: [EDUCATION_FLAGS.clients, EDUCATION_FLAGS.franchises] },
   menu: [
-    { label: 'plugins.education.menuClients', path: '/', requires: 'education.academy-clients' },
-    { label: 'plugins.education.menuFranchises', path: '/franchises', requires: 'education.academy-franchises' },
+    { label: 'plugins.education.menuClients', path: '/', requires: EDUCATION_FLAGS.clients },
+    { label: 'plugins.education.menuFranchises', path: '/franchises', requires: EDUCATION_FLAGS.franchises },
   ],
   routes: [
-    { method: 'get', path: '/', requires: 'education.academy-clients', handler: seatsPage('clients') },
-    { method: 'get', path: '/franchises', requires: 'education.academy-franchises', handler: seatsPage('franchises') },
+    { method: 'get', path: '/', requires: EDUCATION_FLAGS.clients, handler: seatsPage('clients') },
+    { method: 'get', path: '/franchises', requires: EDUCATION_FLAGS.franchises, handler: seatsPage('franchises') },
   ],
   migrations: path.join(import.meta.dirname, 'migrations'),
   views: path.join(import.meta.dirname, 'views'),

@@ -1,5 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { NotFound } from '../errors';
+import type { CheckedFlag } from '../plugins/core-manifest';
+import { positiveId } from '../http/forms';
 import type { AccountService } from './accounts.service';
 
 /** The current account as the signed-in contact sees it; loaded once per request. */
@@ -15,7 +17,7 @@ export interface AccountContext {
   contact: { id: number; name: string; profile: string };
   isOwner: boolean;
   permissions: ReadonlySet<string>;
-  can(key: string): boolean;
+  can<K extends string>(key: K & CheckedFlag<K>): boolean;
 }
 
 /** What a contact may do: the permissions feature answers it (handed in by the app's composition). */
@@ -41,8 +43,8 @@ declare global {
  */
 export function accountContext(accounts: AccountService, access: AccessPolicy) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const accountId = Number(req.params.accountId);
-    if (!Number.isSafeInteger(accountId) || accountId <= 0 || !req.user) throw new NotFound();
+    const accountId = positiveId(req.params.accountId);
+    if (accountId === null || !req.user) throw new NotFound();
     const m = await accounts.activeMembership(accountId, req.user.id);
     if (!m) throw new NotFound();
     const isOwner = m.owner_contact_id === m.contact_id;

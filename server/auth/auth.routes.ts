@@ -1,5 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { DomainError, TooManyAttempts } from '../errors';
+import { retryAfter } from '../http/forms';
 import { issueCsrfToken } from '../http/locals';
 import { requestMeta } from '../http/request-meta';
 import { markSignedIn } from '../http/session';
@@ -49,7 +50,7 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
         const key = err instanceof DomainError ? err.messageKey : 'auth.errors.invalidCredentials';
         const params = err instanceof DomainError ? err.params : {};
         const status = err instanceof DomainError ? err.status : 401;
-        if (err instanceof DomainError && err.status === 429) res.set('Retry-After', String((err as unknown as { retryAfterSeconds: number }).retryAfterSeconds));
+        if (err instanceof TooManyAttempts) retryAfter(res, err);
         return res
           .renderPage('auth/login', { title: req.t('auth.title'), email: String(req.body?.email ?? ''), error: req.t(key, params), loggedOut: false }, status)
           .catch(next);
@@ -89,7 +90,7 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
       if (!(await twoFactor.verifyCode(actor, String(req.body.code ?? '')))) return codePage(req, res, req.t('security.twoFactor.codeWrong'), 422);
     } catch (err) {
       if (!(err instanceof TooManyAttempts)) throw err;
-      res.set('Retry-After', String(err.retryAfterSeconds));
+      retryAfter(res, err);
       return codePage(req, res, req.t(err.messageKey, err.params), 429);
     }
     delete req.session.pendingLogin;

@@ -1,7 +1,8 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { actorFrom } from '../audit/actor';
+import { me } from '../audit/actor';
 import { ValidationFailed } from '../errors';
 import { requireLogin, requireStepUp } from '../http/guards';
+import { firstError, idParam } from '../http/forms';
 import { flash } from '../http/locals';
 import { requestMeta } from '../http/request-meta';
 import { pendingLogin, signIn } from './auth.routes';
@@ -30,8 +31,6 @@ function takeChallenge(req: Request, purpose: ChallengePurpose, userId: number) 
   return kept;
 }
 
-const firstError = (err: ValidationFailed) => Object.values(err.fields)[0]!;
-const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
 
 /**
  * Passkeys: the "Chaves de acesso" part of Meu perfil (add behind a step-up, name, remove behind a
@@ -59,7 +58,7 @@ export function passkeyRoutes(passkeys: PasskeyService) {
       prepared = await passkeys.registrationOptions(req.user!, req.body.passkeyName);
     } catch (err) {
       if (!(err instanceof ValidationFailed)) throw err;
-      const first = firstError(err);
+      const first = firstError(err.fields);
       flash(req, { type: 'error', key: first.key, params: first.params });
       return res.redirect(303, '/me#passkeys');
     }
@@ -76,14 +75,14 @@ export function passkeyRoutes(passkeys: PasskeyService) {
       flash(req, { type: 'success', key: 'security.passkeys.added', params: { name: added.name } });
     } catch (err) {
       if (!(err instanceof ValidationFailed)) throw err;
-      const first = firstError(err);
+      const first = firstError(err.fields);
       flash(req, { type: 'error', key: first.key, params: first.params });
     }
     res.redirect(303, '/me#passkeys');
   });
 
   router.post('/me/passkeys/:passkeyId/delete', requireStepUp, async (req, res) => {
-    const removed = await passkeys.remove(me(req), Number(req.params.passkeyId));
+    const removed = await passkeys.remove(me(req), idParam(req, 'passkeyId'));
     flash(req, { type: 'success', key: 'security.passkeys.removed', params: { name: removed.name } });
     res.redirect(303, '/me#passkeys');
   });
@@ -112,7 +111,7 @@ export function passkeyRoutes(passkeys: PasskeyService) {
       await passkeys.verify(actor, 'sign-in', kept.challenge, req.body.response);
     } catch (err) {
       if (!(err instanceof ValidationFailed)) throw err;
-      flash(req, { type: 'error', key: firstError(err).key });
+      flash(req, { type: 'error', key: firstError(err.fields).key });
       return res.redirect(303, '/login/code');
     }
     delete req.session.pendingLogin;
@@ -136,7 +135,7 @@ export function passkeyRoutes(passkeys: PasskeyService) {
       await passkeys.verify(me(req), 'step-up', kept.challenge, req.body.response, pending.accountId);
     } catch (err) {
       if (!(err instanceof ValidationFailed)) throw err;
-      flash(req, { type: 'error', key: firstError(err).key });
+      flash(req, { type: 'error', key: firstError(err.fields).key });
       return res.redirect(303, '/step-up');
     }
     req.session.steppedUpAt = req.session.secondFactorAt = Date.now();

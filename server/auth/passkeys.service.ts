@@ -10,7 +10,8 @@ import {
 } from '@simplewebauthn/server';
 import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Knex } from 'knex';
-import type { Actor, AuditService } from '../audit/audit.service';
+import type { Me } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
 import { NotFound, ValidationFailed } from '../errors';
 import { UserRepository } from '../users/users.repository';
 import type { FactorKind, FactorNotices } from './factor-notice';
@@ -109,7 +110,7 @@ export class PasskeyService implements SecondFactorReset {
   }
 
   /** Stores the new passkey; audited and told to the person by e-mail in the same transaction. */
-  async register(actor: Actor & { userId: number }, expected: { challenge: string; name: string }, responseInput: unknown): Promise<PasskeyRow> {
+  async register(actor: Me, expected: { challenge: string; name: string }, responseInput: unknown): Promise<PasskeyRow> {
     const response = parseJson<RegistrationResponseJSON>(responseInput);
     if (!response) throw refused();
     const name = this.checkName(expected.name, await this.repo.listOf(this.db, actor.userId));
@@ -156,7 +157,7 @@ export class PasskeyService implements SecondFactorReset {
    * passkeys (another person's credential is refused like a wrong one). The signature counter only
    * moves forward: a lower one means a cloned authenticator or a replay. Throws ValidationFailed.
    */
-  async verify(actor: Actor & { userId: number }, purpose: PasskeyPurpose, challenge: string, responseInput: unknown, accountId: number | null = null): Promise<PasskeyRow> {
+  async verify(actor: Me, purpose: PasskeyPurpose, challenge: string, responseInput: unknown, accountId: number | null = null): Promise<PasskeyRow> {
     const response = parseJson<AuthenticationResponseJSON>(responseInput);
     if (!response || typeof response.id !== 'string') throw refused();
     const passkey = await this.repo.findOfUser(this.db, actor.userId, response.id);
@@ -186,7 +187,7 @@ export class PasskeyService implements SecondFactorReset {
   }
 
   /** Removes one of the person's own passkeys (another person's id is a 404). */
-  async remove(actor: Actor & { userId: number }, passkeyId: number): Promise<PasskeyRow> {
+  async remove(actor: Me, passkeyId: number): Promise<PasskeyRow> {
     if (!Number.isSafeInteger(passkeyId) || passkeyId <= 0) throw new NotFound();
     return this.db.transaction(async (trx) => {
       const passkey = await this.repo.findById(trx, actor.userId, passkeyId);

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { actorFrom } from '../audit/actor';
 import { TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
+import { retryAfter } from '../http/forms';
 import { flash, issueCsrfToken } from '../http/locals';
 import { ResetLinkInvalid, type PasswordResetService } from './password-reset.service';
 
@@ -20,7 +21,7 @@ export function passwordResetRoutes(resets: PasswordResetService) {
       await resets.request(actorFrom(req), req.body.email, req.ip ?? 'unknown', req.locale);
     } catch (err) {
       if (!(err instanceof TooManyAttempts)) throw err;
-      res.set('Retry-After', String(err.retryAfterSeconds));
+      retryAfter(res, err);
       return forgotPage(req, res, { sent: false, error: req.t(err.messageKey, err.params) }, 429);
     }
     await forgotPage(req, res, { sent: true, error: null });

@@ -1,13 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import QRCode from 'qrcode';
-import { actorFrom } from '../audit/actor';
+import { me } from '../audit/actor';
 import { Forbidden, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
 import { requireLogin, STEP_UP_MS } from '../http/guards';
+import { messageOf, retryAfter } from '../http/forms';
 import { requestMeta } from '../http/request-meta';
 import { ApprovalLinkInvalid, type ApprovalDetails, type Approver, type StepUpService } from './step-up.service';
 
-const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
-const approver = (req: Request): Approver => ({ ...actorFrom(req), userId: req.user!.id, sessionId: req.sessionID, factor: req.session.signInFactor });
+const approver = (req: Request): Approver => ({ ...me(req), sessionId: req.sessionID, factor: req.session.signInFactor });
 /** Shown as ABCD-EFGH: easier to read aloud and to type. */
 const grouped = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;
 
@@ -55,7 +55,7 @@ export function stepUpRoutes(stepUp: StepUpService, link: (path: string) => stri
       if (err instanceof ValidationFailed) return confirmPage(req, res, err.fields, 422);
       if (err instanceof Forbidden) return confirmPage(req, res, {}, 403, req.t(err.messageKey));
       if (err instanceof TooManyAttempts) {
-        res.set('Retry-After', String(err.retryAfterSeconds));
+        retryAfter(res, err);
         return confirmPage(req, res, {}, 429, req.t(err.messageKey, err.params));
       }
       throw err;
@@ -98,9 +98,8 @@ export function stepUpRoutes(stepUp: StepUpService, link: (path: string) => stri
     } catch (err) {
       if (err instanceof ApprovalLinkInvalid || err instanceof Forbidden) return approvePage(req, res, { state: 'refused', message: req.t(err.messageKey) }, err.status);
       if (onCodeError && (err instanceof ValidationFailed || err instanceof TooManyAttempts)) {
-        if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));
-        const error = err instanceof ValidationFailed ? Object.values(err.fields)[0]! : { key: err.messageKey, params: err.params };
-        return approvePage(req, res, { state: 'code', error }, err.status);
+        if (err instanceof TooManyAttempts) retryAfter(res, err);
+        return approvePage(req, res, { state: 'code', error: messageOf(err) }, err.status);
       }
       throw err;
     }

@@ -1,9 +1,11 @@
 import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
-import type { Actor, AuditService } from '../audit/audit.service';
+import type { Me } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
 import { DomainError, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
+import { CORE_FLAGS, type CoreFlag } from '../plugins/core-manifest';
 import type { MailService } from '../mail/mail.service';
 import { verifyPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
@@ -25,7 +27,7 @@ const CODE_LENGTH = 8;
  * one of them, by profile, explicit grant or group, administers the company for its 2FA rule; the
  * primary administrator always does.
  */
-export const ADMINISTRATOR_FLAGS = ['contacts.manage', 'contacts.invite', 'account.settings'] as const;
+export const ADMINISTRATOR_FLAGS: readonly CoreFlag[] = [CORE_FLAGS.contactsManage, CORE_FLAGS.contactsInvite, CORE_FLAGS.accountSettings];
 
 export class ApprovalLinkInvalid extends DomainError {
   override readonly status = 404;
@@ -37,7 +39,7 @@ export class ApprovalLinkInvalid extends DomainError {
 /** Checks a TOTP or recovery code of a user (the two-factor feature answers it). */
 export interface SecondFactorCheck {
   isEnabled(userId: number): Promise<boolean>;
-  verifyCode(actor: Actor & { userId: number }, code: string): Promise<boolean>;
+  verifyCode(actor: Me, code: string): Promise<boolean>;
 }
 
 /** Who holds which flags in a company (the permissions feature answers it). */
@@ -47,8 +49,7 @@ export interface AdministratorDirectory {
 }
 
 /** The session that opens a QR code or types a short code, to approve another session's step-up. */
-export interface Approver extends Actor {
-  userId: number;
+export interface Approver extends Me {
   sessionId: string;
   /** What this session proved at sign-in besides the password (undefined: the password only). */
   factor: SignInFactor | undefined;
@@ -109,7 +110,7 @@ export class StepUpService implements StepUpPolicy {
     return this.secondFactor.isEnabled(userId);
   }
 
-  async confirmWithPassword(actor: Actor & { userId: number }, accountId: number | null, password: unknown): Promise<void> {
+  async confirmWithPassword(actor: Me, accountId: number | null, password: unknown): Promise<void> {
     if (accountId !== null && (await this.secondFactorRequired(accountId, actor.userId))) throw new Forbidden('security.stepUp.secondFactorRequired');
     await this.limiter.consume(actor.userId);
     const user = await this.users.findById(actor.userId);
@@ -120,7 +121,7 @@ export class StepUpService implements StepUpPolicy {
     await this.recordConfirmed(actor, accountId, 'password');
   }
 
-  async confirmWithCode(actor: Actor & { userId: number }, accountId: number | null, code: unknown): Promise<void> {
+  async confirmWithCode(actor: Me, accountId: number | null, code: unknown): Promise<void> {
     if (!(await this.secondFactor.verifyCode(actor, String(code ?? '')))) throw new ValidationFailed({ code: { key: 'security.twoFactor.codeWrong' } });
     await this.recordConfirmed(actor, accountId, 'code');
   }
@@ -189,7 +190,7 @@ export class StepUpService implements StepUpPolicy {
    * other administrators learn of a change by e-mail, so a rule switched off from a stolen session
    * does not go unnoticed.
    */
-  async setRequireSecondFactor(actor: Actor & { userId: number }, accountId: number, value: boolean): Promise<void> {
+  async setRequireSecondFactor(actor: Me, accountId: number, value: boolean): Promise<void> {
     const m = await this.accounts.activeMembership(accountId, actor.userId);
     if (!m) throw new NotFound();
     if (m.owner_contact_id !== m.contact_id) throw new Forbidden();
@@ -252,7 +253,7 @@ export class StepUpService implements StepUpPolicy {
     });
   }
 
-  private async recordConfirmed(actor: Actor & { userId: number }, accountId: number | null, method: 'password' | 'code'): Promise<void> {
+  private async recordConfirmed(actor: Me, accountId: number | null, method: 'password' | 'code'): Promise<void> {
     await this.db.transaction((trx) =>
       this.audit.record(trx, actor, { accountId: null, action: 'user.step_up_approved', target: { type: 'user', id: actor.userId }, details: { method, accountId } }),
     );

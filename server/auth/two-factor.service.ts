@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
-import type { Actor, AuditService } from '../audit/audit.service';
+import type { Me } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
 import { Conflict, DomainError, NotFound, ValidationFailed } from '../errors';
 import { UserRepository } from '../users/users.repository';
 import type { FactorKind, FactorNotices, FactorOwner } from './factor-notice';
@@ -93,7 +94,7 @@ export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
    * only; returns the recovery codes, shown once. Proves nothing about who is at the keyboard: the
    * caller must not count it as a second factor.
    */
-  async enable(actor: Actor & { userId: number }, pending: PendingEnrolment | undefined, code: unknown): Promise<string[]> {
+  async enable(actor: Me, pending: PendingEnrolment | undefined, code: unknown): Promise<string[]> {
     const secret = this.pendingSecret(pending, actor.userId);
     if (await this.isEnabled(actor.userId)) throw new Conflict('security.twoFactor.alreadyEnabled');
     await this.limiter.consume(actor.userId);
@@ -115,7 +116,7 @@ export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
    * Turning it off: the route asked for a fresh step-up (the password); this asks for a current
    * code (or a recovery code), so a session alone never removes the device.
    */
-  async disable(actor: Actor & { userId: number }, code: unknown): Promise<void> {
+  async disable(actor: Me, code: unknown): Promise<void> {
     if (!(await this.verifyCode(actor, String(code ?? '')))) throw new ValidationFailed({ code: { key: 'security.twoFactor.codeWrong' } });
     const owner = await this.owner(actor.userId);
     await this.db.transaction(async (trx) => {
@@ -129,7 +130,7 @@ export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
    * "Gerar novos códigos de recuperação": ten new codes, shown once; the old ones stop working.
    * Recovery codes sign in like the app does, so minting them needs a current code as well.
    */
-  async regenerateRecoveryCodes(actor: Actor & { userId: number }, code: unknown): Promise<string[]> {
+  async regenerateRecoveryCodes(actor: Me, code: unknown): Promise<string[]> {
     if (!(await this.verifyCode(actor, String(code ?? '')))) throw new ValidationFailed({ code: { key: 'security.twoFactor.codeWrong' } });
     const owner = await this.owner(actor.userId);
     const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
@@ -163,7 +164,7 @@ export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
    * A TOTP code (each time step accepted once) or an unused recovery code. Every check counts
    * against the user's limit (TooManyAttempts past it); a right code gives the points back.
    */
-  async verifyCode(actor: Actor & { userId: number }, input: string): Promise<boolean> {
+  async verifyCode(actor: Me, input: string): Promise<boolean> {
     const row = await this.repo.find(this.db, actor.userId);
     if (!row?.totp_enabled_at || !row.totp_secret) return false;
     await this.limiter.consume(actor.userId);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
+import { positiveId } from '../http/forms';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { PROFILES, type PermissionService } from '../permissions/permissions.service';
 import type { AccountContacts, ContactsDirectory, DirectoryContact } from '../plugins/contract';
@@ -20,7 +21,7 @@ export function contactsDirectory(db: Knex, permissions: PermissionService): Con
 
   // Every read is of one account, through `q` (the caller's transaction, or the pool).
   const find = async (accountId: number, id: number, q: Q): Promise<DirectoryContact | undefined> => {
-    if (!Number.isSafeInteger(id) || id <= 0) return undefined;
+    if (positiveId(id) === null) return undefined;
     const row = await q('contacts').select('id', 'name', 'email', 'status', 'profile').where({ account_id: accountId, id }).first();
     return row ? { id: Number(row.id), name: row.name, email: row.email, status: row.status, profile: row.profile } : undefined;
   };

@@ -1,23 +1,20 @@
 import { Router, type Request, type Response } from 'express';
-import { Conflict, isDomainError, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
+import { NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
+import { answerForm, idParam } from '../http/forms';
 import { requirePermission, requireStepUp } from '../http/guards';
+import { CORE_FLAGS } from '../plugins/core-manifest';
 import { flash } from '../http/locals';
-import { actorFrom } from '../audit/actor';
+import { actingIn } from '../audit/actor';
 import { CONTACT_FIELDS, formValues, valuesOf, type ContactFormValues } from './contact-form';
 import { toDate } from '../db/knex';
-import { assertMayEdit, assertNotPending, type Caller, type ContactService } from './contacts.service';
+import { assertMayEdit, assertNotPending, type ContactService } from './contacts.service';
 import { countries, documentTypes } from './identity';
 import type { Answered, ContactConfirmations, ConfirmedChange } from './contact-confirmations';
 import type { ContactInvitations } from './contact-invitations';
 import type { SecondFactorResetService } from './second-factor-reset.service';
 
-const contactId = (req: Request) => {
-  const id = Number(req.params.contactId);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
-  return id;
-};
+const contactId = (req: Request) => idParam(req, 'contactId');
 
-const callerOf = (req: Request): Caller => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, actor: actorFrom(req) });
 const base = (req: Request) => `/accounts/${req.ctx!.account.id}/contacts`;
 const isFragmentRequest = (req: Request, target: string) =>
   req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
@@ -25,7 +22,7 @@ const isFragmentRequest = (req: Request, target: string) =>
 /** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
 export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, secondFactors: SecondFactorResetService, confirmations: ContactConfirmations) {
   const router = Router({ mergeParams: true });
-  router.use(requirePermission('contacts.manage'));
+  router.use(requirePermission(CORE_FLAGS.contactsManage));
 
   const formPage = (req: Request, res: Response, mode: 'add' | 'edit', values: ContactFormValues, errors: FieldErrors, status = 200, extra: Record<string, unknown> = {}) =>
     res.renderPage('contacts/form', {
@@ -52,7 +49,7 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     const values = formValues(req.body);
     let id: number;
     try {
-      id = await contacts.add(callerOf(req), values, req.locale);
+      id = await contacts.add(actingIn(req), values, req.locale);
     } catch (err) {
       if (err instanceof ValidationFailed) return formPage(req, res, 'add', values, err.fields, 422);
       if (err instanceof SeatLimitReached) return formPage(req, res, 'add', values, { _form: { key: err.messageKey } }, 409);
@@ -83,7 +80,7 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
   router.get('/:contactId', async (req, res) => {
     const data = await contacts.get(req.ctx!.account, contactId(req));
     // The person's two-step verification, for those who may reset it (see second-factor-reset.service.ts).
-    const secondFactor = req.ctx!.can('account.settings') ? await secondFactors.status(callerOf(req), data.contact, req.ctx!.account.ownerContactId) : null;
+    const secondFactor = req.ctx!.can(CORE_FLAGS.accountSettings) ? await secondFactors.status(actingIn(req), data.contact, req.ctx!.account.ownerContactId) : null;
     await res.renderPage('contacts/show', { title: data.contact.name, ...data, secondFactor, base: base(req) });
   });
 
@@ -98,17 +95,13 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
   router.post('/:contactId/edit', async (req, res) => {
     const id = contactId(req);
     const values = formValues(req.body);
-    try {
-      await contacts.update(callerOf(req), id, values);
-    } catch (err) {
-      if (err instanceof ValidationFailed) return formPage(req, res, 'edit', values, err.fields, 422, { contactId: id });
-      if (err instanceof Conflict) {
-        flash(req, { type: 'error', key: err.messageKey });
-        return res.redirect(303, `${base(req)}/${id}`);
-      }
-      throw err;
-    }
-    res.redirect(303, `${base(req)}/${id}/edit?saved=1`);
+    await answerForm(req, res, async () => {
+      await contacts.update(actingIn(req), id, values);
+      res.redirect(303, `${base(req)}/${id}/edit?saved=1`);
+    }, {
+      invalid: (fields, status) => formPage(req, res, 'edit', values, fields, status, { contactId: id }),
+      conflictTo: `${base(req)}/${id}`,
+    });
   });
 
   // The delete / deactivate confirmation, with the questions plugins add (e.g. who receives the
@@ -137,20 +130,18 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
   const statusAction = (action: 'deactivate' | 'reactivate', successKey: string) =>
     router.post(`/:contactId/${action}`, async (req, res) => {
       const id = contactId(req);
-      try {
+      const back = req.body.returnTo === 'list' ? base(req) : `${base(req)}/${id}`;
+      await answerForm(req, res, async () => {
         if (action === 'deactivate') {
           const fields = await confirmedFields(req, res, 'contact.deactivated');
           if (!fields) return;
-          await contacts.deactivate(callerOf(req), id, fields);
+          await contacts.deactivate(actingIn(req), id, fields);
         } else {
-          await contacts.reactivate(callerOf(req), id);
+          await contacts.reactivate(actingIn(req), id);
         }
         flash(req, { type: 'success', key: successKey });
-      } catch (err) {
-        if (!(isDomainError(err) && err.status === 409)) throw err;
-        flash(req, { type: 'error', key: err.messageKey, params: err.params });
-      }
-      res.redirect(303, req.body.returnTo === 'list' ? base(req) : `${base(req)}/${id}`);
+        res.redirect(303, back);
+      }, { conflictTo: back });
     });
   statusAction('deactivate', 'contacts.deactivated');
   statusAction('reactivate', 'contacts.reactivated');
@@ -160,17 +151,14 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
 
   router.post('/:contactId/delete', requireStepUp, async (req, res) => {
     const id = contactId(req);
-    try {
+    // A 409 is e.g. a plugin hook's HookRefusal: told on the contact's page.
+    await answerForm(req, res, async () => {
       const fields = await confirmedFields(req, res, 'contact.deleting');
       if (!fields) return;
-      await contacts.remove(callerOf(req), id, req.body, fields);
-    } catch (err) {
-      if (!(isDomainError(err) && err.status === 409)) throw err; // e.g. a plugin hook's HookRefusal
-      flash(req, { type: 'error', key: err.messageKey, params: err.params });
-      return res.redirect(303, `${base(req)}/${id}`);
-    }
-    flash(req, { type: 'success', key: 'common.removed' });
-    res.redirect(303, base(req));
+      await contacts.remove(actingIn(req), id, req.body, fields);
+      flash(req, { type: 'success', key: 'common.removed' });
+      res.redirect(303, base(req));
+    }, { conflictTo: `${base(req)}/${id}` });
   });
 
   return router;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { AccountRow } from '../accounts/accounts.repository';
-import type { Actor, AuditService } from '../audit/audit.service';
+import type { Acting } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
 import { AuditRepository } from '../audit/audit.repository';
 import { toDate } from '../db/knex';
 import { Conflict, Forbidden, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
@@ -13,13 +14,6 @@ import { CONTACT_STATUSES, ContactRepository, type ContactFields, type ContactRo
 import { parseSearch } from './search-text';
 
 export const PAGE_SIZE = 25;
-
-/** The administrator acting, inside one account. */
-export interface Caller {
-  accountId: number;
-  contactId: number;
-  actor: Actor;
-}
 
 /** What the list needs of the account: see AccountContext in server/http/types.ts. */
 export interface AccountSnapshot {
@@ -163,7 +157,7 @@ export class ContactService {
    * "Adicionar usuário": a pending contact (it uses a seat) and its invitation. Nothing links to a
    * login until the person accepts, even when the e-mail already has one.
    */
-  async add(caller: Caller, values: ContactFormValues, locale: Locale): Promise<number> {
+  async add(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, values: ContactFormValues, locale: Locale): Promise<number> {
     const data = parseContactForm(values, { confirmEmail: true });
     return this.write(async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
@@ -177,7 +171,7 @@ export class ContactService {
     });
   }
 
-  async update(caller: Caller, id: number, values: ContactFormValues): Promise<void> {
+  async update(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, id: number, values: ContactFormValues): Promise<void> {
     // Another account's id is a 404 whatever the form holds.
     const existing = await this.contacts.find(this.db, caller.accountId, id);
     if (!existing) throw new NotFound();
@@ -201,7 +195,7 @@ export class ContactService {
   }
 
   /** `fields`: the answers to the plugins' confirmation questions, handed to the hook. */
-  async deactivate(caller: Caller, id: number, fields: Record<string, string> = {}): Promise<void> {
+  async deactivate(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, id: number, fields: Record<string, string> = {}): Promise<void> {
     await this.db.transaction(async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
@@ -215,7 +209,7 @@ export class ContactService {
     });
   }
 
-  async reactivate(caller: Caller, id: number): Promise<void> {
+  async reactivate(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, id: number): Promise<void> {
     await this.db.transaction(async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
@@ -227,7 +221,7 @@ export class ContactService {
   }
 
   /** Plugins see `contact.deleting` inside the transaction; a hook that throws keeps the contact. */
-  async remove(caller: Caller, id: number, input: Record<string, unknown> = {}, fields: Record<string, string> = {}): Promise<void> {
+  async remove(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, id: number, input: Record<string, unknown> = {}, fields: Record<string, string> = {}): Promise<void> {
     await this.db.transaction(async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
@@ -241,7 +235,7 @@ export class ContactService {
     });
   }
 
-  private assertNotSelfOrOwner(caller: Caller, account: AccountRow, id: number, what: 'delete' | 'deactivate') {
+  private assertNotSelfOrOwner(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, account: AccountRow, id: number, what: 'delete' | 'deactivate') {
     if (id === caller.contactId) throw new Conflict(`contacts.errors.${what}Self`);
     if (id === account.owner_contact_id) throw new Conflict(`contacts.errors.${what}Owner`);
   }

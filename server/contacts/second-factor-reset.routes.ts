@@ -1,15 +1,10 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
-import { actorFrom } from '../audit/actor';
-import { Conflict, NotFound } from '../errors';
+import { CORE_FLAGS } from '../plugins/core-manifest';
+import { actingIn } from '../audit/actor';
+import { answerForm, idParam } from '../http/forms';
 import { flash } from '../http/locals';
 import type { SecondFactorResetService } from './second-factor-reset.service';
-
-const contactId = (req: Request) => {
-  const id = Number(req.params.contactId);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
-  return id;
-};
 
 /**
  * "Redefinir verificação em duas etapas" on a contact's page, mounted at
@@ -20,17 +15,14 @@ const contactId = (req: Request) => {
 export function secondFactorResetRoutes(resets: SecondFactorResetService) {
   const router = Router({ mergeParams: true });
 
-  router.post('/reset', requirePermission('account.settings'), requireStepUp, async (req, res) => {
-    const id = contactId(req);
+  router.post('/reset', requirePermission(CORE_FLAGS.accountSettings), requireStepUp, async (req, res) => {
+    const id = idParam(req, 'contactId');
     const back = `/accounts/${req.ctx!.account.id}/contacts/${id}`;
-    try {
-      const { name } = await resets.reset({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, actor: actorFrom(req) }, id);
+    await answerForm(req, res, async () => {
+      const { name } = await resets.reset(actingIn(req), id);
       flash(req, { type: 'success', key: 'security.factorReset.done', params: { name } });
-    } catch (err) {
-      if (!(err instanceof Conflict)) throw err;
-      flash(req, { type: 'error', key: err.messageKey, params: err.params });
-    }
-    res.redirect(303, back);
+      res.redirect(303, back);
+    }, { conflictTo: back });
   });
 
   return router;

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
+import type { Acting } from '../audit/actor';
 import type { AuditService } from '../audit/audit.service';
 import type { FactorKind, FactorNotices } from '../auth/factor-notice';
 import type { SecondFactorReset } from '../auth/second-factor-reset';
 import { Conflict, Forbidden, NotFound } from '../errors';
 import { UserRepository } from '../users/users.repository';
 import { ContactRepository, type ContactRow } from './contacts.repository';
-import type { Caller } from './contacts.service';
 
 /** What the contact's page shows: the factors the person's login holds and whether this caller may reset them. */
 export interface SecondFactorStatus {
@@ -44,13 +44,13 @@ export class SecondFactorResetService {
     this.users = new UserRepository(db);
   }
 
-  async status(caller: Caller, contact: Pick<ContactRow, 'id' | 'user_id' | 'status'>, ownerContactId: number | null): Promise<SecondFactorStatus> {
+  async status(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, contact: Pick<ContactRow, 'id' | 'user_id' | 'status'>, ownerContactId: number | null): Promise<SecondFactorStatus> {
     if (contact.user_id === null) return { factors: [], mayReset: false };
     const factors = await this.held(contact.user_id);
     return { factors, mayReset: factors.length > 0 && this.refusal(caller, contact, ownerContactId) === null };
   }
 
-  async reset(caller: Caller, contactId: number): Promise<{ name: string }> {
+  async reset(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, contactId: number): Promise<{ name: string }> {
     const found = await this.contacts.find(this.db, caller.accountId, contactId);
     if (!found) throw new NotFound();
     const user = found.user_id === null ? undefined : await this.users.findById(found.user_id);
@@ -79,7 +79,7 @@ export class SecondFactorResetService {
   }
 
   /** Why this caller may not reset this contact's factors, or null when they may. */
-  private refusal(caller: Caller, contact: Pick<ContactRow, 'id' | 'user_id' | 'status'>, ownerContactId: number | null): Conflict | Forbidden | null {
+  private refusal(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, contact: Pick<ContactRow, 'id' | 'user_id' | 'status'>, ownerContactId: number | null): Conflict | Forbidden | null {
     if (contact.id === caller.contactId) return new Conflict('security.factorReset.self');
     if (contact.id === ownerContactId) return new Forbidden('security.factorReset.owner');
     if (contact.user_id === null) return new Conflict('security.factorReset.noLogin');

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { isDomainError, NotFound, TooManyAttempts } from '../errors';
 import { coreCatalogs, DEFAULT_LOCALE, type Catalog } from '../i18n';
+import { retryAfter } from './forms';
 import { csrf } from './security';
 
 /** For errors raised before the i18n middleware ran (e.g. the session store is down): pt-BR text. */
@@ -42,7 +43,7 @@ export function errorHandler(logger: Logger, showStack: boolean) {
     } else if (isDomainError(err)) {
       status = err.status;
       message = t(err.messageKey, err.params);
-      if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));
+      if (err instanceof TooManyAttempts) retryAfter(res, err);
     } else if (typeof (err as { status?: unknown })?.status === 'number' && (err as { status: number }).status < 500) {
       status = (err as { status: number }).status; // e.g. body-parser's 413
       message = String((err as Error).message);

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Forbidden } from '../errors';
+import type { CheckedFlag } from '../plugins/core-manifest';
 
 /** Pages for signed-in users only: a page asked for goes to the login form and comes back after it. */
 export function requireLogin(req: Request, res: Response, next: NextFunction) {
@@ -16,9 +17,10 @@ export function requireLogin(req: Request, res: Response, next: NextFunction) {
 }
 
 /** The one route guard: 403 unless the current contact holds `key` in this account (after accountContext). */
-export function requirePermission(key: string) {
+export function requirePermission<K extends string>(key: K & CheckedFlag<K>) {
+  const flag: string = key; // checked at the call site; a plain name from here on
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (!req.ctx?.can(key)) throw new Forbidden();
+    if (!req.ctx?.can(flag)) throw new Forbidden();
     next();
   };
 }

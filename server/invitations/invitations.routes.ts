@@ -1,23 +1,23 @@
 import { Router, type Request, type Response } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
-import { actorFrom } from '../audit/actor';
+import { CORE_FLAGS } from '../plugins/core-manifest';
+import { actingIn } from '../audit/actor';
 import { formValues, valuesOf, type ContactFormValues } from '../contacts/contact-form';
 import { countries, documentTypes } from '../contacts/identity';
 import { Conflict, Forbidden, InvitationClosed, LoginExists, NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
+import { idParam, listOf } from '../http/forms';
 import { flash, issueCsrfToken } from '../http/locals';
 import { requestMeta } from '../http/request-meta';
 import { isLocale, LOCALES } from '../i18n';
 import type { PermissionService } from '../permissions/permissions.service';
 import type { InvitationAcceptanceService } from './invitation-acceptance.service';
-import { INVITE_PROFILES, type AddressAnswer, type InvitationService, type Inviter } from './invitations.service';
+import { INVITE_PROFILES, type AddressAnswer, type InvitationService } from './invitations.service';
 
-const inviterOf = (req: Request): Inviter => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, flags: req.ctx!.permissions, actor: actorFrom(req) });
-const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 
 /** "Convidar usuários" and "Reenviar convite": /accounts/:accountId/invitations. */
 export function invitationAdminRoutes(invitations: InvitationService, permissions: PermissionService) {
   const router = Router({ mergeParams: true });
-  router.use(requirePermission('contacts.invite'));
+  router.use(requirePermission(CORE_FLAGS.contactsInvite));
   const contactsBase = (req: Request) => `/accounts/${req.ctx!.account.id}/contacts`;
 
   const formPage = (req: Request, res: Response, input: { addresses: string; profile: string; flags: string[]; locale: string }, extra: { answers?: AddressAnswer[]; error?: string | null; errors?: FieldErrors } = {}, status = 200) =>
@@ -45,11 +45,11 @@ export function invitationAdminRoutes(invitations: InvitationService, permission
     const input = {
       addresses: typeof req.body.addresses === 'string' ? req.body.addresses : '',
       profile: typeof req.body.profile === 'string' ? req.body.profile : 'member',
-      flags: asArray(req.body.flags),
+      flags: listOf(req.body.flags),
       locale: isLocale(req.body.locale) ? req.body.locale : req.locale,
     };
     try {
-      const answers = await invitations.inviteMany(inviterOf(req), input);
+      const answers = await invitations.inviteMany(actingIn(req), input);
       const sent = answers.filter((a) => a.outcome === 'invited').length;
       return formPage(req, res, { ...input, addresses: '' }, { answers, error: null }, sent ? 200 : 422);
     } catch (err) {
@@ -61,11 +61,10 @@ export function invitationAdminRoutes(invitations: InvitationService, permission
 
   // "Reenviar convite" (pending) and "Enviar convite de acesso" (active without a login), from the list.
   router.post('/contacts/:contactId/resend', requireStepUp, async (req, res) => {
-    const id = Number(req.params.contactId);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
+    const id = idParam(req, 'contactId');
     const locale = isLocale(req.body.locale) ? req.body.locale : req.locale;
     try {
-      await invitations.resend(inviterOf(req), id, locale);
+      await invitations.resend(actingIn(req), id, locale);
       flash(req, { type: 'success', key: 'invitations.resent' });
     } catch (err) {
       if (!(err instanceof Conflict || err instanceof TooManyAttempts)) throw err;

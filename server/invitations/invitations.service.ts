@@ -1,12 +1,14 @@
 import type { Knex } from 'knex';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AccountRow } from '../accounts/accounts.repository';
+import type { Acting } from '../audit/actor';
 import type { Actor, AuditService } from '../audit/audit.service';
 import { newOneTimeToken } from '../auth/one-time-token';
 import { throwIfLimited } from '../auth/login-limiter';
 import { ContactLedger } from '../contacts/contact-ledger';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { listOf } from '../http/forms';
 import { DEFAULT_LOCALE, isLocale, type Locale } from '../i18n';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { canGrant } from '../permissions/policy';
@@ -16,14 +18,6 @@ import { parseAddresses } from './address-list';
 import { InvitationRepository } from './invitations.repository';
 import type { MailQueue } from './mail-queue';
 
-/** The person inviting, inside one account, with the flags they may hand on. */
-export interface Inviter {
-  accountId: number;
-  contactId: number;
-  flags: ReadonlySet<string>;
-  actor: Actor;
-}
-
 export type AddressOutcome = 'invited' | 'invalid' | 'duplicate' | 'contact' | 'pending';
 export interface AddressAnswer {
   address: string;
@@ -32,7 +26,6 @@ export interface AddressAnswer {
 }
 
 export const INVITE_PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
-const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 const DAY_MS = 86_400_000;
 
 /** Pending (registered but unconfirmed too), or active without a login; never deactivated nor already linked and active. */
@@ -69,7 +62,7 @@ export class InvitationService {
    * Invites every new address of the box, or nobody: a batch that needs more seats than are free
    * sends nothing and says how many it needed.
    */
-  async inviteMany(inviter: Inviter, input: { addresses?: unknown; profile?: unknown; flags?: unknown; locale?: unknown }): Promise<AddressAnswer[]> {
+  async inviteMany(inviter: Acting, input: { addresses?: unknown; profile?: unknown; flags?: unknown; locale?: unknown }): Promise<AddressAnswer[]> {
     const parsed = parseAddresses(typeof input.addresses === 'string' ? input.addresses : '');
     if (!parsed.valid.length && !parsed.invalid.length) throw new ValidationFailed({ addresses: { key: 'invitations.errors.noAddresses' } });
     const { profile, flags } = this.grantsOf(inviter, input.profile, input.flags);
@@ -118,7 +111,7 @@ export class InvitationService {
    * "Reenviar convite" (pending) or "Enviar convite de acesso" (active, no login yet): a new link,
    * the older ones revoked. Counted per contact, so a button pressed in a loop cannot flood a mailbox.
    */
-  async resend(inviter: Inviter, contactId: number, locale: Locale): Promise<void> {
+  async resend(inviter: Acting, contactId: number, locale: Locale): Promise<void> {
     const contact = await this.contacts.find(this.db, inviter.accountId, contactId);
     if (!contact) throw new NotFound();
     if (!isInvitable(contact)) throw new Conflict('invitations.errors.notInvitable');
@@ -140,7 +133,7 @@ export class InvitationService {
    * Registered, not yet confirmed (the login cannot sign in before that): a new confirmation link
    * replaces the old one, valid for the full period again.
    */
-  private async resendConfirmation(trx: Knex.Transaction, inviter: Inviter, account: AccountRow, contact: { id: number; name: string; email: string }, locale: Locale) {
+  private async resendConfirmation(trx: Knex.Transaction, inviter: Acting, account: AccountRow, contact: { id: number; name: string; email: string }, locale: Locale) {
     const latest = (await this.invitations.latestOf(trx, inviter.accountId, [contact.id])).get(contact.id);
     if (!latest?.accepted_at || latest.revoked_at || latest.confirmed_at) throw new Conflict('invitations.errors.notInvitable');
     const confirm = newOneTimeToken();
@@ -163,10 +156,10 @@ export class InvitationService {
     return this.invitations.latestOf(this.db, accountId, contactIds);
   }
 
-  private grantsOf(inviter: Inviter, rawProfile: unknown, rawFlags: unknown): { profile: string; flags: string[] } {
+  private grantsOf(inviter: Acting, rawProfile: unknown, rawFlags: unknown): { profile: string; flags: string[] } {
     const profile = String(rawProfile ?? 'member');
     if (!(INVITE_PROFILES as readonly string[]).includes(profile)) throw new ValidationFailed({ profile: { key: 'permissions.errors.profile' } });
-    const flags = profile === 'custom' ? [...new Set(asArray(rawFlags))] : [];
+    const flags = profile === 'custom' ? [...new Set(listOf(rawFlags))] : [];
     const unknown = flags.filter((k) => !this.registry.keys.has(k));
     if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
     const given = profile === 'custom' ? flags : [...this.registry.flagsOfProfile(profile)];

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { NotFound } from '../errors';
+import { idParam } from '../http/forms';
 import { linksIn } from './mail.worker';
 import type { MailService } from './mail.service';
 
@@ -16,7 +17,7 @@ export function devMailRoutes(mail: MailService) {
   });
 
   router.get('/dev/mail/:id', async (req, res) => {
-    const message = await mail.find(idOf(req.params.id));
+    const message = await mail.find(idParam(req, 'id'));
     if (!message) throw new NotFound();
     // Sent or given up: the body was removed (its links carried live tokens); kept and queued ones still have it.
     const removed = (message.status === 'sent' || message.status === 'failed') && !message.text;
@@ -25,7 +26,7 @@ export function devMailRoutes(mail: MailService) {
 
   // The message's own HTML, framed by the page above: sandboxed, no script, nothing fetched.
   router.get('/dev/mail/:id/html', async (req, res) => {
-    const message = await mail.find(idOf(req.params.id));
+    const message = await mail.find(idParam(req, 'id'));
     if (!message) throw new NotFound();
     res
       .set('Content-Security-Policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
@@ -36,9 +37,3 @@ export function devMailRoutes(mail: MailService) {
 
   return router;
 }
-
-const idOf = (raw: unknown) => {
-  const id = Number(raw);
-  if (!Number.isSafeInteger(id) || id < 1) throw new NotFound();
-  return id;
-};

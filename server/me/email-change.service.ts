@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { AccountRepository } from '../accounts/accounts.repository';
-import type { Actor, AuditService } from '../audit/audit.service';
+import type { Me } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
 import { hashOneTimeToken, newOneTimeToken } from '../auth/one-time-token';
 import type { PasswordChangeLimiter } from '../auth/password-change-limiter';
 import { UserTokenRepository } from '../auth/user-tokens.repository';
@@ -22,8 +23,6 @@ export class EmailLinkInvalid extends DomainError {
     super('security.emailChange.invalid');
   }
 }
-
-type Me = Actor & { userId: number };
 
 /**
  * The login e-mail changes only when the new address confirms it (a 24-hour, single-use link sent

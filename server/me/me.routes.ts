@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
-import { actorFrom } from '../audit/actor';
+import { me as self } from '../audit/actor';
 import { refreshSessionUser } from '../auth/passport';
-import { TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
+import { ValidationFailed, type FieldErrors } from '../errors';
+import { answerForm } from '../http/forms';
 import { requireLogin } from '../http/guards';
 import { flash } from '../http/locals';
 import { LOCALES } from '../i18n';
@@ -32,46 +33,27 @@ export function meRoutes(me: MeService, twoFactor: TwoFactorService, stepUp: Ste
   router.get('/me', (req, res) => page(req, res));
 
   router.post('/me', async (req, res) => {
-    try {
-      refreshSessionUser(req, await me.updateProfile({ ...actorFrom(req), userId: req.user!.id }, req.body));
-    } catch (err) {
-      if (err instanceof ValidationFailed) return page(req, res, { values: req.body, errors: err.fields }, 422);
-      throw err;
-    }
-    flash(req, { type: 'success', key: 'common.saved' });
-    res.redirect(303, '/me');
+    await answerForm(req, res, async () => {
+      refreshSessionUser(req, await me.updateProfile(self(req), req.body));
+      flash(req, { type: 'success', key: 'common.saved' });
+      res.redirect(303, '/me');
+    }, { invalid: (errors, status) => page(req, res, { values: req.body, errors }, status) });
   });
 
   router.post('/me/password', async (req, res) => {
-    try {
-      await me.changePassword({ ...actorFrom(req), userId: req.user!.id }, req.body, req.sessionID);
-    } catch (err) {
-      if (err instanceof ValidationFailed) return page(req, res, { passwordErrors: err.fields }, 422);
-      if (err instanceof TooManyAttempts) {
-        res.set('Retry-After', String(err.retryAfterSeconds));
-        return page(req, res, { passwordErrors: { currentPassword: { key: err.messageKey, params: err.params } } }, 429);
-      }
-      throw err;
-    }
-    flash(req, { type: 'success', key: 'me.passwordChanged' });
-    res.redirect(303, '/me');
+    await answerForm(req, res, async () => {
+      await me.changePassword(self(req), req.body, req.sessionID);
+      flash(req, { type: 'success', key: 'me.passwordChanged' });
+      res.redirect(303, '/me');
+    }, { invalid: (passwordErrors, status) => page(req, res, { passwordErrors }, status), limitedField: 'currentPassword' });
   });
 
   router.post('/me/email', async (req, res) => {
-    let sentTo: string;
-    try {
-      sentTo = await emailChange.request({ ...actorFrom(req), userId: req.user!.id }, req.body, req.locale);
-    } catch (err) {
-      const newEmail = String(req.body.newEmail ?? '');
-      if (err instanceof ValidationFailed) return page(req, res, { emailErrors: err.fields, newEmail }, 422);
-      if (err instanceof TooManyAttempts) {
-        res.set('Retry-After', String(err.retryAfterSeconds));
-        return page(req, res, { emailErrors: { password: { key: err.messageKey, params: err.params } }, newEmail }, 429);
-      }
-      throw err;
-    }
-    flash(req, { type: 'info', key: 'security.emailChange.sent', params: { email: sentTo } });
-    res.redirect(303, '/me');
+    await answerForm(req, res, async () => {
+      const sentTo = await emailChange.request(self(req), req.body, req.locale);
+      flash(req, { type: 'info', key: 'security.emailChange.sent', params: { email: sentTo } });
+      res.redirect(303, '/me');
+    }, { invalid: (emailErrors, status) => page(req, res, { emailErrors, newEmail: String(req.body.newEmail ?? '') }, status), limitedField: 'password' });
   });
 
   // The link from the e-mail: a page with a button, so a mail scanner opening links confirms nothing.
@@ -88,7 +70,7 @@ export function meRoutes(me: MeService, twoFactor: TwoFactorService, stepUp: Ste
   router.post('/me/email/confirm/:token', async (req, res) => {
     let newEmail: string;
     try {
-      newEmail = await emailChange.confirm({ ...actorFrom(req), userId: req.user!.id }, String(req.params.token));
+      newEmail = await emailChange.confirm(self(req), String(req.params.token));
     } catch (err) {
       if (err instanceof EmailLinkInvalid) return res.renderPage('me/email-confirm', { title: req.t('security.emailChange.confirmTitle'), invalid: true }, 404);
       if (err instanceof ValidationFailed) return page(req, res, { emailErrors: err.fields }, 409);

@@ -1,16 +1,13 @@
 import { Router, type Request, type Response } from 'express';
-import { actorFrom } from '../audit/actor';
+import { me } from '../audit/actor';
 import { requireStepUp, stepUpFor, requireLogin } from '../http/guards';
 import type { StepUpService } from '../auth/step-up.service';
 import { ENROLMENT_MS, EnrolmentExpired, type PendingEnrolment, type TwoFactorService } from '../auth/two-factor.service';
 import { Conflict, type DomainError, NotFound, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
+import { messageOf, positiveId, retryAfter } from '../http/forms';
 import { flash } from '../http/locals';
 
-const me = (req: Request) => ({ ...actorFrom(req), userId: req.user!.id });
-const accountIdParam = (req: Request) => {
-  const id = Number(req.params.accountId);
-  return Number.isSafeInteger(id) && id > 0 ? id : null;
-};
+const accountIdParam = (req: Request) => positiveId(req.params.accountId);
 
 declare module 'express-session' {
   interface SessionData {
@@ -40,10 +37,9 @@ export function securityRoutes(twoFactor: TwoFactorService, stepUp: StepUpServic
   // Everything below changes how the person signs in: each asks for a fresh step-up first (the
   // password, or a second factor), so a borrowed session alone cannot add, remove or mint a factor.
 
-  const firstMessage = (err: DomainError) => (err instanceof ValidationFailed ? Object.values(err.fields)[0]! : { key: err.messageKey, params: err.params });
   /** A refusal (no enrolment, a wrong code, too many tries) told on Meu perfil. */
   const backToMe = (req: Request, res: Response, err: DomainError) => {
-    const { key, params } = firstMessage(err);
+    const { key, params } = messageOf(err);
     flash(req, { type: 'error', key, params });
     res.redirect(303, '/me');
   };
@@ -88,8 +84,8 @@ export function securityRoutes(twoFactor: TwoFactorService, stepUp: StepUpServic
         return backToMe(req, res, err);
       }
       if (!(err instanceof ValidationFailed || err instanceof TooManyAttempts)) throw err;
-      if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));
-      return enrolPage(req, res, { code: firstMessage(err) }, err.status);
+      if (err instanceof TooManyAttempts) retryAfter(res, err);
+      return enrolPage(req, res, { code: messageOf(err) }, err.status);
     }
     delete req.session.twoFactorEnrolment;
     // Enabling proves nothing about who is at the keyboard (the key came from this very session):

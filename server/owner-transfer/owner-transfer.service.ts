@@ -1,18 +1,14 @@
 import type { Knex } from 'knex';
-import type { Actor, AuditService } from '../audit/audit.service';
+import type { Acting } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { positiveId } from '../http/forms';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
 import type { MailService } from '../mail/mail.service';
 import type { PluginHooks } from '../plugins/registry';
 import { AccountRepository } from '../accounts/accounts.repository';
 import { OwnerTransferRepository } from './owner-transfer.repository';
-
-export interface OwnerTransferCaller {
-  accountId: number;
-  contactId: number;
-  actor: Actor;
-}
 
 export type FormerOwnerProfile = 'administrator' | 'member';
 
@@ -31,14 +27,14 @@ export class OwnerTransferService {
   }
 
   /** The people the owner may choose; anyone else is refused with 403. */
-  async candidates(caller: OwnerTransferCaller, ownerContactId: number | null) {
+  async candidates(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, ownerContactId: number | null) {
     if (ownerContactId !== caller.contactId) throw new Forbidden('owner.errors.notOwner');
     return this.transfers.candidates(this.db, caller.accountId, caller.contactId);
   }
 
-  async transfer(caller: OwnerTransferCaller, input: { receiver?: unknown; formerProfile?: unknown }): Promise<void> {
-    const toId = Number(input.receiver);
-    if (!Number.isSafeInteger(toId) || toId <= 0) throw new ValidationFailed({ receiver: { key: 'owner.errors.required' } });
+  async transfer(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, input: { receiver?: unknown; formerProfile?: unknown }): Promise<void> {
+    const toId = positiveId(input.receiver);
+    if (toId === null) throw new ValidationFailed({ receiver: { key: 'owner.errors.required' } });
     const formerProfile: FormerOwnerProfile = input.formerProfile === 'member' ? 'member' : 'administrator';
 
     await this.db.transaction(async (trx) => {

@@ -1,16 +1,16 @@
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
 import { z } from 'zod';
+import type { Acting } from '../audit/actor';
 import type { AuditService } from '../audit/audit.service';
 import { Forbidden, NotFound, ValidationFailed } from '../errors';
+import { listOf } from '../http/forms';
 import type { Registry } from '../plugins/registry';
 import { optionalText, parseInput, text } from '../validation';
-import type { Editor } from './permissions.service';
 import { PermissionRepository } from './permissions.repository';
 import { canGrant, canLift } from './policy';
 
 const groupSchema = z.object({ name: text(100), description: optionalText(255) });
-const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 
 /**
  * Groups grant flags to their members; an editor can only put in a group flags they hold. Every
@@ -45,9 +45,9 @@ export class GroupService {
     return { ...group, flags };
   }
 
-  async save(editor: Editor, id: number | null, input: Record<string, unknown>): Promise<number> {
+  async save(editor: Acting, id: number | null, input: Record<string, unknown>): Promise<number> {
     const data = parseInput(groupSchema, input);
-    const requested = [...new Set(asArray(input.flags))];
+    const requested = [...new Set(listOf(input.flags))];
     const unknown = requested.filter((k) => !this.registry.keys.has(k));
     if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
     return this.db.transaction(async (trx) => {
@@ -72,7 +72,7 @@ export class GroupService {
     });
   }
 
-  async remove(editor: Editor, id: number): Promise<void> {
+  async remove(editor: Acting, id: number): Promise<void> {
     await this.db.transaction(async (trx) => {
       await this.lockAccount(trx, editor.accountId);
       const group = await this.repo.findGroup(trx, editor.accountId, id);

@@ -1,22 +1,18 @@
 import { Router, type Request, type Response } from 'express';
 import { requirePermission, requireStepUp } from '../http/guards';
-import { actorFrom } from '../audit/actor';
-import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { CORE_FLAGS } from '../plugins/core-manifest';
+import { actingIn } from '../audit/actor';
+import { Conflict, Forbidden, ValidationFailed } from '../errors';
+import { idParam, listOf, messageOf } from '../http/forms';
 import { flash } from '../http/locals';
 import type { GroupService } from './groups.service';
-import { PROFILES, type Editor, type PermissionService } from './permissions.service';
+import { PROFILES, type PermissionService } from './permissions.service';
 
-const idParam = (req: Request, name: string) => {
-  const id = Number(req.params[name]);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound();
-  return id;
-};
-export const editorOf = (req: Request): Editor => ({ accountId: req.ctx!.account.id, contactId: req.ctx!.contact.id, flags: req.ctx!.permissions, actor: actorFrom(req) });
 
 /** "Permissões de Acesso" of one contact: /accounts/:accountId/contacts/:contactId/permissions. */
 export function permissionRoutes(permissions: PermissionService) {
   const router = Router({ mergeParams: true });
-  router.use(requirePermission('contacts.manage'));
+  router.use(requirePermission(CORE_FLAGS.contactsManage));
 
   const page = async (req: Request, res: Response, status = 200, override: { profile?: string; flags?: string[]; groups?: number[]; error?: string } = {}) => {
     const data = await permissions.editorData(req.ctx!.account.id, idParam(req, 'contactId'));
@@ -53,13 +49,13 @@ export function permissionRoutes(permissions: PermissionService) {
   router.post('/', requireStepUp, async (req, res) => {
     const contactId = idParam(req, 'contactId');
     try {
-      await permissions.save(editorOf(req), contactId, req.body);
+      await permissions.save(actingIn(req), contactId, req.body);
     } catch (err) {
       if (err instanceof ValidationFailed || err instanceof Forbidden || err instanceof Conflict) {
-        const groups = ([] as unknown[]).concat(req.body.groups ?? []).map(Number);
-        const flags = ([] as unknown[]).concat(req.body.flags ?? []).map(String);
-        const message = err instanceof ValidationFailed ? req.t(Object.values(err.fields)[0]!.key, Object.values(err.fields)[0]!.params) : req.t(err.messageKey);
-        return page(req, res, err.status, { profile: String(req.body.profile ?? ''), flags, groups, error: message });
+        const groups = listOf(req.body.groups).map(Number);
+        const flags = listOf(req.body.flags);
+        const { key, params } = messageOf(err);
+        return page(req, res, err.status, { profile: String(req.body.profile ?? ''), flags, groups, error: req.t(key, params) });
       }
       throw err;
     }
@@ -72,7 +68,7 @@ export function permissionRoutes(permissions: PermissionService) {
 /** Groups of an account: /accounts/:accountId/groups. */
 export function groupRoutes(groups: GroupService, permissions: PermissionService) {
   const router = Router({ mergeParams: true });
-  router.use(requirePermission('contacts.manage'));
+  router.use(requirePermission(CORE_FLAGS.contactsManage));
   const base = (req: Request) => `/accounts/${req.ctx!.account.id}/groups`;
 
   const form = (req: Request, res: Response, values: { id: number | null; name: string; description: string; flags: string[] }, status = 200, error: string | null = null, errors: Record<string, unknown> = {}) =>
@@ -94,10 +90,10 @@ export function groupRoutes(groups: GroupService, permissions: PermissionService
     const groupId = id(req);
     let saved: number;
     try {
-      saved = await groups.save(editorOf(req), groupId, req.body);
+      saved = await groups.save(actingIn(req), groupId, req.body);
     } catch (err) {
       if (!(err instanceof ValidationFailed || err instanceof Forbidden)) throw err;
-      const values = { id: groupId, name: String(req.body.name ?? ''), description: String(req.body.description ?? ''), flags: ([] as unknown[]).concat(req.body.flags ?? []).map(String) };
+      const values = { id: groupId, name: String(req.body.name ?? ''), description: String(req.body.description ?? ''), flags: listOf(req.body.flags) };
       return form(req, res, values, err.status, err instanceof Forbidden ? req.t(err.messageKey) : null, err instanceof ValidationFailed ? err.fields : {});
     }
     res.redirect(303, `${base(req)}/${saved}?saved=1`);
@@ -106,7 +102,7 @@ export function groupRoutes(groups: GroupService, permissions: PermissionService
   router.post('/:groupId', requireStepUp, save((req) => idParam(req, 'groupId')));
 
   router.post('/:groupId/delete', requireStepUp, async (req, res) => {
-    await groups.remove(editorOf(req), idParam(req, 'groupId'));
+    await groups.remove(actingIn(req), idParam(req, 'groupId'));
     flash(req, { type: 'success', key: 'common.removed' });
     res.redirect(303, base(req));
   });

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
-import type { Actor, AuditService } from '../audit/audit.service';
+import type { Acting } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
+import { listOf } from '../http/forms';
 import { BUILT_IN_PROFILES } from '../plugins/contract';
 import type { Registry, RegisteredPermission } from '../plugins/registry';
 import { can, canGrant, canLift, effectivePermissions } from './policy';
@@ -11,14 +13,6 @@ import { PermissionRepository } from './permissions.repository';
 export const PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
 export type Profile = (typeof PROFILES)[number];
 
-export interface Editor {
-  accountId: number;
-  contactId: number;
-  /** The editor's own effective flags: nobody grants what they do not hold. */
-  flags: ReadonlySet<string>;
-  actor: Actor;
-}
-
 /** Where a flag of a contact comes from, for the editor. */
 export interface FlagSource {
   profile: boolean;
@@ -26,7 +20,6 @@ export interface FlagSource {
   groups: string[];
 }
 
-const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 const sorted = (s: Iterable<string>) => [...s].sort();
 
 /**
@@ -80,13 +73,13 @@ export class PermissionService {
    * Saves profile, explicit flags (only for Personalizado) and groups. Refused when the result
    * would give the contact a flag the editor does not hold. Grants of switched-off plugins stay.
    */
-  async save(editor: Editor, contactId: number, input: Record<string, unknown>): Promise<{ added: string[]; removed: string[] }> {
+  async save(editor: Acting, contactId: number, input: Record<string, unknown>): Promise<{ added: string[]; removed: string[] }> {
     const profile = String(input.profile ?? '');
     if (!(PROFILES as readonly string[]).includes(profile)) throw new ValidationFailed({ profile: { key: 'permissions.errors.profile' } });
-    const requested = asArray(input.flags);
+    const requested = listOf(input.flags);
     const unknown = requested.filter((k) => !this.registry.keys.has(k));
     if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
-    const groupIds = asArray(input.groups).map(Number);
+    const groupIds = listOf(input.groups).map(Number);
 
     return this.db.transaction(async (trx) => {
       const account = await this.accounts.lock(trx, editor.accountId);

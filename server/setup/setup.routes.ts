@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { NotFound, ValidationFailed } from '../errors';
+import { NotFound } from '../errors';
+import { answerForm } from '../http/forms';
 import { flash, issueCsrfToken } from '../http/locals';
 import { requestMeta } from '../http/request-meta';
 import type { SetupService } from './setup.service';
@@ -20,15 +21,16 @@ export function setupRoutes(setup: SetupService) {
   });
 
   router.post('/setup', async (req, res) => {
-    try {
+    await answerForm(req, res, async () => {
       await setup.createFirstAccount(req.body, requestMeta(req));
-    } catch (err) {
-      if (!(err instanceof ValidationFailed)) throw err;
-      const { password: _p, passwordConfirmation: _c, ...values } = req.body ?? {};
-      return res.renderPage('setup/setup', { title: req.t('setup.title'), values: { ...blank, ...values }, errors: err.fields }, 422);
-    }
-    flash(req, { type: 'success', key: 'setup.done' });
-    res.redirect(303, '/login');
+      flash(req, { type: 'success', key: 'setup.done' });
+      res.redirect(303, '/login');
+    }, {
+      invalid: (errors, status) => {
+        const { password: _p, passwordConfirmation: _c, ...values } = req.body ?? {};
+        return res.renderPage('setup/setup', { title: req.t('setup.title'), values: { ...blank, ...values }, errors }, status);
+      },
+    });
   });
 
   return router;

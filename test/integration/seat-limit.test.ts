@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { formValues } from '../../server/contacts/contact-form';
-import type { Caller, ContactService } from '../../server/contacts/contacts.service';
+import type { Acting } from '../../server/audit/actor';
+import type { ContactService } from '../../server/contacts/contacts.service';
 import { createI18n } from '../../server/i18n';
 import { createServices } from '../../server/services';
 import { SeatLimitReached } from '../../server/errors';
@@ -168,9 +169,10 @@ describe('seat limit', () => {
   const contactService = async (): Promise<ContactService> =>
     createServices({ config: portal.config, db: portal.db, registry: portal.registry, i18n: await createI18n(portal.registry.catalogs) }).contacts;
 
-  const callerOf = (s: Admin): Caller => ({
+  const callerOf = (s: Admin): Acting => ({
     accountId: s.accountId,
     contactId: s.admin.contactId,
+    flags: new Set(),
     actor: { userId: s.admin.userId, contactId: s.admin.contactId, name: s.admin.name },
   });
 
