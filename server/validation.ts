@@ -43,3 +43,14 @@ export const email = z
   .refine(isSingleLineText, TEXT_RULE_MESSAGES.singleLine)
   .pipe(z.email('validation.email'))
   .transform((v) => v.toLowerCase());
+
+/** A positive id from a URL segment or a form field, or null (missing, not a number, 0, negative, a fraction, too big). */
+export function positiveId(raw: unknown): number | null {
+  const id = Number(raw);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+/** A field that may repeat (checkboxes, a multiple select): its values as strings; absent or empty is none. */
+export function listOf(raw: unknown): string[] {
+  return Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' && raw ? [raw] : [];
+}

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
-import { positiveId } from '../http/forms';
+import { positiveId } from '../validation';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { PROFILES, type PermissionService } from '../permissions/permissions.service';
 import type { AccountContacts, ContactsDirectory, DirectoryContact } from '../plugins/contract';

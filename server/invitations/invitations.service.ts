@@ -8,7 +8,7 @@ import { throwIfLimited } from '../auth/login-limiter';
 import { ContactLedger } from '../contacts/contact-ledger';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
-import { listOf } from '../http/forms';
+import { listOf } from '../validation';
 import { DEFAULT_LOCALE, isLocale, type Locale } from '../i18n';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { canGrant } from '../permissions/policy';

@@ -3,7 +3,7 @@ import type { Acting } from '../audit/actor';
 import type { AuditService } from '../audit/audit.service';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
-import { positiveId } from '../http/forms';
+import { positiveId } from '../validation';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
 import type { MailService } from '../mail/mail.service';
 import type { PluginHooks } from '../plugins/registry';

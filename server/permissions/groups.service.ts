@@ -4,9 +4,8 @@ import { z } from 'zod';
 import type { Acting } from '../audit/actor';
 import type { AuditService } from '../audit/audit.service';
 import { Forbidden, NotFound, ValidationFailed } from '../errors';
-import { listOf } from '../http/forms';
 import type { Registry } from '../plugins/registry';
-import { optionalText, parseInput, text } from '../validation';
+import { listOf, optionalText, parseInput, text } from '../validation';
 import { PermissionRepository } from './permissions.repository';
 import { canGrant, canLift } from './policy';
 

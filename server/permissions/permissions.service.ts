@@ -4,7 +4,7 @@ import type { Acting } from '../audit/actor';
 import type { AuditService } from '../audit/audit.service';
 import { ContactRepository } from '../contacts/contacts.repository';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
-import { listOf } from '../http/forms';
+import { listOf } from '../validation';
 import { BUILT_IN_PROFILES } from '../plugins/contract';
 import type { Registry, RegisteredPermission } from '../plugins/registry';
 import { can, canGrant, canLift, effectivePermissions } from './policy';
