@@ -17,12 +17,12 @@
  * BENCH_SECONDS (20 per server and scenario), BENCH_WARMUP_SECONDS (3), BENCH_STRETCHES (4),
  * BENCH_CONNECTIONS (32), BENCH_SESSIONS (logins per account, default one per connection).
  */
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { loadConfig } from '../server/config';
 import { ContactRepository } from '../server/contacts/contacts.repository';
 import { createPortal } from '../server/portal';
+import { benchDatabaseUrl, benchPortalEnv, recreateDatabase } from './bench-database';
 import { contactRowsOf, describeWrite, writesOfAddingAContact, type Write } from './contact-writes';
 import { BIG_ACCOUNT_ID, BIG_CONTACTS, PASSWORD, prng, seed, TYPICAL_ACCOUNTS } from './contacts-seed';
 import { login, measurePair, type LoadSettings, type Measured } from './http-load';
@@ -31,7 +31,6 @@ import { listQueryOf, printPlan, sampleOf, SEARCHES, timeSearches, type AccountS
 import { contactSizes, printSizes } from './table-sizes';
 
 const DB_NAME = 'portal_bench';
-const SERVER_URL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'search,plans,size,writes,load').split(',').map((s) => s.trim()));
 const TYPICAL_SAMPLED = 200;
 const TYPICAL_ROUNDS = 5;
@@ -45,31 +44,12 @@ const LOAD: LoadSettings = {
 const SESSIONS = Math.max(1, Number(process.env.BENCH_SESSIONS ?? LOAD.connections));
 const GOALS = { typicalMs: 1, bigSlowestP50Ms: 60, bytesPerContact: 1024, ceilingRatio: 0.5 };
 
-const databaseUrl = Object.assign(new URL(SERVER_URL), { pathname: `/${DB_NAME}` }).toString();
+const databaseUrl = benchDatabaseUrl(DB_NAME);
 /** The portal's configuration in production, behind a TLS proxy (see HEADERS in http-load.ts). */
-const portalEnv: NodeJS.ProcessEnv = {
-  ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', TRUST_PROXY: 'loopback', HOST: '127.0.0.1', PORT: '0',
-  SESSION_SECRET: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
-  // Required in production; no page the bench opens sends mail.
-  PUBLIC_URL: 'https://portal.bench.invalid', SMTP_URL: 'smtp://127.0.0.1:2525',
-};
+const portalEnv: NodeJS.ProcessEnv = { ...process.env, ...benchPortalEnv(databaseUrl), TRUST_PROXY: 'loopback', HOST: '127.0.0.1', PORT: '0' };
 
 const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
 const row = (cells: (string | number)[]) => console.log(`| ${cells.join(' | ')} |`);
-
-async function recreateDatabase(): Promise<string> {
-  const admin = knexFactory({ client: 'mysql2', connection: SERVER_URL, pool: { min: 0, max: 1 } });
-  try {
-    const [[{ v }]] = (await admin.raw('SELECT VERSION() AS v')) as [[{ v: string }]];
-    if (!process.env.BENCH_SKIP_SEED) {
-      await admin.raw(`DROP DATABASE IF EXISTS \`${DB_NAME}\``);
-      await admin.raw(`CREATE DATABASE \`${DB_NAME}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-    }
-    return v;
-  } finally {
-    await admin.destroy();
-  }
-}
 
 async function ownerEmailOf(db: Knex, accountId: number): Promise<string> {
   return (await db('accounts as a').join('contacts as c', 'c.id', 'a.owner_contact_id').where('a.id', accountId).first('c.email')).email;
@@ -165,7 +145,7 @@ async function loadPart(db: Knex): Promise<LoadResult[]> {
 }
 
 async function main(): Promise<void> {
-  const version = await recreateDatabase();
+  const version = await recreateDatabase(DB_NAME, { keep: Boolean(process.env.BENCH_SKIP_SEED) });
   console.log(`contacts-list bench: Node ${process.version}, ${version}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const portal = await createPortal(loadConfig(portalEnv)); // runs the app's migrations
   let search: SearchReport | undefined;

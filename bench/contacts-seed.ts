@@ -149,8 +149,9 @@ function countersOf(rows: ContactRow[]): Counters {
   return c;
 }
 
-async function insertInBatches(trx: Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await trx(table).insert(rows.slice(i, i + ROWS_PER_INSERT));
+/** Multi-row INSERTs of up to 5,000 rows. */
+export async function insertInBatches(q: Knex | Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await q(table).insert(rows.slice(i, i + ROWS_PER_INSERT));
 }
 
 /** The accounts `ids`, each with its owner's login, `perAccount` contacts and exact counters, in one transaction. */

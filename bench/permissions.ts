@@ -33,10 +33,9 @@
  * Exits 1 when a goal is missed (the check: the slowest variant's median; the effective set: its
  * p50, with mean and p99 printed beside it) or a plan scans a whole table or index.
  */
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { NextFunction, Request, Response } from 'express';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { accountContext, type AccountContext } from '../server/accounts/account-context';
 import { requirePermission } from '../server/http/guards';
 import { loadConfig } from '../server/config';
@@ -48,9 +47,11 @@ import { loadRegistry, validatePlugins } from '../server/plugins/loader';
 import { Registry } from '../server/plugins/registry';
 import { createPortal } from '../server/portal';
 import { createServices } from '../server/services';
+import { BENCH_SERVER_URL, benchDatabaseUrl, benchPortalEnv, recreateDatabase } from './bench-database';
+import { insertInBatches, prng } from './contacts-seed';
+import { median, percentile } from './stats';
 
 const DB_NAME = 'portal_bench_perm';
-const SERVER_URL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 5_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2_000);
@@ -97,12 +98,6 @@ async function buildRegistry(): Promise<{ registry: Registry; real: Registry }> 
 // Small helpers
 // ---------------------------------------------------------------------------------------------
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function printTable(head: string[], rows: string[][]): void {
@@ -113,15 +108,9 @@ function printTable(head: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r));
 }
 
-/** Deterministic shuffle (mulberry32), so every run probes the same sequence. */
+/** Deterministic shuffle (the seeds' PRNG), so every run probes the same sequence. */
 function shuffled<T>(xs: T[], seed = 42): T[] {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = prng(seed).next;
   const out = [...xs];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
@@ -239,22 +228,6 @@ function benchChecks(registry: Registry): { results: CheckResult[]; setSize: num
 // B. The effective set on MariaDB
 // ---------------------------------------------------------------------------------------------
 
-const benchUrl = (() => {
-  const u = new URL(SERVER_URL);
-  u.pathname = `/${DB_NAME}`;
-  return u.toString();
-})();
-
-async function recreateDatabase(): Promise<void> {
-  const admin = knexFactory({ client: 'mysql2', connection: SERVER_URL });
-  try {
-    await admin.raw(`DROP DATABASE IF EXISTS \`${DB_NAME}\``);
-    await admin.raw(`CREATE DATABASE \`${DB_NAME}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  } finally {
-    await admin.destroy();
-  }
-}
-
 interface Seeded {
   accountId: number;
   userId: number;
@@ -265,11 +238,6 @@ interface Seeded {
 const ACCOUNTS = 200;
 const MAIN_CONTACTS = 1_000;
 const OTHER_CONTACTS = 25;
-const BATCH = 2_000;
-
-async function insertAll(db: Knex, table: string, rows: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += BATCH) await db(table).insert(rows.slice(i, i + BATCH));
-}
 
 /**
  * 200 accounts: account 1 is measured (1,000 contacts), 199 others have 25 each; every account
@@ -345,13 +313,13 @@ async function seed(db: Knex): Promise<Seeded> {
     accounts.push({ id: a, name: a === 1 ? 'Companhia Medida S.A.' : `Empresa ${a} Ltda.`, document: null, seat_limit: size + 99, owner_contact_id: ids[0], ...counts, created_at: now, updated_at: now });
   }
 
-  await insertAll(db, 'users', users);
-  await insertAll(db, 'accounts', accounts);
-  await insertAll(db, 'contacts', contacts);
-  await insertAll(db, 'groups', groups);
-  await insertAll(db, 'group_permissions', groupPermissions);
-  await insertAll(db, 'group_members', groupMembers);
-  await insertAll(db, 'contact_permissions', contactPermissions);
+  await insertInBatches(db, 'users', users);
+  await insertInBatches(db, 'accounts', accounts);
+  await insertInBatches(db, 'contacts', contacts);
+  await insertInBatches(db, 'groups', groups);
+  await insertInBatches(db, 'group_permissions', groupPermissions);
+  await insertInBatches(db, 'group_members', groupMembers);
+  await insertInBatches(db, 'contact_permissions', contactPermissions);
   await db.raw('ANALYZE TABLE users, accounts, contacts, `groups`, group_permissions, group_members, contact_permissions');
   return {
     accountId: measured!.accountId,
@@ -460,17 +428,9 @@ async function timeInterleaved(measures: [name: string, body: () => Promise<unkn
 }
 
 async function benchDatabase(registry: Registry): Promise<{ timings: Timing[]; plansOk: boolean; version: string }> {
-  console.log(`\n== B. Effective set on ${new URL(SERVER_URL).host}, database ${DB_NAME} ==`);
-  await recreateDatabase();
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    DATABASE_URL: benchUrl,
-    SESSION_SECRET: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
-    LOG_LEVEL: 'silent',
-    // Required in production; nothing here sends mail.
-    PUBLIC_URL: 'https://portal.bench.invalid',
-    SMTP_URL: 'smtp://127.0.0.1:2525',
-  });
+  console.log(`\n== B. Effective set on ${new URL(BENCH_SERVER_URL).host}, database ${DB_NAME} ==`);
+  await recreateDatabase(DB_NAME);
+  const config = loadConfig(benchPortalEnv(benchDatabaseUrl(DB_NAME)));
   const portal = await createPortal(config); // runs core and plugin migrations
   const db = portal.db;
   try {

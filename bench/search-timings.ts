@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { PAGE_SIZE } from '../server/contacts/contacts.service';
 import { ContactRepository, type ListQuery } from '../server/contacts/contacts.repository';
 import { parseSearch } from '../server/contacts/search-text';
+import { percentile } from './stats';
 
 export interface SearchCase {
   name: string;
@@ -54,7 +55,6 @@ export interface Timing {
   rows: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 const timingOf = (ms: number[], rows: number): Timing => {
   const sorted = [...ms].sort((a, b) => a - b);
   return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), rows };

@@ -48,11 +48,6 @@ export interface ListQuery {
   limit: number;
   /** The last row of the previous page: the page starts right after it (then `offset` is 0). */
   after?: PageCursor;
-  /**
-   * The first row of the next page ("Anterior" from it): the page is the `limit` rows right before
-   * it, read backwards from the cursor (then `offset` is 0 and `after` absent).
-   */
-  before?: PageCursor;
 }
 
 /** Where a page ends, in list order: the contact's id and, when sorted by name, its name. */
@@ -100,14 +95,9 @@ export class ContactRepository {
     return (await q('contacts').select('id').where({ account_id: accountId, document_type: type, document_number: number }).first())?.id;
   }
 
-  /**
-   * Returns up to `limit + 1` rows, so the caller knows whether a next page exists without
-   * counting; before a cursor, up to `limit` (a next page exists: the one the cursor came from).
-   * In list order either way.
-   */
+  /** Returns up to `limit + 1` rows, so the caller knows whether a next page exists without counting. */
   async list(db: Knex, query: ListQuery): Promise<Record<string, unknown>[]> {
-    const rows: Record<string, unknown>[] = await this.listQuery(db, query);
-    return query.before ? rows.reverse() : rows;
+    return this.listQuery(db, query);
   }
 
   /**
@@ -119,7 +109,7 @@ export class ContactRepository {
     const q = db.from(searchedInListOrder(db, query)).select(listColumns).where({ account_id: query.accountId, status: query.status });
     for (const word of query.words) q.whereRaw(`search like ? escape '${LIKE_ESCAPE}'`, [searchPattern(word)]);
     pageCursor(q, query);
-    return orderPage(q, query).offset(query.offset).limit(query.before ? query.limit : query.limit + 1);
+    return orderPage(q, query).offset(query.offset).limit(query.limit + 1);
   }
 
   creatorName(q: Q, accountId: number, creatorId: number | null): Promise<string | null> {
@@ -139,27 +129,23 @@ function searchedInListOrder(db: Knex, query: ListQuery): Knex.Raw | string {
 }
 
 /**
- * Rows after the cursor in list order (`after`), or before it (`before`, read backwards): a
- * "Próxima" or "Anterior" link stays on its place while others add contacts, and reads from the
- * cursor in the index instead of skipping every row before it.
+ * Rows after the cursor in list order: a "Próxima" link stays on its place while others add
+ * contacts, and reads from the cursor in the index instead of skipping every row before it.
  */
-function pageCursor(q: Knex.QueryBuilder, query: Pick<ListQuery, 'sort' | 'after' | 'before'>) {
-  const cursor = query.after ?? query.before;
+function pageCursor(q: Knex.QueryBuilder, query: Pick<ListQuery, 'sort' | 'after'>) {
+  const cursor = query.after;
   if (!cursor) return;
-  const forward = Boolean(query.after);
   // Newest first: "after" is an older (smaller) id.
   if (query.sort === 'created') {
-    q.where('id', forward ? '<' : '>', cursor.id);
+    q.where('id', '<', cursor.id);
     return;
   }
   // `name >= ?` first, so the index seeks to the cursor; then the rows of that same name past its id.
-  const [bound, strict] = forward ? ['>=', '>'] : ['<=', '<'];
-  q.where('name', bound, cursor.name).where((w) => w.where('name', strict, cursor.name).orWhere('id', strict, cursor.id));
+  q.where('name', '>=', cursor.name).where((w) => w.where('name', '>', cursor.name).orWhere('id', '>', cursor.id));
 }
 
-/** The list order (by name, or newest first); reversed for a page read backwards from a `before` cursor. */
-function orderPage(q: Knex.QueryBuilder, query: Pick<ListQuery, 'sort' | 'before'>) {
-  const direction = query.before ? 'desc' : 'asc';
-  if (query.sort === 'created') return q.orderBy('id', query.before ? 'asc' : 'desc');
-  return q.orderBy([{ column: 'name', order: direction }, { column: 'id', order: direction }]);
+/** The list order: by name, or newest first. */
+function orderPage(q: Knex.QueryBuilder, query: Pick<ListQuery, 'sort'>) {
+  if (query.sort === 'created') return q.orderBy('id', 'desc');
+  return q.orderBy([{ column: 'name', order: 'asc' }, { column: 'id', order: 'asc' }]);
 }

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { Actor, AuditService } from '../audit/audit.service';
 import type { PasswordChangeLimiter } from '../auth/password-change-limiter';
 import { SessionRepository } from '../auth/sessions.repository';
-import { ValidationFailed } from '../errors';
+import { ValidationFailed, type FieldErrors } from '../errors';
 import { LOCALES } from '../i18n';
-import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../users/passwords';
+import { passwordProblem } from '../users/password-rules';
+import { hashPassword, verifyPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
 import { parseInput, text } from '../validation';
 
@@ -21,7 +22,8 @@ const profileSchema = z.object({
 const passwordSchema = z
   .object({
     currentPassword: z.string({ message: 'validation.required' }).min(1, 'validation.required'),
-    newPassword: z.string({ message: 'validation.required' }).min(MIN_PASSWORD_LENGTH, 'validation.passwordTooShort').max(200, 'validation.tooLong'),
+    // Length and strength are the registration's rules (passwordProblem), checked in changePassword.
+    newPassword: z.string({ message: 'validation.required' }).min(1, 'validation.required'),
     newPasswordConfirmation: z.string({ message: 'validation.required' }),
   })
   .refine((v) => v.newPassword === v.newPasswordConfirmation, { path: ['newPasswordConfirmation'], message: 'validation.passwordMismatch' });
@@ -53,9 +55,9 @@ export class MeService {
    * is out. Wrong current passwords are limited (TooManyAttempts).
    */
   async changePassword(actor: Actor & { userId: number }, input: unknown, keepSid?: string): Promise<void> {
-    const data = parseInput(passwordSchema, input);
-    await this.limiter.consume(actor.userId);
     const user = await this.users.findById(actor.userId);
+    const data = await this.parsePasswordChange(input, user?.email ?? '');
+    await this.limiter.consume(actor.userId);
     if (!user || !(await verifyPassword(user.password_hash, data.currentPassword))) {
       throw new ValidationFailed({ currentPassword: { key: 'validation.passwordWrong' } });
     }
@@ -66,5 +68,22 @@ export class MeService {
       await this.audit.record(trx, actor, { accountId: null, action: 'user.password_changed', target: { type: 'user', id: actor.userId }, details: { endedSessions } });
     });
     await this.limiter.succeeded(actor.userId);
+  }
+
+  /** The form's errors at once; a weak new password is refused before the current one is tried. */
+  private async parsePasswordChange(input: unknown, email: string): Promise<z.infer<typeof passwordSchema>> {
+    const errors: FieldErrors = {};
+    let data: z.infer<typeof passwordSchema> | undefined;
+    try {
+      data = parseInput(passwordSchema, input);
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      Object.assign(errors, err.fields);
+    }
+    const newPassword = (input as { newPassword?: unknown } | null)?.newPassword;
+    const problem = typeof newPassword === 'string' && newPassword ? await passwordProblem(newPassword, email) : null;
+    if (problem) errors.newPassword = { key: problem };
+    if (Object.keys(errors).length || !data) throw new ValidationFailed(errors);
+    return data;
   }
 }

@@ -5,7 +5,8 @@ import { AccountRepository } from '../accounts/accounts.repository';
 import type { Actor, AuditService } from '../audit/audit.service';
 import { ContactLedger } from '../contacts/contact-ledger';
 import { NotFound, ValidationFailed, type FieldErrors } from '../errors';
-import { hashPassword, MIN_PASSWORD_LENGTH } from '../users/passwords';
+import { passwordProblem } from '../users/password-rules';
+import { hashPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
 import { email, optionalText, parseInput, text } from '../validation';
 import { setupCodeMatches } from './setup-code';
@@ -16,7 +17,8 @@ export const setupSchema = z
     cnpj: optionalText(20).refine((v) => v === undefined || cnpj.isValid(v), 'validation.cnpj'),
     name: text(150),
     email,
-    password: z.string({ message: 'validation.required' }).min(MIN_PASSWORD_LENGTH, 'validation.passwordTooShort').max(200, 'validation.tooLong'),
+    // Length and strength are the registration's rules (passwordProblem), checked in parseWithCode.
+    password: z.string({ message: 'validation.required' }).min(1, 'validation.required'),
     passwordConfirmation: z.string({ message: 'validation.required' }),
   })
   .refine((v) => v.password === v.passwordConfirmation, { path: ['passwordConfirmation'], message: 'validation.passwordMismatch' });
@@ -39,7 +41,7 @@ export class SetupService {
   }
 
   async createFirstAccount(input: unknown, meta: Omit<Actor, 'userId' | 'contactId' | 'name'>): Promise<{ accountId: number; userId: number }> {
-    const data = this.parseWithCode(input);
+    const data = await this.parseWithCode(input);
     const passwordHash = await hashPassword(data.password);
     const create = this.db.transaction(async (trx) => {
       if (await this.accounts.anyLocked(trx)) throw new NotFound();
@@ -68,18 +70,22 @@ export class SetupService {
     return created;
   }
 
-  /** The form's fields and its code, every error reported at once. */
-  private parseWithCode(input: unknown): z.infer<typeof setupSchema> {
-    const given = (input as { setupCode?: unknown } | null)?.setupCode;
-    const codeErrors: FieldErrors = setupCodeMatches(this.setupCode, given) ? {} : { setupCode: { key: 'setup.codeWrong' } };
-    let data: z.infer<typeof setupSchema>;
+  /** The form's fields, its password's strength and its code, every error reported at once. */
+  private async parseWithCode(input: unknown): Promise<z.infer<typeof setupSchema>> {
+    const given = input as { setupCode?: unknown; password?: unknown; email?: unknown } | null;
+    const errors: FieldErrors = setupCodeMatches(this.setupCode, given?.setupCode) ? {} : { setupCode: { key: 'setup.codeWrong' } };
+    let data: z.infer<typeof setupSchema> | undefined;
     try {
       data = parseInput(setupSchema, input);
     } catch (err) {
-      if (err instanceof ValidationFailed) throw new ValidationFailed({ ...codeErrors, ...err.fields });
-      throw err;
+      if (!(err instanceof ValidationFailed)) throw err;
+      Object.assign(errors, err.fields);
     }
-    if (codeErrors.setupCode) throw new ValidationFailed(codeErrors);
+    const password = given?.password;
+    const email = data?.email ?? (typeof given?.email === 'string' ? given.email.trim() : '');
+    const problem = typeof password === 'string' && password ? await passwordProblem(password, email) : null;
+    if (problem) errors.password = { key: problem };
+    if (Object.keys(errors).length || !data) throw new ValidationFailed(errors);
     return data;
   }
 }

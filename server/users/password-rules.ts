@@ -11,8 +11,10 @@ export async function passwordProblem(password: string, email: string): Promise<
   if (password.length < MIN_PASSWORD_LENGTH) return 'invitations.register.passwordTooShort';
   if (password.length > 200) return 'validation.tooLong';
   const lower = password.toLowerCase();
-  const local = email.toLowerCase().split('@')[0] ?? '';
-  if (lower.includes(email.toLowerCase()) || (local.length >= 4 && lower.includes(local))) return 'invitations.register.passwordIsEmail';
+  const mail = email.toLowerCase();
+  const local = mail.split('@')[0] ?? '';
+  // A blank e-mail (a form sent without one) is "contained" in every password: its field says so instead.
+  if ((mail && lower.includes(mail)) || (local.length >= 4 && lower.includes(local))) return 'invitations.register.passwordIsEmail';
   const result = await strength.check(password, [email, local]);
   return result.score < MIN_SCORE ? 'invitations.register.passwordCommon' : null;
 }

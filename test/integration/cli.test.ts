@@ -210,17 +210,20 @@ describe('operator commands (server/cli)', () => {
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(code, err).to.equal(0);
       expect(out).to.match(/Ran \d+ migration\(s\):/);
-      expect(out).to.contain('core/20261123000001_foundation');
+      expect(out).to.contain('core/20261123000001_baseline');
 
       const lines: string[] = [];
       await migrateCommand(['latest'], env, (l) => lines.push(l));
       expect(lines).to.include('Already up to date: no migration to run.');
       await migrateCommand(['rollback'], env, (l) => lines.push(l));
-      expect(lines.join('\n')).to.contain('core/20261123000001_foundation');
+      expect(lines.join('\n')).to.contain('core/20261123000001_baseline');
 
       const db = createDb(loadConfig(env).database);
       try {
-        expect(await db.schema.hasTable('accounts')).to.equal(false);
+        // The baseline's down drops every table its up made (later migrations drop theirs).
+        for (const table of ['users', 'accounts', 'contacts', 'audit_events', 'sessions', 'rate_limits', 'contact_permissions', 'groups', 'group_permissions', 'group_members']) {
+          expect(await db.schema.hasTable(table), table).to.equal(false);
+        }
       } finally {
         await db.destroy();
       }

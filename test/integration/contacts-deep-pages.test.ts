@@ -100,15 +100,14 @@ describe('contacts list: deep pages, by number and by their links', () => {
     return { pages: pages.reverse(), links };
   }
 
-  it('"previous" links carry where the page began: clicking back from the last page shows every page as it was', async () => {
+  it('"previous" links carry the page number before: clicking back from the last page shows every page', async () => {
     const all = [...names, account.admin.name].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const { pages, links } = await clickBack(`/accounts/${account.accountId}/contacts`);
     expect(pages.flat()).to.deep.equal(all);
     expect(pages.map((p) => p.length)).to.deep.equal([...Array(12).fill(25), 21]);
     expect(links).to.have.length(12);
-    expect(links[0]).to.match(/[?&]page=12&before=\d+\.Pessoa/);
-    // To page 1 no cursor: the first page is always read from the top.
-    expect(links[11]).to.not.contain('before=');
+    expect(links[0]).to.equal(`/accounts/${account.accountId}/contacts?page=12`);
+    expect(links[11]).to.equal(`/accounts/${account.accountId}/contacts`);
     // A page reached backwards still links forward, to the page it came from.
     const page11 = await agent.get(links[1]!);
     expect(page11.text).to.contain('Página 11');
@@ -129,13 +128,9 @@ describe('contacts list: deep pages, by number and by their links', () => {
     const first = await agent.get(`/accounts/${account.accountId}/contacts`);
     const link = nextHref(first.text)!;
     const before = namesOnPage((await agent.get(link)).text);
-    const page4 = await agent.get(`/accounts/${account.accountId}/contacts?page=4`);
-    const back = prevHref(page4.text)!; // page 3, read backwards from page 4's first row
-    const page3 = namesOnPage((await agent.get(back)).text);
     const id = await new ContactRepository().insert(portal.db, { account_id: account.accountId, user_id: null, status: 'active', profile: 'member', name: 'Aaa Primeira', email: 'aaa@deep.test', country: 'BR' });
     try {
       expect(namesOnPage((await agent.get(link)).text)).to.deep.equal(before);
-      expect(namesOnPage((await agent.get(back)).text)).to.deep.equal(page3);
       // The page number alone counts from the top again: the new contact moved everything by one.
       expect(namesOnPage((await agent.get(`/accounts/${account.accountId}/contacts?page=2`)).text)[1]).to.equal(before[0]);
     } finally {
@@ -150,7 +145,9 @@ describe('contacts list: deep pages, by number and by their links', () => {
       expect(res.status, after).to.equal(200);
       expect(namesOnPage(res.text), after).to.deep.equal(all.slice(50, 75));
     }
-    for (const before of ['abc', '-5.Pessoa', `1.${'x'.repeat(300)}`]) {
+    // "Anterior" links once carried a `before` cursor; one in an old bookmark is ignored too.
+    const page10 = await portal.db('contacts').where({ account_id: account.accountId, name: all[225] }).first('id');
+    for (const before of ['abc', '-5.Pessoa', `1.${'x'.repeat(300)}`, `${page10.id}.${all[225]}`]) {
       const res = await agent.get(`/accounts/${account.accountId}/contacts?page=3&before=${encodeURIComponent(before)}`);
       expect(namesOnPage(res.text), before).to.deep.equal(all.slice(50, 75));
     }

@@ -125,11 +125,45 @@ describe('Meu perfil (/me)', () => {
     const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
     const short = await a.post('/me/password').type('form').send({ _csrf: csrf, currentPassword: PASSWORD, newPassword: 'curta', newPasswordConfirmation: 'curta' });
     expect(short.status).to.equal(422);
-    expect(fieldError(short.text, 'newPassword')).to.equal('A senha deve ter pelo menos 10 caracteres.');
+    expect(fieldError(short.text, 'newPassword')).to.equal('A senha precisa ter pelo menos 10 caracteres.');
     const mismatch = await a.post('/me/password').type('form').send({ _csrf: csrf, currentPassword: PASSWORD, newPassword: NEW_PASSWORD, newPasswordConfirmation: 'outra coisa qualquer' });
     expect(mismatch.status).to.equal(422);
     expect(fieldError(mismatch.text, 'newPasswordConfirmation')).to.equal('As senhas não conferem.');
     expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(303);
+  });
+
+  describe('the registration rules apply to a new password: 422 next to the field, nothing written', () => {
+    const cases: [string, (email: string) => string, string][] = [
+      ['a common password', () => 'password123', 'Esta senha é muito comum ou fácil de adivinhar. Escolha outra.'],
+      ['a keyboard row', () => 'qwertyuiop', 'Esta senha é muito comum ou fácil de adivinhar. Escolha outra.'],
+      ['the e-mail', (email) => email, 'A senha não pode conter o seu e-mail.'],
+      ['the e-mail\'s name part with a suffix', (email) => `${email.split('@')[0]}2026!`, 'A senha não pode conter o seu e-mail.'],
+    ];
+    for (const [title, weak, message] of cases) {
+      it(title, async () => {
+        const { admin } = await createAccount(portal.db);
+        const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+        const hashBefore = (await portal.db('users').where({ id: admin.userId }).first('password_hash')).password_hash as string;
+        const password = weak(admin.email);
+        const res = await a.post('/me/password').type('form').send({ _csrf: csrf, currentPassword: PASSWORD, newPassword: password, newPasswordConfirmation: password });
+        expect(res.status).to.equal(422);
+        expect(fieldError(res.text, 'newPassword')).to.equal(message);
+        expect((await portal.db('users').where({ id: admin.userId }).first('password_hash')).password_hash).to.equal(hashBefore);
+        expect(await auditOf(admin.userId, 'user.password_changed')).to.have.length(0);
+        expect((await login(agent(portal), admin.email, password)).status).to.equal(401);
+        expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(303);
+      });
+    }
+
+    it('in the person\'s language', async () => {
+      const { admin } = await createAccount(portal.db);
+      await portal.db('users').where({ id: admin.userId }).update({ locale: 'en' });
+      const { agent: a, csrf } = await loggedIn(portal, admin.email, PASSWORD);
+      const res = await a.post('/me/password').type('form').send({ _csrf: csrf, currentPassword: PASSWORD, newPassword: '1234567890', newPasswordConfirmation: '1234567890' });
+      expect(res.status).to.equal(422);
+      expect(fieldError(res.text, 'newPassword')).to.equal('This password is too common or easy to guess. Choose another.');
+      expect((await login(agent(portal), admin.email, PASSWORD)).status).to.equal(303);
+    });
   });
 
   it('changes the password: the old one no longer logs in, the new one does; audited without the password', async () => {

@@ -1,10 +1,5 @@
 import { expect } from 'chai';
 import { ContactRepository, type NewContact } from '../../server/contacts/contacts.repository';
-import { searchTextOf } from '../../server/contacts/search-text';
-import { loadConfig } from '../../server/config';
-import { createDb } from '../../server/db/knex';
-import { coreMigrations, migrateLatest, migratorOptions } from '../../server/db/migrations';
-import { freshDatabaseUrl } from '../support/databases';
 import { createAccount } from '../support/fixtures';
 import { sharedPortal, type TestPortal } from '../support/portal';
 
@@ -62,49 +57,5 @@ describe('search column: what a contact is found by', () => {
     }
     expect(writes).to.have.length(1);
     expect(writes[0]).to.match(/insert into [`"]?contacts[`"]?/i);
-  });
-
-  it('migration 0007 fills the column from existing contacts and drops the term tables; rolled back, it rebuilds the terms', async () => {
-    const db = createDb(loadConfig({ ...process.env, DATABASE_URL: await freshDatabaseUrl() }).database);
-    // Named: later migrations exist, and this one is stepped on its own.
-    const migration0007 = { ...migratorOptions(coreMigrations), name: '20261201000007_contact_search_column' };
-    try {
-      await migrateLatest(db, [coreMigrations]);
-      const { accountId } = await createAccount(db);
-      await db.migrate.down(migration0007);
-      expect(await db.schema.hasColumn('contacts', 'search')).to.equal(false);
-      // Contacts written by the previous version (without the column), with their terms.
-      const now = new Date();
-      const rows = [
-        { name: 'Maria Silva', email: 'maria.silva@x.test', document_number: null },
-        { name: 'Mário Souza', email: 'contato@x.test', document_number: '01234567890' },
-      ];
-      const ids: number[] = [];
-      for (const r of rows) {
-        const [id] = await db('contacts').insert({ ...contact(accountId, r.name, r.email), document_type: r.document_number ? 'cpf' : null, document_number: r.document_number, created_at: now, updated_at: now });
-        ids.push(Number(id));
-      }
-      await db('contact_permissions').insert({ contact_id: ids[0], permission_key: 'core.contacts.manage' });
-      await db.migrate.up(migration0007);
-      expect(await db.schema.hasTable('contact_search_terms')).to.equal(false);
-      expect(await db.schema.hasTable('contact_search_words')).to.equal(false);
-      const stored = await db('contacts').whereIn('id', ids).orderBy('id').select('search');
-      expect(stored.map((r) => r.search)).to.deep.equal(rows.map((r) => searchTextOf(r)));
-      const names = async (...words: string[]) => (await repo.list(db, { accountId, status: 'active', words, sort: 'name', offset: 0, limit: 25 })).map((r) => r.name);
-      expect(await names('mario')).to.deep.equal(['Mário Souza']);
-      expect(await names('silva@')).to.deep.equal(['Maria Silva']);
-
-      await db.migrate.down(migration0007);
-      const terms = (await db('contact_search_terms').whereIn('contact_id', ids).select('contact_id', 'term')).map((r) => `${r.contact_id} ${r.term}`);
-      expect(terms).to.include.members([`${ids[0]} >mari`, `${ids[0]} silva@x.test`, `${ids[1]} >mario`, `${ids[1]} 01234567890`]);
-      const counts = Object.fromEntries((await db('contact_search_words').where({ account_id: accountId }).select('word', 'contacts')).map((r) => [r.word, Number(r.contacts)]));
-      expect(counts).to.include({ mari: 2, maria: 1, mario: 1 });
-      await db.migrate.up(migration0007);
-      expect(await names('maria', 'silva')).to.deep.equal(['Maria Silva']);
-      // Both ways kept every contact's grants (SQLite rewrites the whole table to drop a column).
-      expect(await db('contact_permissions').where({ contact_id: ids[0] }).pluck('permission_key')).to.deep.equal(['core.contacts.manage']);
-    } finally {
-      await db.destroy();
-    }
   });
 });

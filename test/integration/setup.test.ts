@@ -89,7 +89,7 @@ describe('first-run setup', () => {
     expect(res.text).to.contain('Corrija os campos destacados.');
     expect(fieldError(res.text, 'companyName')).to.equal('Campo obrigatório.');
     expect(fieldError(res.text, 'email')).to.equal('Informe um e-mail válido.');
-    expect(fieldError(res.text, 'password')).to.equal('A senha deve ter pelo menos 10 caracteres.');
+    expect(fieldError(res.text, 'password')).to.equal('A senha precisa ter pelo menos 10 caracteres.');
     expect(fieldError(res.text, 'name')).to.equal(undefined);
     expect(fieldValue(res.text, 'name')).to.equal('Carla Fundadora');
     expect(fieldValue(res.text, 'email')).to.equal('nao-e-email');
@@ -99,6 +99,49 @@ describe('first-run setup', () => {
     expect(await count(portal, 'accounts')).to.equal(0);
     expect(await count(portal, 'users')).to.equal(0);
     expect((await a.get('/setup')).status).to.equal(200);
+  });
+
+  describe('the registration rules apply to the first administrator\'s password: 422 next to the field, nothing written', () => {
+    const cases: [string, string, string][] = [
+      ['a common password', 'password123', 'Esta senha é muito comum ou fácil de adivinhar. Escolha outra.'],
+      ['a keyboard row', 'qwertyuiop', 'Esta senha é muito comum ou fácil de adivinhar. Escolha outra.'],
+      ['the e-mail', 'carla.fundadora@example.test', 'A senha não pode conter o seu e-mail.'],
+      ['the e-mail\'s name part with a suffix', 'Carla.Fundadora2026', 'A senha não pode conter o seu e-mail.'],
+    ];
+    for (const [title, password, message] of cases) {
+      it(title, async () => {
+        const portal = await startPortal();
+        const a = agent(portal);
+        const res = await post(portal, a, valid({ password, passwordConfirmation: password }));
+        expect(res.status).to.equal(422);
+        expect(fieldError(res.text, 'password')).to.equal(message);
+        expect(fieldValue(res.text, 'companyName')).to.equal('Acme Indústria Ltda');
+        expect(await count(portal, 'accounts')).to.equal(0);
+        expect(await count(portal, 'users')).to.equal(0);
+        expect(await count(portal, 'audit_events')).to.equal(0);
+        expect((await a.get('/setup')).status).to.equal(200);
+      });
+    }
+
+    it('a blank e-mail is only "required": a strong password is not said to contain it', async () => {
+      const portal = await startPortal();
+      const res = await post(portal, agent(portal), valid({ email: '' }));
+      expect(res.status).to.equal(422);
+      expect(fieldError(res.text, 'email')).to.equal('Campo obrigatório.');
+      expect(fieldError(res.text, 'password')).to.equal(undefined);
+    });
+
+    it('in the language the browser asks for, with the other fields\' errors at once', async () => {
+      const portal = await startPortal();
+      const a = agent(portal).set('Accept-Language', 'es');
+      const _csrf = await csrfFrom(a, '/setup');
+      const res = await a.post('/setup').set('Accept-Language', 'es').type('form')
+        .send({ _csrf, setupCode: portal.setupCode ?? '', ...valid({ companyName: ' ', password: 'qwertyuiop', passwordConfirmation: 'qwertyuiop' }) });
+      expect(res.status).to.equal(422);
+      expect(fieldError(res.text, 'password')).to.equal('Esta contraseña es muy común o fácil de adivinar. Elija otra.');
+      expect(fieldError(res.text, 'companyName')).to.not.equal(undefined);
+      expect(await count(portal, 'users')).to.equal(0);
+    });
   });
 
   it('refuses a password confirmation that does not match', async () => {

@@ -41,7 +41,6 @@ export default {
     required: 'Required field.',
     email: 'Enter a valid e-mail address.',
     tooLong: 'Use at most {{max}} characters.',
-    passwordTooShort: 'The password must have at least {{min}} characters.',
     passwordMismatch: 'The passwords do not match.',
     passwordWrong: 'Current password is wrong.',
     cnpj: 'Invalid CNPJ.',

@@ -41,7 +41,6 @@ export default {
     required: 'Campo obligatorio.',
     email: 'Ingrese un correo electrónico válido.',
     tooLong: 'Use como máximo {{max}} caracteres.',
-    passwordTooShort: 'La contraseña debe tener al menos {{min}} caracteres.',
     passwordMismatch: 'Las contraseñas no coinciden.',
     passwordWrong: 'Contraseña actual incorrecta.',
     cnpj: 'CNPJ inválido.',

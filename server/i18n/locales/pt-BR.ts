@@ -39,7 +39,6 @@ export default {
     required: 'Campo obrigatório.',
     email: 'Informe um e-mail válido.',
     tooLong: 'Use no máximo {{max}} caracteres.',
-    passwordTooShort: 'A senha deve ter pelo menos {{min}} caracteres.',
     passwordMismatch: 'As senhas não conferem.',
     passwordWrong: 'Senha atual incorreta.',
     cnpj: 'CNPJ inválido.',

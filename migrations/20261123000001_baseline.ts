@@ -1,5 +1,11 @@
 import type { Knex } from 'knex';
 
+/**
+ * The core schema as migrations 0001-0007 left it, in one step. The portal had no deployment to
+ * upgrade yet, so their history (a term-table search built in 0002-0006 and replaced by the
+ * `contacts.search` column in 0007) was folded into this baseline; a database migrated with those
+ * files is a developer's and is made again from scratch. Later migrations run after this one.
+ */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('users', (t) => {
     t.increments('id');
@@ -45,9 +51,17 @@ export async function up(knex: Knex): Promise<void> {
     t.datetime('created_at', { precision: 3 }).notNullable();
     t.datetime('updated_at', { precision: 3 }).notNullable();
     t.datetime('deactivated_at', { precision: 3 }).nullable();
+    // The folded words a contact is found by, each after a space (searchTextOf in
+    // server/contacts/search-text.ts), written in the same row as the contact.
+    t.string('search', 500).notNullable().defaultTo('');
     t.unique(['account_id', 'email']);
     t.unique(['account_id', 'document_type', 'document_number']);
     t.index(['user_id']);
+    // The list pages read one account's slice of one index in list order; the search column is
+    // last in the by-name index so that a search (one LIKE per typed word) is checked in the
+    // index and stops after one page.
+    t.index(['account_id', 'status', 'id'], 'contacts_list_by_creation');
+    t.index(['account_id', 'status', 'name', 'id', 'search'], 'contacts_list_by_name');
   });
 
   await knex.schema.createTable('audit_events', (t) => {
@@ -82,10 +96,37 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('points').notNullable().defaultTo(0);
     t.bigInteger('expire').unsigned().nullable();
   });
+
+  // Explicit grants and groups. Keys are plain strings (no foreign key to a registry table): the
+  // flags live in code, and grants of a plugin that is switched off must survive untouched.
+  await knex.schema.createTable('contact_permissions', (t) => {
+    t.integer('contact_id').unsigned().notNullable().references('contacts.id').onDelete('CASCADE');
+    t.string('permission_key', 100).notNullable();
+    t.primary(['contact_id', 'permission_key']);
+  });
+  await knex.schema.createTable('groups', (t) => {
+    t.increments('id');
+    t.integer('account_id').unsigned().notNullable().references('accounts.id').onDelete('CASCADE');
+    t.string('name', 100).notNullable();
+    t.string('description', 255).nullable();
+    t.datetime('created_at', { precision: 3 }).notNullable();
+    t.datetime('updated_at', { precision: 3 }).notNullable();
+    t.unique(['account_id', 'name']);
+  });
+  await knex.schema.createTable('group_permissions', (t) => {
+    t.integer('group_id').unsigned().notNullable().references('groups.id').onDelete('CASCADE');
+    t.string('permission_key', 100).notNullable();
+    t.primary(['group_id', 'permission_key']);
+  });
+  await knex.schema.createTable('group_members', (t) => {
+    t.integer('contact_id').unsigned().notNullable().references('contacts.id').onDelete('CASCADE');
+    t.integer('group_id').unsigned().notNullable().references('groups.id').onDelete('CASCADE');
+    t.primary(['contact_id', 'group_id']);
+    t.index(['group_id']);
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['rate_limits', 'sessions', 'audit_events', 'contacts', 'accounts', 'users']) {
-    await knex.schema.dropTableIfExists(table);
-  }
+  const tables = ['group_members', 'group_permissions', 'groups', 'contact_permissions', 'rate_limits', 'sessions', 'audit_events', 'contacts', 'accounts', 'users'];
+  for (const table of tables) await knex.schema.dropTableIfExists(table);
 }
