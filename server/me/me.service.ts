@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import type { Actor, AuditService } from '../audit/audit.service';
+import type { Me } from '../audit/actor';
+import type { AuditService } from '../audit/audit.service';
 import type { PasswordChangeLimiter } from '../auth/password-change-limiter';
 import { SessionRepository } from '../auth/sessions.repository';
 import { ValidationFailed, type FieldErrors } from '../errors';
@@ -37,7 +38,7 @@ export class MeService {
     this.users = new UserRepository(db);
   }
 
-  async updateProfile(actor: Actor & { userId: number }, input: unknown): Promise<{ name: string; locale: string | null }> {
+  async updateProfile(actor: Me, input: unknown): Promise<{ name: string; locale: string | null }> {
     const data = parseInput(profileSchema, input);
     await this.db.transaction(async (trx) => {
       const before = await this.users.findById(actor.userId, trx);
@@ -54,7 +55,7 @@ export class MeService {
    * Also ends the user's other sessions (`keepSid` is the one asking): whoever knew the old password
    * is out. Wrong current passwords are limited (TooManyAttempts).
    */
-  async changePassword(actor: Actor & { userId: number }, input: unknown, keepSid?: string): Promise<void> {
+  async changePassword(actor: Me, input: unknown, keepSid?: string): Promise<void> {
     const user = await this.users.findById(actor.userId);
     const data = await this.parsePasswordChange(input, user?.email ?? '');
     await this.limiter.consume(actor.userId);
