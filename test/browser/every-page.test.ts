@@ -101,7 +101,9 @@ async function check(page: Page, label: string, width: number): Promise<string[]
   // Sent as source: tsx (esbuild, keepNames) wraps inner functions in a __name() the page lacks.
   const problems = (await page.evaluate(`(() => { const __name = (f) => f; return (${findProblems.toString()})(); })()`)) as Problem[];
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${label}-${width}.png`), fullPage: true });
+  // The whole page, up to two screens high (a long list's first rows say enough and stay readable).
+  const height = Math.min(await page.evaluate(() => document.documentElement.scrollHeight), 1700);
+  await page.screenshot({ path: path.join(SHOTS, `${label}-${width}.png`), fullPage: true, clip: { x: 0, y: 0, width, height } });
   return problems.map((p) => `${label} at ${width}px: ${p.what} — ${p.where}`);
 }
 
@@ -184,6 +186,29 @@ describe('browser: every page at 1280 and 390 pixels', () => {
       expect(problems, problems.join('\n')).to.deep.equal([]);
     });
   }
+
+  it('on a phone the menu folds behind a "Menu" button, opened from the keyboard; on a desktop it is always shown', async function () {
+    this.timeout(60_000);
+    const phone = await b.newPage({ viewport: { width: 390, height: 844 } });
+    await signIn(phone, owner);
+    const nav = phone.getByRole('navigation', { name: 'Menu principal' });
+    const contacts = nav.getByRole('link', { name: 'Usuários do Sistema' });
+    expect(await contacts.isVisible(), 'the menu entries are folded away').to.equal(false);
+    const toggle = nav.locator('summary', { hasText: 'Menu' });
+    const top = (await toggle.boundingBox())!;
+    expect(top.y + top.height, 'the button is on the first screen, near the top').to.be.below(200);
+    await toggle.focus();
+    await phone.keyboard.press('Enter');
+    await see(contacts);
+    await contacts.click();
+    await see(phone.getByRole('heading', { level: 1, name: 'Usuários do Sistema' }));
+
+    const desk = await b.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(desk, owner);
+    const deskNav = desk.getByRole('navigation', { name: 'Menu principal' });
+    await see(deskNav.getByRole('link', { name: 'Usuários do Sistema' }));
+    expect(await deskNav.locator('summary', { hasText: 'Menu' }).isVisible()).to.equal(false);
+  });
 
   it('"Trocar de empresa" only for a person in more than one company', async function () {
     this.timeout(60_000);
