@@ -36,7 +36,13 @@ function findProblems(): Problem[] {
   const visible = (el: Element) => {
     const r = el.getBoundingClientRect();
     const s = getComputedStyle(el);
-    return r.width > 1 && r.height > 1 && s.visibility !== 'hidden';
+    if (r.width <= 1 || r.height <= 1 || s.visibility === 'hidden') return false;
+    // Inside a box shrunk to a pixel (a header row left to screen readers): not seen either.
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      const u = up.getBoundingClientRect();
+      if (u.width <= 1 || u.height <= 1) return false;
+    }
+    return true;
   };
   const name = (el: Element) => (el.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 60);
   const de = document.documentElement;
