@@ -193,6 +193,7 @@ function benchChecks(registry: Registry): { results: CheckResult[]; setSize: num
     account: { id: 1, name: 'Bench', ownerContactId: 1, seatLimit: 99, counts: { active: 1, pending: 0, deactivated: 0 } },
     contact: { id: 2, name: 'Bench', profile: 'custom' },
     isOwner: false,
+    companies: 1,
     permissions,
     can: (key) => can(permissions, key),
   };

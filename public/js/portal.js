@@ -27,3 +27,26 @@ function markCurrentMenuEntry() {
 markCurrentMenuEntry();
 document.addEventListener('htmx:pushedIntoHistory', markCurrentMenuEntry);
 window.addEventListener('popstate', markCurrentMenuEntry);
+
+// The main menu's <details> shows its list on wide screens by CSS (::details-content); a browser
+// without that selector gets the <details> opened instead, so no one has to find the menu.
+if (!CSS.supports('selector(::details-content)')) {
+  const wide = window.matchMedia('(min-width: 761px)');
+  const follow = () => document.querySelectorAll('.nav-menu').forEach((d) => { d.open = wide.matches; });
+  follow();
+  wide.addEventListener('change', follow);
+}
+
+// Row menus ("Ações"): Escape closes the open one and gives the focus back to its button; a click
+// elsewhere closes it; opening one closes the others. Without this file they work as <details>.
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape') return;
+  const open = document.activeElement && document.activeElement.closest('details.row-menu[open]');
+  if (!open) return;
+  open.open = false;
+  open.querySelector('summary').focus();
+});
+document.addEventListener('click', (event) => {
+  const inside = event.target instanceof Element ? event.target.closest('details.row-menu') : null;
+  document.querySelectorAll('details.row-menu[open]').forEach((d) => { if (d !== inside) d.open = false; });
+});

@@ -16,6 +16,8 @@ export interface AccountContext {
   };
   contact: { id: number; name: string; profile: string };
   isOwner: boolean;
+  /** In how many companies the signed-in user is an active contact (this one included). */
+  companies: number;
   permissions: ReadonlySet<string>;
   can<K extends string>(key: K & CheckedFlag<K>): boolean;
 }
@@ -56,6 +58,7 @@ export function accountContext(accounts: AccountService, access: AccessPolicy) {
       },
       contact: { id: m.contact_id, name: m.contact_name, profile: m.profile },
       isOwner,
+      companies: m.company_count,
       permissions,
       can,
     };

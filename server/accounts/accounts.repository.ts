@@ -87,8 +87,14 @@ export class AccountRepository {
     return this.memberships(q).where({ 'c.user_id': userId, 'c.status': 'active' }).orderBy('a.name');
   }
 
-  /** The user's active contact in one account with the account's counters: read on every account page. */
-  activeMembership(accountId: number, userId: number, q: Q = this.db): Promise<Membership | undefined> {
-    return this.memberships(q).where({ 'c.account_id': accountId, 'c.user_id': userId, 'c.status': 'active' }).first();
+  /**
+   * The user's active contact in one account with the account's counters: read on every account
+   * page. `company_count` (in how many companies the user is an active contact) comes in the same
+   * query, for the layout's "Trocar de empresa", which only makes sense from two companies up.
+   */
+  async activeMembership(accountId: number, userId: number, q: Q = this.db): Promise<(Membership & { company_count: number }) | undefined> {
+    const companies = q('contacts as c2').count('* as n').where('c2.user_id', userId).andWhere('c2.status', 'active').as('company_count');
+    const row = await this.memberships(q).select(companies).where({ 'c.account_id': accountId, 'c.user_id': userId, 'c.status': 'active' }).first();
+    return row ? { ...row, company_count: Number(row.company_count) } : undefined;
   }
 }

@@ -14,7 +14,7 @@ export class AccountService {
   }
 
   /** Undefined when the user has no active contact in the account. */
-  activeMembership(accountId: number, userId: number): Promise<Membership | undefined> {
+  activeMembership(accountId: number, userId: number): Promise<(Membership & { company_count: number }) | undefined> {
     return this.accounts.activeMembership(accountId, userId);
   }
 }

@@ -5,8 +5,9 @@ import { see, useBrowser, visit } from './support';
 
 /**
  * The contacts table on a first visit: at 1280 pixels the "Ações" column is fully visible and
- * nothing scrolls sideways, a CPF or a phone number never breaks across lines (long names and
- * e-mails wrap instead), and at a phone's width each contact is a stack of labelled lines.
+ * nothing scrolls sideways; at 1280 and 1024 pixels every value stays on one line (a long name or
+ * e-mail ends in "…", the cell's title gives it whole); the "Ações" menu opens over the table,
+ * one entry a line, and Escape closes it; at a phone's width each contact is a stack of labelled lines.
  */
 
 const LONG_NAME = 'Maria Aparecida dos Santos Oliveira de Albuquerque';
@@ -26,7 +27,15 @@ const linesOfColumn = (page: Page, column: number) =>
     cells.filter((cell) => cell.textContent!.trim() !== '').map((cell) => {
       const range = document.createRange();
       range.selectNodeContents(cell);
-      return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+      // Boxes that overlap vertically share a line (a badge sits a little higher than the text beside it).
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0).sort((x, y) => x.top - y.top);
+      let lines = 0;
+      let bottom = -Infinity;
+      for (const r of rects) {
+        if (r.top >= bottom - 1) lines += 1;
+        bottom = Math.max(bottom, r.bottom);
+      }
+      return lines;
     }),
   );
 
@@ -68,6 +77,47 @@ describe('browser: the contacts table layout', () => {
     }
     expect(await linesOfColumn(page, 3), 'CPF lines').to.deep.equal([1, 1]);
     expect(await linesOfColumn(page, 4), 'phone lines').to.deep.equal([1, 1]);
+  });
+
+  for (const width of [1280, 1024]) {
+    it(`at ${width} pixels every value is on one line, a long one shortened with its whole text in the title`, async function () {
+      this.timeout(60_000);
+      const page = await b.newPage({ viewport: { width, height: 800 } });
+      await logIn(page, ownerEmail);
+      await visit(page, `/accounts/${accountId}/contacts`);
+      await see(page.getByRole('cell', { name: LONG_NAME }));
+      expect(await sidewaysOverflow(page), 'the page scrolls sideways').to.be.at.most(0);
+      for (let column = 1; column <= 5; column++) {
+        for (const lines of await linesOfColumn(page, column)) expect(lines, `lines in column ${column}`).to.equal(1);
+      }
+      expect(await page.getByRole('cell', { name: LONG_EMAIL }).getAttribute('title')).to.equal(LONG_EMAIL);
+      expect(await page.getByRole('cell', { name: LONG_NAME }).getAttribute('title')).to.equal(LONG_NAME);
+    });
+  }
+
+  it('the "Ações" menu opens over the table, one entry a line, and Escape closes it', async function () {
+    this.timeout(60_000);
+    const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
+    await logIn(page, ownerEmail);
+    await visit(page, `/accounts/${accountId}/contacts`);
+    const row = page.locator('table.contacts tbody tr', { hasText: LONG_NAME });
+    const button = row.locator('summary');
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const entry = row.getByRole('link', { name: 'Permissões de acesso' });
+    await see(entry);
+    const column = (await page.getByRole('columnheader', { name: 'Ações' }).boundingBox())!;
+    const menu = (await row.locator('.row-menu ul').boundingBox())!;
+    expect(menu.width, 'the menu is wider than its column').to.be.greaterThan(column.width);
+    expect(menu.x + menu.width).to.be.at.most(1280);
+    for (const item of await row.locator('.row-menu li').all()) {
+      const box = (await item.boundingBox())!;
+      expect(box.height, `"${await item.textContent()}" on one line`).to.be.below(48);
+    }
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Escape');
+    expect(await entry.isVisible()).to.equal(false);
+    expect(await button.evaluate((el) => el === document.activeElement), 'the focus is back on "Ações"').to.equal(true);
   });
 
   it('at a phone width the rows stack: each contact a column of labelled lines, nothing sideways', async function () {

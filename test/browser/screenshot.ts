@@ -1,12 +1,13 @@
 /**
  * The README's picture: the logged-in home page at 1280×800, on a temporary SQLite portal seeded
- * with one account. Run with `npx tsx test/browser/screenshot.ts` (writes docs/screenshot.png).
+ * with the demo data (`npm run seed:demo`'s companies, menus and people, as a visitor of the demo sees them). Run with `npx tsx test/browser/screenshot.ts` (writes docs/screenshot.png).
  * The page is checked with axe-core like in the browser tests; a finding stops the script.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { dropTestDatabases } from '../support/databases';
-import { createAccount, PASSWORD } from '../support/fixtures';
+import { seedDemo } from '../../server/cli/seed-demo';
+import { PASSWORD } from '../support/fixtures';
 import { closePortals, startPortal } from '../support/portal';
 import { checkA11y, launchChromium, listen, newCheckedPage, see, visit } from './support';
 
@@ -19,7 +20,8 @@ async function main() {
   const server = await listen(portal);
   const browser = await launchChromium();
   try {
-    const { admin } = await createAccount(portal.db, { name: 'Construtora Horizonte Ltda' });
+    await seedDemo(portal.db, { password: PASSWORD, registry: portal.registry });
+    const admin = { email: 'admin@demo.portal', name: 'Marina Costa Andrade' };
     const { page } = await newCheckedPage(browser, server.baseUrl, { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
 
     await visit(page, '/login');

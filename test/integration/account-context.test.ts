@@ -113,6 +113,19 @@ describe('account context: the membership and the permissions on every account p
     expect((await agent.get(`/accounts/${c.accountId}`)).status).to.equal(404);
   });
 
+  it('"Trocar de empresa" is offered only to someone active in two companies or more (a deactivated contact elsewhere does not count)', async () => {
+    const a = await createAccount(portal.db);
+    const { agent } = await loggedIn(portal, a.admin.email, PASSWORD);
+    const offers = async () => (await agent.get(`/accounts/${a.accountId}`)).text.includes('href="/accounts"');
+    expect(await offers(), 'one company').to.equal(false);
+    const b = await createAccount(portal.db);
+    await addMember(portal.db, b.accountId, { email: a.admin.email, status: 'deactivated' });
+    expect(await offers(), 'deactivated in the other company').to.equal(false);
+    const c = await createAccount(portal.db);
+    await addMember(portal.db, c.accountId, { email: a.admin.email });
+    expect(await offers(), 'active in two companies').to.equal(true);
+  });
+
   it('still works when the session keeps the user in an older shape (only the id)', async () => {
     const account = await createAccount(portal.db, { name: 'Empresa Antiga' });
     const { agent } = await loggedIn(portal, account.admin.email, PASSWORD);

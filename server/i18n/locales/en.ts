@@ -7,7 +7,7 @@ export default {
     saved: 'Record saved successfully!', removed: 'Record removed successfully!', actions: 'Actions',
     required: 'Required field', loading: 'Loading…', close: 'Close',
   },
-  layout: { menu: 'Main menu', myProfile: 'My profile', logout: 'Sign out', switchAccount: 'Switch company', home: 'Home' },
+  layout: { menu: 'Main menu', myProfile: 'My profile', logout: 'Sign out', switchAccount: 'Switch company', home: 'Home', menuButton: 'Menu' },
   menu: { invitations: 'Invite users', groups: 'Permission groups', home: 'Home', contacts: 'System users', settings: 'Account settings' },
   auth: {
     title: 'Sign in to the portal', email: 'E-mail', password: 'Password', submit: 'Sign in',

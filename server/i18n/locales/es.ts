@@ -7,7 +7,7 @@ export default {
     saved: '¡Registro guardado con éxito!', removed: '¡Registro eliminado con éxito!', actions: 'Acciones',
     required: 'Campo obligatorio', loading: 'Cargando…', close: 'Cerrar',
   },
-  layout: { menu: 'Menú principal', myProfile: 'Mi perfil', logout: 'Salir', switchAccount: 'Cambiar de empresa', home: 'Inicio' },
+  layout: { menu: 'Menú principal', myProfile: 'Mi perfil', logout: 'Salir', switchAccount: 'Cambiar de empresa', home: 'Inicio', menuButton: 'Menú' },
   menu: { invitations: 'Invitar usuarios', groups: 'Grupos de permisos', home: 'Inicio', contacts: 'Usuarios del sistema', settings: 'Configuración de la cuenta' },
   auth: {
     title: 'Ingresar al portal', email: 'Correo electrónico', password: 'Contraseña', submit: 'Ingresar',

@@ -5,7 +5,7 @@ export default {
     saved: 'Registro salvo com sucesso!', removed: 'Registro removido com sucesso!', actions: 'Ações',
     required: 'Campo obrigatório', loading: 'Carregando…', close: 'Fechar',
   },
-  layout: { menu: 'Menu principal', myProfile: 'Meu perfil', logout: 'Sair', switchAccount: 'Trocar de empresa', home: 'Início' },
+  layout: { menu: 'Menu principal', myProfile: 'Meu perfil', logout: 'Sair', switchAccount: 'Trocar de empresa', home: 'Início', menuButton: 'Menu' },
   menu: { invitations: 'Convidar usuários', groups: 'Grupos de permissões', home: 'Início', contacts: 'Usuários do Sistema', settings: 'Configurações da conta' },
   auth: {
     title: 'Entrar no portal', email: 'E-mail', password: 'Senha', submit: 'Entrar',
