@@ -118,10 +118,14 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     const data = await contacts.get(req.ctx!.account, id);
     const questions = answered?.questions ?? (await confirmations.ask(req, change, id));
     const view = change === 'contact.deleting' ? 'delete' : 'deactivate';
+    // An error only answers a submitted confirmation: a bare POST (a button outside it, carrying no
+    // answer) is asked first, without an error before any choice.
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const submitted = Boolean(answered) && (body.confirming === '1' || answered!.questions.some((q) => body[q.field] !== undefined));
     await res.renderPage(`contacts/${view}`, {
-      title: req.t(`contacts.${view}.title`), ...data, base: base(req), questions, answers: answered ? req.body : {}, errors: answered?.errors ?? {},
+      title: req.t(`contacts.${view}.title`), ...data, base: base(req), questions, answers: submitted ? req.body : {}, errors: submitted ? answered!.errors : {},
       returnTo: req.body?.returnTo === 'list' || req.query.returnTo === 'list' ? 'list' : null,
-    }, answered ? 422 : 200);
+    }, submitted ? 422 : 200);
   };
   /** The answers to the plugins' questions; undefined once the confirmation page was answered instead. */
   const confirmedFields = async (req: Request, res: Response, change: ConfirmedChange): Promise<Record<string, string> | undefined> => {

@@ -214,7 +214,9 @@ describe('browser: Usuários do Sistema', () => {
     await see(page.getByRole('heading', { level: 1, name: NAME }));
     expect(new URL(page.url()).pathname).to.equal(contactPath);
     await see(page.getByText('(11) 91234-5678'));
-    await page.getByRole('button', { name: 'Desativar' }).click();
+    // Desativar asks in the dialog, as Excluir does.
+    await swapping(page, () => page.getByRole('main').getByRole('link', { name: 'Desativar' }).click());
+    await page.getByRole('dialog').getByRole('button', { name: 'Sim, desativar' }).click();
     await see(page.getByText('Usuário desativado.'));
     await see(page.getByRole('button', { name: 'Reativar' }));
 

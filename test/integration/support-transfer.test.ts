@@ -204,7 +204,7 @@ describe('Transferir chamados', () => {
         expect(dialog).not.to.match(new RegExp(`<option value="${maria.contactId}"`));
 
         // No receiver, or one not offered: the dialog again, and Maria keeps everything.
-        await postForm(admin.agent, `${contacts}/${maria.contactId}/${change}`, admin.csrf, {}).expect(422);
+        await postForm(admin.agent, `${contacts}/${maria.contactId}/${change}`, admin.csrf, { confirming: '1' }).expect(422);
         await postForm(admin.agent, `${contacts}/${maria.contactId}/${change}`, admin.csrf, { 'support.receiver': String(maria.contactId) }).expect(422);
         const stillThere = await portal.db('contacts').where({ id: maria.contactId }).first();
         expect(stillThere.status).to.equal('active');

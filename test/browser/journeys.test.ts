@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { Page } from 'playwright-core';
+import { addMember, createAccount, PASSWORD } from '../support/fixtures';
+import { insertTicket } from '../integration/helpers/support';
+import { checkA11y, see, useBrowser, visit } from './support';
+
+/**
+ * What a customer administrator meets at key moments (#24): the deactivation asked in a dialog
+ * like the deletion, the add form that keeps what was typed while the country changes, the list
+ * sorted as people read names, the access chosen before an invitation goes, and the messages that
+ * say what happened.
+ */
+
+const SHOTS = path.resolve(import.meta.dirname, '../../test-results/journeys');
+
+async function shoot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true });
+  const size = page.viewportSize();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
+  }
+  if (size) await page.setViewportSize(size);
+}
+
+async function logIn(page: Page, email: string) {
+  await visit(page, '/login');
+  await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill(email);
+  await page.getByRole('textbox', { name: 'Senha', exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Entrar' }).click();
+  await see(page.getByRole('navigation', { name: 'Menu principal' }));
+}
+
+const nextSettle = (page: Page) =>
+  page.evaluate(() => new Promise<void>((resolve) => document.addEventListener('htmx:afterSettle', () => resolve(), { once: true })));
+
+async function swapping(page: Page, action: () => Promise<unknown>) {
+  const settled = nextSettle(page);
+  await action();
+  await settled;
+}
+
+describe('browser: journeys of a customer administrator', () => {
+  const b = useBrowser();
+
+  it('"Desativar" asks in a dialog like "Excluir", with no error before a choice', async () => {
+    const { accountId, admin } = await createAccount(b.portal.db);
+    const maria = await addMember(b.portal.db, accountId, { name: 'Maria Chamados' });
+    await addMember(b.portal.db, accountId, { name: 'Bruno Recebe' });
+    await insertTicket(b.portal.db, accountId, maria.contactId, 'Impressora parada');
+    const page = await b.newPage();
+    await logIn(page, admin.email);
+    await visit(page, `/accounts/${accountId}/contacts/${maria.contactId}`);
+
+    await swapping(page, () => page.getByRole('main').getByRole('link', { name: 'Desativar' }).click());
+    const dialog = page.getByRole('dialog', { name: 'Desativar usuário' });
+    await see(dialog.getByText('Tem certeza que deseja desativar este usuário?'));
+    expect(await page.getByText('Escolha uma das opções para continuar.').count()).to.equal(0);
+    await checkA11y(page);
+    await shoot(page, 'deactivate-dialog');
+
+    // Confirmed without a choice: the browser asks for it (the select is required), nothing is sent.
+    const receiver = dialog.getByRole('combobox', { name: 'Quem recebe os chamados abertos' });
+    await dialog.getByRole('button', { name: 'Sim, desativar' }).click();
+    expect(await receiver.evaluate((el) => (el as HTMLSelectElement).validity.valueMissing)).to.equal(true);
+    await see(dialog);
+    await receiver.selectOption({ label: 'Bruno Recebe' });
+    await dialog.getByRole('button', { name: 'Sim, desativar' }).click();
+    await see(page.getByText('Usuário desativado.'));
+  });
+});
