@@ -24,7 +24,7 @@ export interface Inviter {
   actor: Actor;
 }
 
-export type AddressOutcome = 'invited' | 'invalid' | 'duplicate' | 'contact' | 'pending';
+export type AddressOutcome = 'invited' | 'invalid' | 'duplicate' | 'contact' | 'deactivated' | 'pending';
 export interface AddressAnswer {
   address: string;
   outcome: AddressOutcome;
@@ -93,7 +93,7 @@ export class InvitationService {
       const result: AddressAnswer[] = [];
       for (const { address, contact } of known) {
         if (contact) {
-          result.push({ address, outcome: contact.status === 'pending' ? 'pending' : 'contact', contactId: contact.id });
+          result.push({ address, outcome: contact.status === 'active' ? 'contact' : contact.status, contactId: contact.id });
           continue;
         }
         const contactId = idOf.get(address)!;

@@ -24,8 +24,9 @@ export function ownerTransferRoutes(transfers: OwnerTransferService) {
   router.post('/', requireStepUp, async (req, res) => {
     const home = `/accounts/${req.ctx!.account.id}`;
     if (!req.ctx!.isOwner) throw new Forbidden('owner.errors.notOwner');
+    let receiverName: string;
     try {
-      await transfers.transfer(callerOf(req), req.body);
+      ({ receiverName } = await transfers.transfer(callerOf(req), req.body));
     } catch (err) {
       if (err instanceof ValidationFailed) return page(req, res, err.fields, req.body, 422);
       // Another transfer won the race (this person is no longer the owner), or a plugin's hook refused.
@@ -35,7 +36,7 @@ export function ownerTransferRoutes(transfers: OwnerTransferService) {
       }
       throw err;
     }
-    flash(req, { type: 'success', key: 'owner.saved' });
+    flash(req, { type: 'success', key: 'owner.saved', params: { name: receiverName } });
     res.redirect(303, home);
   });
 

@@ -36,12 +36,13 @@ export class OwnerTransferService {
     return this.transfers.candidates(this.db, caller.accountId, caller.contactId);
   }
 
-  async transfer(caller: OwnerTransferCaller, input: { receiver?: unknown; formerProfile?: unknown }): Promise<void> {
+  /** Returns the new primary administrator's name, for the message that names them. */
+  async transfer(caller: OwnerTransferCaller, input: { receiver?: unknown; formerProfile?: unknown }): Promise<{ receiverName: string }> {
     const toId = Number(input.receiver);
     if (!Number.isSafeInteger(toId) || toId <= 0) throw new ValidationFailed({ receiver: { key: 'owner.errors.required' } });
     const formerProfile: FormerOwnerProfile = input.formerProfile === 'member' ? 'member' : 'administrator';
 
-    await this.db.transaction(async (trx) => {
+    return this.db.transaction(async (trx) => {
       const account = await this.accounts.lock(trx, caller.accountId);
       if (!account) throw new NotFound();
       // Checked under the lock: a second transfer started before the first one ended lands here.
@@ -65,6 +66,7 @@ export class OwnerTransferService {
         },
       });
       await this.notify(trx, account.id, account.name, { fromId: caller.contactId, toId, fromName: former.name, toName: receiver.name });
+      return { receiverName: receiver.name };
     });
   }
 

@@ -250,7 +250,7 @@ describe('browser: Usuários do Sistema', () => {
     // Delete: the row menu's "Excluir" opens the confirmation in a dialog, on the list.
     const menu = await rowMenu(page, NAME);
     await swapping(page, () => menu.getByRole('link', { name: 'Excluir' }).click());
-    const dialog = page.getByRole('dialog', { name: 'Excluir perfil' });
+    const dialog = page.getByRole('dialog', { name: 'Excluir usuário' });
     await see(dialog.getByText('Tem certeza que deseja remover este usuário?'));
     expect(new URL(page.url()).pathname, 'the dialog opens on the list').to.equal(listUrl.pathname);
     await checkA11y(page);
@@ -272,7 +272,7 @@ describe('browser: Usuários do Sistema', () => {
     const menu = await rowMenu(page, member.name);
     const excluir = menu.getByRole('link', { name: 'Excluir' });
     await swapping(page, () => excluir.click());
-    const dialog = page.getByRole('dialog', { name: 'Excluir perfil' });
+    const dialog = page.getByRole('dialog', { name: 'Excluir usuário' });
     await see(dialog.getByText('Tem certeza que deseja remover este usuário?'));
     await see(dialog.getByText(member.email));
     // It opens on the safe choice: Enter pressed by habit does not delete.

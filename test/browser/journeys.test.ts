@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { addMember, createAccount, PASSWORD } from '../support/fixtures';
 import { insertTicket } from '../integration/helpers/support';
+import { ageSessions } from '../integration/helpers/security';
 import { checkA11y, see, useBrowser, visit } from './support';
 
 /**
@@ -69,5 +70,49 @@ describe('browser: journeys of a customer administrator', () => {
     await receiver.selectOption({ label: 'Bruno Recebe' });
     await dialog.getByRole('button', { name: 'Sim, desativar' }).click();
     await see(page.getByText('Usuário desativado.'));
+  });
+
+  it('says what happened at key moments: a deactivated address, a wrong password, the delete title, the new primary administrator', async function () {
+    this.timeout(60_000);
+    const { accountId, admin } = await createAccount(b.portal.db);
+    const rita = await addMember(b.portal.db, accountId, { name: 'Rita Recebedora' });
+    const gone = await addMember(b.portal.db, accountId, { name: 'Davi Desativado', status: 'deactivated' });
+    const page = await b.newPage();
+    await logIn(page, admin.email);
+
+    // Inviting a deactivated contact says so, and offers "Reativar" right there.
+    await visit(page, `/accounts/${accountId}/invitations`);
+    await page.getByRole('textbox', { name: 'E-mails' }).fill(gone.email);
+    await page.getByRole('button', { name: 'Convidar', exact: true }).click();
+    const row = page.getByRole('row').filter({ hasText: gone.email });
+    await see(row.getByText('Desativado nesta empresa'));
+    await shoot(page, 'invite-deactivated');
+    await row.getByRole('button', { name: 'Reativar' }).click();
+    await see(page.getByText('Usuário reativado.'));
+
+    // Deleting is about the user ("perfil" is the role elsewhere).
+    await visit(page, `/accounts/${accountId}/contacts/${rita.contactId}`);
+    await swapping(page, () => page.getByRole('main').getByRole('link', { name: 'Excluir' }).click());
+    await see(page.getByRole('dialog', { name: 'Excluir usuário' }));
+    await page.getByRole('dialog').getByRole('link', { name: 'Cancelar' }).click();
+
+    // The step-up asks for the sign-in password: a wrong one is "Senha incorreta.", not "Senha atual…".
+    await ageSessions(b.portal.db, admin.userId, 16);
+    await visit(page, `/accounts/${accountId}/owner`);
+    await page.getByRole('combobox', { name: 'Novo administrador principal' }).selectOption({ label: `Rita Recebedora · ${rita.email}` });
+    await page.getByRole('button', { name: 'Transferir' }).click();
+    await see(page.getByRole('heading', { level: 1, name: 'Confirme que é você' }));
+    await page.getByRole('textbox', { name: 'Sua senha' }).fill('not the password');
+    await page.getByRole('button', { name: 'Confirmar com a senha' }).click();
+    await see(page.getByText('Senha incorreta.', { exact: true }));
+    expect(await page.getByText('Senha atual incorreta.').count()).to.equal(0);
+    await shoot(page, 'step-up-wrong-password');
+    await page.getByRole('textbox', { name: 'Sua senha' }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Confirmar com a senha' }).click();
+
+    // The transfer ends naming the new primary administrator.
+    await see(page.getByText('A administração foi transferida para Rita Recebedora, agora administrador(a) principal.'));
+    await checkA11y(page);
+    await shoot(page, 'owner-transferred');
   });
 });

@@ -66,6 +66,11 @@ describe('invitations: accept, register, confirm', () => {
     // The link worked once: again it says so.
     expect(decode((await agent(portal).get(confirm.path)).text)).to.contain('Este convite já foi usado.');
     expect(decode((await agent(portal).get(path)).text)).to.contain('Este convite já foi usado.');
+    // Whoever opens it now already has access: offered "Entrar", not told to ask for a new invitation.
+    const used = decode((await agent(portal).get(path)).text);
+    expect(used).to.contain('Você já tem acesso: entre com seu e-mail e senha.');
+    expect(used).to.match(/<a class="button primary" href="\/login[^"]*">Entrar<\/a>/);
+    expect(used).not.to.contain('pode enviar um novo convite');
 
     const signedIn = agent(portal);
     const loginRes = await login(signedIn, email, 'vaga-lume azul no telhado');

@@ -44,6 +44,7 @@ export default {
     passwordTooShort: 'The password must have at least {{min}} characters.',
     passwordMismatch: 'The passwords do not match.',
     passwordWrong: 'Current password is wrong.',
+    stepUpPasswordWrong: 'Wrong password.',
     cnpj: 'Invalid CNPJ.',
     locale: 'Invalid language.',
     singleLine: 'Use plain text only, without line breaks or control characters.',
@@ -74,7 +75,7 @@ export default {
       data: 'User details', created: 'Created', createdBy: '{{when}} by {{who}}', system: 'System',
       deactivatedAt: 'Deactivated on', history: 'Recent history', noHistory: 'Nothing recorded.',
     },
-    delete: { title: 'Delete profile', question: 'Are you sure you want to remove this user?', confirm: 'Yes, remove' },
+    delete: { title: 'Delete user', question: 'Are you sure you want to remove this user?', confirm: 'Yes, remove' },
     deactivate: { title: 'Deactivate user', question: 'Are you sure you want to deactivate this user?', confirm: 'Yes, deactivate' },
     confirmations: { placeholder: 'Select', choose: 'Choose one of the options to continue.' },
     owner: 'Primary administrator',
@@ -138,7 +139,7 @@ export default {
     intro: 'You are the primary administrator of this company. Choose another active user to take over the administration.',
     receiver: 'New primary administrator', choose: 'Select a user', noCandidates: 'No other active user in the company.',
     formerProfile: 'Your profile after the transfer', keepAdministrator: 'Stay an Administrator', becomeMember: 'Become a Member',
-    question: 'Are you sure you want to transfer the administration to this user?', confirm: 'Transfer', saved: 'Record saved successfully!',
+    question: 'Are you sure you want to transfer the administration to this user?', confirm: 'Transfer', saved: 'The administration was transferred to {{name}}, now the primary administrator.',
     errors: {
       notOwner: 'Only the primary administrator can transfer the administration.', self: 'Choose another user.',
       notActive: 'The new primary administrator must be an active user of this company.', required: 'Select the new primary administrator.',
@@ -320,7 +321,7 @@ export default {
       profile: 'Profile', locale: 'E-mail language', submit: 'Invite', results: 'Result per address', address: 'Address', outcome: 'Result',
     },
     locales: { 'pt-BR': 'Português', es: 'Español', en: 'English' },
-    outcomes: { invited: 'Invited', invalid: 'Invalid e-mail', duplicate: 'Repeated in the list', contact: 'Already a user of this company', pending: 'Already invited' },
+    outcomes: { invited: 'Invited', invalid: 'Invalid e-mail', duplicate: 'Repeated in the list', contact: 'Already a user of this company', deactivated: 'Deactivated in this company', pending: 'Already invited' },
     resend: 'Resend invitation', sendAccess: 'Send access invitation', resent: 'Invitation sent.',
     errors: {
       noAddresses: 'Enter at least one e-mail.',
@@ -336,6 +337,7 @@ export default {
       title: 'Invitation unavailable', unknown: 'This invitation link is not valid.', expired: 'This invitation has expired.',
       used: 'This invitation has already been used.', revoked: 'This invitation was revoked.',
       askAdmin: 'The company\'s administrator can send you a new one.', login: 'Go to sign in',
+      usedSignIn: 'You already have access: sign in with your e-mail and password.', signIn: 'Sign in',
     },
     register: {
       title: 'Accept invitation', intro: '{{inviter}} invited you to the Customer Portal of {{account}}.', email: 'E-mail',

@@ -44,6 +44,7 @@ export default {
     passwordTooShort: 'La contraseña debe tener al menos {{min}} caracteres.',
     passwordMismatch: 'Las contraseñas no coinciden.',
     passwordWrong: 'Contraseña actual incorrecta.',
+    stepUpPasswordWrong: 'Contraseña incorrecta.',
     cnpj: 'CNPJ inválido.',
     locale: 'Idioma inválido.',
     singleLine: 'Use solo texto, sin saltos de línea ni caracteres de control.',
@@ -74,7 +75,7 @@ export default {
       data: 'Datos del usuario', created: 'Registro', createdBy: '{{when}} por {{who}}', system: 'Sistema',
       deactivatedAt: 'Desactivado el', history: 'Historial reciente', noHistory: 'Ningún registro.',
     },
-    delete: { title: 'Eliminar perfil', question: '¿Está seguro de que desea eliminar este usuario?', confirm: 'Sí, eliminar' },
+    delete: { title: 'Eliminar usuario', question: '¿Está seguro de que desea eliminar este usuario?', confirm: 'Sí, eliminar' },
     deactivate: { title: 'Desactivar usuario', question: '¿Está seguro de que desea desactivar este usuario?', confirm: 'Sí, desactivar' },
     confirmations: { placeholder: 'Seleccione', choose: 'Elija una de las opciones para continuar.' },
     owner: 'Administrador principal',
@@ -138,7 +139,7 @@ export default {
     intro: 'Usted es el administrador principal de esta empresa. Elija otro usuario activo para asumir la administración.',
     receiver: 'Nuevo administrador principal', choose: 'Seleccione un usuario', noCandidates: 'Ningún otro usuario activo en la empresa.',
     formerProfile: 'Su perfil después de la transferencia', keepAdministrator: 'Seguir como Administrador', becomeMember: 'Pasar a Miembro',
-    question: '¿Está seguro de que desea transferir la administración a este usuario?', confirm: 'Transferir', saved: '¡Registro guardado con éxito!',
+    question: '¿Está seguro de que desea transferir la administración a este usuario?', confirm: 'Transferir', saved: 'La administración fue transferida a {{name}}, ahora administrador(a) principal.',
     errors: {
       notOwner: 'Solo el administrador principal puede transferir la administración.', self: 'Elija otro usuario.',
       notActive: 'El nuevo administrador principal debe ser un usuario activo de esta empresa.', required: 'Seleccione el nuevo administrador principal.',
@@ -320,7 +321,7 @@ export default {
       profile: 'Perfil', locale: 'Idioma del correo', submit: 'Invitar', results: 'Resultado por dirección', address: 'Dirección', outcome: 'Resultado',
     },
     locales: { 'pt-BR': 'Português', es: 'Español', en: 'English' },
-    outcomes: { invited: 'Invitado', invalid: 'Correo inválido', duplicate: 'Repetido en la lista', contact: 'Ya es usuario de esta empresa', pending: 'Ya invitado' },
+    outcomes: { invited: 'Invitado', invalid: 'Correo inválido', duplicate: 'Repetido en la lista', contact: 'Ya es usuario de esta empresa', deactivated: 'Desactivado en esta empresa', pending: 'Ya invitado' },
     resend: 'Reenviar invitación', sendAccess: 'Enviar invitación de acceso', resent: 'Invitación enviada.',
     errors: {
       noAddresses: 'Indique al menos un correo.',
@@ -336,6 +337,7 @@ export default {
       title: 'Invitación no disponible', unknown: 'Este enlace de invitación no es válido.', expired: 'Esta invitación expiró.',
       used: 'Esta invitación ya fue usada.', revoked: 'Esta invitación fue cancelada.',
       askAdmin: 'El administrador de la empresa puede enviar una nueva invitación.', login: 'Ir al inicio de sesión',
+      usedSignIn: 'Ya tiene acceso: inicie sesión con su correo y contraseña.', signIn: 'Iniciar sesión',
     },
     register: {
       title: 'Aceptar invitación', intro: '{{inviter}} le invitó al Portal del Cliente de la empresa {{account}}.', email: 'Correo',

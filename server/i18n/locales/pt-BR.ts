@@ -42,6 +42,7 @@ export default {
     passwordTooShort: 'A senha deve ter pelo menos {{min}} caracteres.',
     passwordMismatch: 'As senhas não conferem.',
     passwordWrong: 'Senha atual incorreta.',
+    stepUpPasswordWrong: 'Senha incorreta.',
     cnpj: 'CNPJ inválido.',
     locale: 'Idioma inválido.',
     singleLine: 'Use apenas texto, sem quebras de linha nem caracteres de controle.',
@@ -72,7 +73,7 @@ export default {
       data: 'Dados do usuário', created: 'Cadastro', createdBy: '{{when}} por {{who}}', system: 'Sistema',
       deactivatedAt: 'Desativado em', history: 'Histórico recente', noHistory: 'Nenhum registro.',
     },
-    delete: { title: 'Excluir perfil', question: 'Tem certeza que deseja remover este usuário?', confirm: 'Sim, remover' },
+    delete: { title: 'Excluir usuário', question: 'Tem certeza que deseja remover este usuário?', confirm: 'Sim, remover' },
     deactivate: { title: 'Desativar usuário', question: 'Tem certeza que deseja desativar este usuário?', confirm: 'Sim, desativar' },
     confirmations: { placeholder: 'Selecione', choose: 'Escolha uma das opções para continuar.' },
     owner: 'Administrador principal',
@@ -136,7 +137,7 @@ export default {
     intro: 'Você é o administrador principal desta empresa. Escolha outro usuário ativo para assumir a administração.',
     receiver: 'Novo administrador principal', choose: 'Selecione um usuário', noCandidates: 'Nenhum outro usuário ativo na empresa.',
     formerProfile: 'Seu perfil depois da transferência', keepAdministrator: 'Continuar como Administrador', becomeMember: 'Passar a Membro',
-    question: 'Você tem certeza que deseja transferir a administração para este usuário?', confirm: 'Transferir', saved: 'Registro salvo com sucesso!',
+    question: 'Você tem certeza que deseja transferir a administração para este usuário?', confirm: 'Transferir', saved: 'A administração foi transferida para {{name}}, agora administrador(a) principal.',
     errors: {
       notOwner: 'Somente o administrador principal pode transferir a administração.', self: 'Escolha outro usuário.',
       notActive: 'O novo administrador principal precisa ser um usuário ativo desta empresa.', required: 'Selecione o novo administrador principal.',
@@ -318,7 +319,7 @@ export default {
       profile: 'Perfil', locale: 'Idioma do e-mail', submit: 'Convidar', results: 'Resultado por endereço', address: 'Endereço', outcome: 'Resultado',
     },
     locales: { 'pt-BR': 'Português', es: 'Español', en: 'English' },
-    outcomes: { invited: 'Convidado', invalid: 'E-mail inválido', duplicate: 'Repetido na lista', contact: 'Já é usuário desta empresa', pending: 'Já convidado' },
+    outcomes: { invited: 'Convidado', invalid: 'E-mail inválido', duplicate: 'Repetido na lista', contact: 'Já é usuário desta empresa', deactivated: 'Desativado nesta empresa', pending: 'Já convidado' },
     resend: 'Reenviar convite', sendAccess: 'Enviar convite de acesso', resent: 'Convite enviado.',
     errors: {
       noAddresses: 'Informe pelo menos um e-mail.',
@@ -334,6 +335,7 @@ export default {
       title: 'Convite indisponível', unknown: 'Este link de convite não é válido.', expired: 'Este convite expirou.',
       used: 'Este convite já foi usado.', revoked: 'Este convite foi cancelado.',
       askAdmin: 'O administrador da empresa pode enviar um novo convite.', login: 'Ir para o login',
+      usedSignIn: 'Você já tem acesso: entre com seu e-mail e senha.', signIn: 'Entrar',
     },
     register: {
       title: 'Aceitar convite', intro: '{{inviter}} convidou você para o Portal do Cliente da empresa {{account}}.', email: 'E-mail',
