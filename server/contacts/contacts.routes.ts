@@ -10,6 +10,15 @@ import { countries, documentTypes } from './identity';
 import type { Answered, ContactConfirmations, ConfirmedChange } from './contact-confirmations';
 import type { ContactInvitations } from './contact-invitations';
 import type { SecondFactorResetService } from './second-factor-reset.service';
+import { BUILT_IN_PROFILES } from '../plugins/contract';
+
+/** The permission catalogue the add form shows (the permissions feature, handed in at composition). */
+export interface AccessCatalog {
+  modules(): unknown[];
+  profileFlags(profile: string): ReadonlySet<string>;
+}
+const ADD_PROFILES = [...BUILT_IN_PROFILES, 'custom'];
+const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 
 const contactId = (req: Request) => {
   const id = Number(req.params.contactId);
@@ -23,7 +32,7 @@ const isFragmentRequest = (req: Request, target: string) =>
   req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
 
 /** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
-export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, secondFactors: SecondFactorResetService, confirmations: ContactConfirmations) {
+export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, secondFactors: SecondFactorResetService, confirmations: ContactConfirmations, catalog: AccessCatalog) {
   const router = Router({ mergeParams: true });
   router.use(requirePermission('contacts.manage'));
 
@@ -43,19 +52,38 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     await res.renderPage('contacts/list', locals);
   });
 
+  // The access the invitation carries: a profile, or "Personalizado" with its flags (the batch invitation's editor).
+  const accessLocals = (req: Request, profile: string, flags: string[]) => ({
+    profile, profiles: ADD_PROFILES, modules: catalog.modules(), sources: new Map(), editorFlags: req.ctx!.permissions,
+    checked: new Set(profile === 'custom' ? flags : [...catalog.profileFlags(profile)]),
+  });
+  const chosenAccess = (body: Record<string, unknown>) => {
+    const profile = ADD_PROFILES.includes(String(body.profile)) ? String(body.profile) : 'member';
+    return { profile, flags: asList(body.flags) };
+  };
+
   router.get('/new', async (req, res) => {
     const saved = Number(req.query.saved) || null;
-    await formPage(req, res, 'add', formValues(), {}, 200, { saved, savedId: saved });
+    // The end page names the person (another account's id is simply not found).
+    const savedContact = saved ? (await contacts.get(req.ctx!.account, saved)).contact : null;
+    await formPage(req, res, 'add', formValues(), {}, 200, { saved: Boolean(savedContact), savedContact, access: accessLocals(req, 'member', []) });
+  });
+
+  router.get('/flags', (req, res) => {
+    const { profile } = chosenAccess(req.query);
+    res.render('permissions/_flags', accessLocals(req, profile, []));
   });
 
   router.post('/', requireStepUp, async (req, res) => {
     const values = formValues(req.body);
+    const chosen = chosenAccess(req.body);
+    const access = { access: accessLocals(req, chosen.profile, chosen.flags) };
     let id: number;
     try {
-      id = await contacts.add(callerOf(req), values, req.locale);
+      id = await contacts.add(callerOf(req), values, req.locale, { profile: req.body.profile ?? 'member', flags: req.body.flags, inviterFlags: req.ctx!.permissions });
     } catch (err) {
-      if (err instanceof ValidationFailed) return formPage(req, res, 'add', values, err.fields, 422);
-      if (err instanceof SeatLimitReached) return formPage(req, res, 'add', values, { _form: { key: err.messageKey } }, 409);
+      if (err instanceof ValidationFailed) return formPage(req, res, 'add', values, err.fields, 422, access);
+      if (err instanceof SeatLimitReached) return formPage(req, res, 'add', values, { _form: { key: err.messageKey } }, 409, access);
       throw err;
     }
     res.redirect(303, `${base(req)}/new?saved=${id}`);

@@ -72,7 +72,7 @@ export class InvitationService {
   async inviteMany(inviter: Inviter, input: { addresses?: unknown; profile?: unknown; flags?: unknown; locale?: unknown }): Promise<AddressAnswer[]> {
     const parsed = parseAddresses(typeof input.addresses === 'string' ? input.addresses : '');
     if (!parsed.valid.length && !parsed.invalid.length) throw new ValidationFailed({ addresses: { key: 'invitations.errors.noAddresses' } });
-    const { profile, flags } = this.grantsOf(inviter, input.profile, input.flags);
+    const { profile, flags } = this.accessOf(inviter.flags, input.profile, input.flags);
     const locale = isLocale(input.locale) ? input.locale : DEFAULT_LOCALE;
 
     const answers = await this.write(async (trx) => {
@@ -110,7 +110,8 @@ export class InvitationService {
   /**
    * The invitation of a contact just added through the form (pending, in the caller's transaction).
    */
-  async inviteAdded(trx: Knex.Transaction, inviter: Actor, contact: { account: AccountRow; contactId: number; email: string }, locale: Locale): Promise<void> {
+  async inviteAdded(trx: Knex.Transaction, inviter: Actor, contact: { account: AccountRow; contactId: number; email: string; flags: string[] }, locale: Locale): Promise<void> {
+    if (contact.flags.length) await this.grants.setExplicit(trx, contact.contactId, contact.flags);
     await this.send(trx, { account: contact.account, contactId: contact.contactId, email: contact.email, inviter, locale });
   }
 
@@ -163,14 +164,15 @@ export class InvitationService {
     return this.invitations.latestOf(this.db, accountId, contactIds);
   }
 
-  private grantsOf(inviter: Inviter, rawProfile: unknown, rawFlags: unknown): { profile: string; flags: string[] } {
+  /** The access an invitation carries (the batch's and the add form's): nobody grants what they do not hold. */
+  accessOf(inviterFlags: ReadonlySet<string>, rawProfile: unknown, rawFlags: unknown): { profile: string; flags: string[] } {
     const profile = String(rawProfile ?? 'member');
     if (!(INVITE_PROFILES as readonly string[]).includes(profile)) throw new ValidationFailed({ profile: { key: 'permissions.errors.profile' } });
     const flags = profile === 'custom' ? [...new Set(asArray(rawFlags))] : [];
     const unknown = flags.filter((k) => !this.registry.keys.has(k));
     if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
     const given = profile === 'custom' ? flags : [...this.registry.flagsOfProfile(profile)];
-    if (given.some((k) => !canGrant(this.registry, inviter.flags, k))) throw new Forbidden('permissions.errors.cannotGrant');
+    if (given.some((k) => !canGrant(this.registry, inviterFlags, k))) throw new Forbidden('permissions.errors.cannotGrant');
     return { profile, flags };
   }
 

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { addMember, createAccount, PASSWORD } from '../support/fixtures';
+import { distinctCpf } from '../integration/helpers/contacts';
+import { storedGrants } from '../integration/helpers/permissions';
 import { insertTicket } from '../integration/helpers/support';
 import { ageSessions } from '../integration/helpers/security';
 import { checkA11y, see, useBrowser, visit } from './support';
@@ -114,5 +116,75 @@ describe('browser: journeys of a customer administrator', () => {
     await see(page.getByText('A administração foi transferida para Rita Recebedora, agora administrador(a) principal.'));
     await checkA11y(page);
     await shoot(page, 'owner-transferred');
+  });
+
+  it('changing "País" on "Adicionar usuário" keeps everything typed, even with a slow answer', async function () {
+    this.timeout(60_000);
+    const { accountId, admin } = await createAccount(b.portal.db);
+    const page = await b.newPage();
+    await logIn(page, admin.email);
+    await visit(page, `/accounts/${accountId}/contacts/new`);
+    // CPF is required: its label says so like the others.
+    const cpf = page.getByRole('textbox', { name: 'CPF', exact: true });
+    expect(await cpf.getAttribute('aria-required')).to.equal('true');
+    expect(await page.locator('label[for="f-document"]').innerText()).to.equal('CPF *');
+
+    // The country's answer takes 1.5 s; the person goes on typing meanwhile.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/contacts/form', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const answered = page.waitForResponse((r) => r.url().endsWith('/contacts/form'));
+    await page.getByRole('combobox', { name: 'País' }).selectOption({ label: 'Portugal' });
+    await page.getByRole('textbox', { name: 'Nome', exact: true }).fill('Maria Lenta');
+    await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill('maria.lenta@exemplo.pt');
+    await page.locator('#f-document').fill('AB123456');
+    await page.locator('#f-areaCode').fill('21');
+    setTimeout(release, 1500);
+    await answered;
+    // Only what depends on the country changed: the document now asks its type.
+    await see(page.getByRole('combobox', { name: 'Tipo de documento' }));
+    await see(page.getByRole('textbox', { name: 'Número do documento' }));
+    expect(await page.getByRole('textbox', { name: 'Nome', exact: true }).inputValue()).to.equal('Maria Lenta');
+    expect(await page.getByRole('textbox', { name: 'E-mail', exact: true }).inputValue()).to.equal('maria.lenta@exemplo.pt');
+    expect(await page.getByRole('textbox', { name: 'Número do documento' }).inputValue()).to.equal('AB123456');
+    expect(await page.getByRole('textbox', { name: 'Código de área' }).inputValue()).to.equal('21');
+    expect(await page.getByText('Campo obrigatório.').count()).to.equal(0);
+    await checkA11y(page);
+    await shoot(page, 'add-country-changed');
+  });
+
+  it('"Adicionar usuário" chooses the access before the invitation goes; the end page names the person and leads to "Pendentes"', async function () {
+    this.timeout(60_000);
+    const { accountId, admin } = await createAccount(b.portal.db);
+    const page = await b.newPage();
+    await logIn(page, admin.email);
+    await visit(page, `/accounts/${accountId}/contacts/new`);
+    await see(page.getByText('Uma pessoa, com os dados preenchidos por você e o acesso escolhido: ela só cria a senha.'));
+
+    await page.getByRole('textbox', { name: 'Nome', exact: true }).fill('Paula Pendente');
+    await page.getByRole('textbox', { name: 'CPF', exact: true }).fill(distinctCpf());
+    await page.getByRole('textbox', { name: 'DDD', exact: true }).fill('11');
+    await page.getByRole('textbox', { name: 'Telefone', exact: true }).fill('98765-4321');
+    await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill('paula.pendente@exemplo.com.br');
+    await page.getByRole('textbox', { name: 'Confirmação de e-mail', exact: true }).fill('paula.pendente@exemplo.com.br');
+    // "Personalizado" makes the flags editable; the administrator ticks two.
+    await swapping(page, () => page.getByRole('combobox', { name: 'Perfil' }).selectOption({ label: 'Personalizado' }));
+    await page.getByRole('checkbox', { name: 'Ver trilha de auditoria' }).check();
+    await page.getByRole('checkbox', { name: 'Centro de Controle Cloud' }).check();
+    await checkA11y(page);
+    await shoot(page, 'add-with-access');
+    await page.getByRole('button', { name: 'Salvar' }).click();
+
+    await see(page.getByText('Convite enviado para Paula Pendente (paula.pendente@exemplo.com.br).'));
+    await shoot(page, 'add-done');
+    const contact = await b.portal.db('contacts').where({ account_id: accountId, email: 'paula.pendente@exemplo.com.br' }).first();
+    expect(contact).to.include({ status: 'pending', profile: 'custom' });
+    expect(await storedGrants(b.portal.db, contact.id)).to.deep.equal(['audit.view', 'cloud.control-center']);
+    await page.getByRole('link', { name: 'Ver pendentes' }).click();
+    await page.waitForURL((url) => url.searchParams.get('status') === 'pending');
+    await see(page.getByRole('table').getByText('Paula Pendente'));
   });
 });

@@ -69,7 +69,8 @@ export default {
     },
     documentTypes: { passport: 'Passport', national_id: 'National ID', other: 'Other' },
     actions: { view: 'View', edit: 'Edit profile', permissions: 'Access permissions', deactivate: 'Deactivate', reactivate: 'Reactivate', delete: 'Delete' },
-    add: { title: 'Add user', another: 'Add another user', invited: 'Invitation sent: the person will receive an e-mail to finish signing up.' },
+    add: { title: 'Add user', another: 'Add another user', invited: 'Invitation sent: the person will receive an e-mail to finish signing up.', invitedNamed: 'Invitation sent to {{name}} ({{email}}).', invitedNext: 'Until they accept, the person stays under "Pending", with the access chosen here.', seePending: 'See pending', access: 'Access', accessHint: 'What the person will be able to use once they accept. With "Custom", tick each permission.' },
+    addHint: 'One person, with the details filled in by you and the access chosen: they only create a password.', inviteHint: 'Several people at once, by e-mail only: each fills in their own details.',
     edit: { title: 'Edit profile' },
     show: {
       data: 'User details', created: 'Created', createdBy: '{{when}} by {{who}}', system: 'System',

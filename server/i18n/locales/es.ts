@@ -69,7 +69,8 @@ export default {
     },
     documentTypes: { passport: 'Pasaporte', national_id: 'Documento de identidad', other: 'Otro' },
     actions: { view: 'Ver', edit: 'Editar perfil', permissions: 'Permisos de acceso', deactivate: 'Desactivar', reactivate: 'Reactivar', delete: 'Eliminar' },
-    add: { title: 'Agregar usuario', another: 'Agregar otro usuario', invited: 'Invitación enviada: la persona recibirá un correo para completar el registro.' },
+    add: { title: 'Agregar usuario', another: 'Agregar otro usuario', invited: 'Invitación enviada: la persona recibirá un correo para completar el registro.', invitedNamed: 'Invitación enviada a {{name}} ({{email}}).', invitedNext: 'Hasta que acepte, la persona queda en "Pendientes", con el acceso elegido aquí.', seePending: 'Ver pendientes', access: 'Acceso', accessHint: 'Lo que la persona podrá usar al aceptar la invitación. En "Personalizado", marque cada permiso.' },
+    addHint: 'Una persona, con los datos llenados por usted y el acceso elegido: ella solo crea la contraseña.', inviteHint: 'Varias personas a la vez, solo por correo: cada una llena sus propios datos.',
     edit: { title: 'Editar perfil' },
     show: {
       data: 'Datos del usuario', created: 'Registro', createdBy: '{{when}} por {{who}}', system: 'Sistema',
