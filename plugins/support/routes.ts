@@ -66,7 +66,8 @@ async function create(req: PluginRequest, res: Response, ctx: PluginContext) {
       await removeFiles();
       throw err;
     });
-    res.redirect(303, `${ctx.baseUrl(req)}/${id}`);
+    // The ticket's page says it was opened (and under which number) right after.
+    res.redirect(303, `${ctx.baseUrl(req)}/${id}?opened=1`);
   });
 }
 
@@ -75,7 +76,7 @@ async function show(req: PluginRequest, res: Response, ctx: PluginContext, comme
   if (!ticket) return ctx.notFound();
   const names = await namesOf(req, ctx, [ticket.owner_contact_id, ticket.opened_by_contact_id]);
   await ctx.render(res, 'show', {
-    title: `#${ticket.id} ${ticket.subject}`, base: ctx.baseUrl(req), ticket, entries: await entriesOf(ctx.db, ticket.id),
+    title: `#${ticket.number} ${ticket.subject}`, base: ctx.baseUrl(req), ticket, opened: status === 200 && req.query.opened === '1', entries: await entriesOf(ctx.db, ticket.id),
     attachments: await attachmentsOf(ctx.db, ticket.id),
     owner: ticket.owner_contact_id ? names.get(ticket.owner_contact_id) ?? null : null,
     openedBy: ticket.opened_by_contact_id ? names.get(ticket.opened_by_contact_id) ?? null : null,
