@@ -83,10 +83,11 @@ export class InvitationService {
         known.push({ address, contact: id ? await this.contacts.find(trx, inviter.accountId, id) : undefined });
       }
       const fresh = known.filter((k) => !k.contact).map((k) => k.address);
-      // One seat check for the batch: all of it is invited, or none.
+      // One seat check for the batch: all of it is invited, or none. Until the person registers a
+      // name, the list shows the whole address (a local part like "financeiro" names nobody).
       const ids = await this.ledger.enter(
         trx, account,
-        fresh.map((address) => ({ user_id: null, status: 'pending' as const, profile, name: address.split('@')[0]!.slice(0, 150), email: address, country: 'BR', created_by_contact_id: inviter.contactId })),
+        fresh.map((address) => ({ user_id: null, status: 'pending' as const, profile, name: address.slice(0, 150), email: address, country: 'BR', created_by_contact_id: inviter.contactId })),
         (needed, free) => new Conflict('invitations.errors.seats', { needed, free }),
       );
       const idOf = new Map(fresh.map((address, i) => [address, ids[i]!]));

@@ -187,4 +187,31 @@ describe('browser: journeys of a customer administrator', () => {
     await page.waitForURL((url) => url.searchParams.get('status') === 'pending');
     await see(page.getByRole('table').getByText('Paula Pendente'));
   });
+
+  it('support: a ticket opened says its company number; the list fits a phone', async function () {
+    this.timeout(60_000);
+    const { accountId, admin } = await createAccount(b.portal.db);
+    // Another company's tickets do not move this company's numbers.
+    const other = await createAccount(b.portal.db);
+    for (const subject of ['Outra 1', 'Outra 2']) await insertTicket(b.portal.db, other.accountId, other.admin.contactId, subject);
+    await insertTicket(b.portal.db, accountId, admin.contactId, 'Relatório de estoque muito lento desde a última atualização do sistema');
+    const page = await b.newPage();
+    await logIn(page, admin.email);
+    await visit(page, `/accounts/${accountId}/p/support`);
+    await page.getByRole('main').getByRole('link', { name: 'Abrir chamado' }).click();
+    await page.getByRole('textbox', { name: 'Assunto' }).fill('Impressora fiscal parada');
+    await page.getByRole('textbox', { name: 'Descrição' }).fill('Não imprime o cupom desde ontem.');
+    await page.getByRole('button', { name: 'Abrir chamado' }).click();
+    await see(page.getByRole('heading', { level: 1, name: '#2 Impressora fiscal parada' }));
+    await see(page.getByRole('status').getByText('Chamado #2 aberto. Acompanhe as respostas por esta página.'));
+    await checkA11y(page);
+    await shoot(page, 'support-opened');
+
+    await page.getByRole('main').getByRole('link', { name: 'Voltar aos chamados' }).click();
+    await see(page.getByRole('table').getByText('Impressora fiscal parada'));
+    await shoot(page, 'support-list');
+    await page.setViewportSize({ width: 390, height: 844 });
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(sideways, 'the ticket list scrolls sideways on a phone').to.be.at.most(0);
+  });
 });

@@ -93,6 +93,8 @@ describe('invitations: "Convidar usuários"', () => {
     expect(page).to.contain('Convidado por').and.to.contain('Link válido até');
     expect(page).to.contain(s.admin.name);
     expect(page).to.contain('Expirado em 02/01/2026');
+    // Listed under the whole address (not its local part) until they register their name.
+    expect(listedNames(page)).to.include.members([a, b]);
     const row = page.slice(page.indexOf(a.split('@')[0]!));
     const menu = row.slice(row.indexOf('<ul>'), row.indexOf('</ul>'));
     expect(menu).to.contain('Reenviar convite').and.to.contain('Excluir');
