@@ -80,10 +80,18 @@ export async function insertTicket(trx: Knex.Transaction, row: Omit<TicketRow, '
 }
 
 /**
+ * Makes sure the company's counter row exists, on its own before the ticket's transaction: inside
+ * it, MariaDB would lock the gap where the row is missing, and first tickets opened at once would
+ * deadlock on their inserts. An existing row is left as it is.
+ */
+export async function ensureCounter(db: Knex, accountId: number): Promise<void> {
+  await db('support_ticket_counters').insert({ account_id: accountId, last_number: 0 }).onConflict('account_id').ignore();
+}
+
+/**
  * The company's next ticket number, in the ticket's transaction: the update locks the company's
  * counter row until commit, so tickets opened at once queue there (a rolled-back ticket gives its
- * number back). A company's first ticket creates the row; if another first ticket created it
- * meanwhile, the insert fails on the key and the update then finds it.
+ * number back). Without ensureCounter first (seeds), the first ticket creates the row.
  */
 async function nextNumber(trx: Knex.Transaction, accountId: number): Promise<number> {
   const counter = () => trx('support_ticket_counters').where({ account_id: accountId });

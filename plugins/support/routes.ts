@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import { isMultiLineText, isSingleLineText, TEXT_RULE_MESSAGES, type PluginContext, type PluginRequest, type RouteDeclaration } from 'portal/plugin';
 import { attachmentsOf, findAttachment, sendAttachment, storeAttachments } from './attachments';
-import { addEntry, CATEGORIES, entriesOf, findVisible, insertTicket, listTickets, PRIORITIES, STATUSES, touch } from './repository';
+import { addEntry, CATEGORIES, ensureCounter, entriesOf, findVisible, insertTicket, listTickets, PRIORITIES, STATUSES, touch } from './repository';
 import { idParam, namesOf, text } from './request';
 import { transfer, transferPage } from './transfer-page';
 import { ACCEPT, MAX_FILE_BYTES, MAX_FILES, MAX_REQUEST_BYTES, withUploads } from './uploads';
@@ -49,6 +49,7 @@ async function create(req: PluginRequest, res: Response, ctx: PluginContext) {
 
     const { account, contact } = req.ctx;
     let removeFiles = async () => {};
+    await ensureCounter(ctx.db, account.id);
     const id = await ctx.db.transaction(async (trx) => {
       const ticketId = await insertTicket(trx, {
         account_id: account.id, owner_contact_id: contact.id, opened_by_contact_id: contact.id, subject: values.subject,

@@ -136,7 +136,8 @@ describe('browser: journeys of a customer administrator', () => {
       await held;
       await route.continue();
     });
-    const answered = page.waitForResponse((r) => r.url().endsWith('/contacts/form'));
+    // Generous: on a loaded machine the typing alone may take seconds.
+    const answered = page.waitForResponse((r) => r.url().endsWith('/contacts/form'), { timeout: 40_000 });
     await page.getByRole('combobox', { name: 'País' }).selectOption({ label: 'Portugal' });
     await page.getByRole('textbox', { name: 'Nome', exact: true }).fill('Maria Lenta');
     await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill('maria.lenta@exemplo.pt');
