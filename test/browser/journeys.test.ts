@@ -215,4 +215,18 @@ describe('browser: journeys of a customer administrator', () => {
     const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(sideways, 'the ticket list scrolls sideways on a phone').to.be.at.most(0);
   });
+
+  it('the list sorts names as people read them: accents and case ignored', async function () {
+    this.timeout(60_000);
+    const { accountId, admin } = await createAccount(b.portal.db);
+    for (const name of ['Vinícius Souza', 'Álvaro Dias', 'beatriz lima', 'Bruno Alves', 'Érica Prado', 'eduardo costa']) await addMember(b.portal.db, accountId, { name });
+    const page = await b.newPage();
+    await logIn(page, admin.email);
+    await visit(page, `/accounts/${accountId}/contacts`);
+    const table = page.getByRole('table', { name: 'Usuários da empresa' });
+    await see(table);
+    const names = (await table.locator('tbody tr td:first-child a').allInnerTexts()).map((n) => n.trim());
+    expect(names).to.deep.equal(['Álvaro Dias', 'Ana Administradora', 'beatriz lima', 'Bruno Alves', 'eduardo costa', 'Érica Prado', 'Vinícius Souza']);
+    await shoot(page, 'list-sorted');
+  });
 });
