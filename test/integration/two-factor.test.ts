@@ -45,6 +45,8 @@ describe('two-step verification (TOTP)', () => {
     expect(wrong.status).to.equal(422);
     expect(wrong.text).to.contain('Código inválido ou já utilizado.');
     expect(keyOn(wrong.text)).to.equal(secret);
+    // Shown in groups of four, as people copy it into an authenticator app.
+    expect(wrong.text).to.contain(`<code id="totp-secret">${secret.match(/.{1,4}/g)!.join(' ')}</code>`);
     const ok = await a.post('/me/two-factor').type('form').send({ _csrf: csrf, code: right });
     expect(ok.status).to.equal(200);
     expect(recoveryCodesOn(ok.text)).to.have.length(10);
