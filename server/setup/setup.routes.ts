@@ -28,7 +28,7 @@ export function setupRoutes(setup: SetupService) {
       return res.renderPage('setup/setup', { title: req.t('setup.title'), values: { ...blank, ...values }, errors: err.fields }, 422);
     }
     flash(req, { type: 'success', key: 'setup.done' });
-    res.redirect(303, '/login');
+    res.redirect(303, `/login?email=${encodeURIComponent(String(req.body.email).trim().toLowerCase())}`);
   });
 
   return router;

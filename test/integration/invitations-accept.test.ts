@@ -57,6 +57,8 @@ describe('invitations: accept, register, confirm', () => {
     const done = await confirmEmail(person, confirm.path);
     expect(done.status).to.equal(200);
     expect(decode(done.text)).to.contain('E-mail confirmado! Seu acesso está ativo.');
+    // "Entrar" opens the login with the e-mail filled in.
+    expect(decode(done.text)).to.contain(`href="/login?email=${encodeURIComponent(contact.email)}"`);
     expect(await portal.db('contacts').where({ id: contact.id }).first('status')).to.deep.equal({ status: 'active' });
     expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 2, pending: 0, deactivated: 0 });
     const grants = await portal.db('contact_permissions').where({ contact_id: contact.id }).orderBy('permission_key');
