@@ -264,7 +264,7 @@ export default {
       enrolIntro: 'Scan the QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, 1Password…) or type the key below.',
       secret: 'Key', qrAlt: 'QR code for the authenticator app', enable: 'Turn on', start: 'Set up',
       disable: 'Turn off', password: 'Your password', recoveryTitle: 'Recovery codes',
-      recoveryIntro: 'Keep these codes somewhere safe: each signs you in once without the app. They will not be shown again.',
+      recoveryDownload: 'Download the codes (.txt)', recoveryFile: 'recovery-codes.txt', recoveryIntro: 'Keep these codes somewhere safe: each signs you in once without the app. They will not be shown again.',
       recoveryLeft: 'Recovery codes left: {{count}}.', enabledNow: 'Two-step verification turned on.', disabledNow: 'Two-step verification turned off.',
       loginTitle: 'Two-step verification', loginIntro: 'Type the code from your authenticator app or a recovery code.', verify: 'Verify',
       enrolExpired: 'The set-up expired or was not started in this session. Click "Set up" to get a new key.',

@@ -264,7 +264,7 @@ export default {
       enrolIntro: 'Escanee el código QR con una aplicación de autenticación (Google Authenticator, Microsoft Authenticator, 1Password…) o escriba la clave de abajo.',
       secret: 'Clave', qrAlt: 'Código QR para la aplicación de autenticación', enable: 'Activar', start: 'Configurar',
       disable: 'Desactivar', password: 'Su contraseña', recoveryTitle: 'Códigos de recuperación',
-      recoveryIntro: 'Guarde estos códigos en un lugar seguro: cada uno permite entrar una vez sin la aplicación. No se mostrarán de nuevo.',
+      recoveryDownload: 'Descargar los códigos (.txt)', recoveryFile: 'codigos-de-recuperacion.txt', recoveryIntro: 'Guarde estos códigos en un lugar seguro: cada uno permite entrar una vez sin la aplicación. No se mostrarán de nuevo.',
       recoveryLeft: 'Códigos de recuperación disponibles: {{count}}.', enabledNow: 'Verificación en dos pasos activada.', disabledNow: 'Verificación en dos pasos desactivada.',
       loginTitle: 'Verificación en dos pasos', loginIntro: 'Escriba el código de su aplicación de autenticación o un código de recuperación.', verify: 'Verificar',
       enrolExpired: 'La configuración expiró o no se inició en esta sesión. Haz clic en "Configurar" para generar una clave nueva.',

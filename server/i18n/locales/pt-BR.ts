@@ -262,7 +262,7 @@ export default {
       enrolIntro: 'Leia o QR Code com um aplicativo autenticador (Google Authenticator, Microsoft Authenticator, 1Password…) ou digite a chave abaixo.',
       secret: 'Chave', qrAlt: 'QR Code para o aplicativo autenticador', enable: 'Ativar', start: 'Configurar',
       disable: 'Desativar', password: 'Sua senha', recoveryTitle: 'Códigos de recuperação',
-      recoveryIntro: 'Guarde estes códigos em lugar seguro: cada um entra uma vez sem o aplicativo. Eles não serão mostrados novamente.',
+      recoveryDownload: 'Baixar os códigos (.txt)', recoveryFile: 'codigos-de-recuperacao.txt', recoveryIntro: 'Guarde estes códigos em lugar seguro: cada um entra uma vez sem o aplicativo. Eles não serão mostrados novamente.',
       recoveryLeft: 'Códigos de recuperação disponíveis: {{count}}.', enabledNow: 'Verificação em duas etapas ativada.', disabledNow: 'Verificação em duas etapas desativada.',
       loginTitle: 'Verificação em duas etapas', loginIntro: 'Digite o código do seu aplicativo autenticador ou um código de recuperação.', verify: 'Verificar',
       enrolExpired: 'A configuração expirou ou não foi iniciada nesta sessão. Clique em "Configurar" para gerar uma nova chave.',
