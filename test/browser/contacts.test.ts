@@ -153,11 +153,11 @@ describe('browser: Usuários do Sistema', () => {
     expect(await page.locator('.field-error').count()).to.equal(0);
 
     await page.getByRole('button', { name: 'Salvar' }).click();
-    await see(page.getByRole('status').getByText('Convite enviado: a pessoa receberá um e-mail para finalizar o cadastro.'));
+    await see(page.getByRole('status').getByText(`Convite enviado para ${NAME} (joao.silva@example.test).`));
     await see(page.getByRole('link', { name: 'Adicionar novo usuário' }));
     // The person accepts the invitation (followed end to end in test/browser/invitations.test.ts).
     await activatePending(b.portal.db, accountId, (await b.portal.db('contacts').where({ account_id: accountId, email: 'joao.silva@example.test' }).first('id')).id);
-    await page.locator('#contact-saved').getByRole('link', { name: 'Voltar para Usuários' }).click();
+    await page.locator('.page-header').getByRole('link', { name: 'Voltar para Usuários' }).click();
 
     // The list: two active users now.
     await see(page.getByText('2 de 99 licenças em uso', { exact: true }));
@@ -209,7 +209,7 @@ describe('browser: Usuários do Sistema', () => {
     expect(await field(page, 'Telefone').inputValue()).to.equal('912345678');
 
     // Deactivate from the contact page.
-    await page.locator('#contact-saved').getByRole('link', { name: 'Voltar para Usuários' }).click();
+    await page.locator('.page-header').getByRole('link', { name: 'Voltar para Usuários' }).click();
     await rowOf(page, NAME).getByRole('link', { name: NAME }).click();
     await see(page.getByRole('heading', { level: 1, name: NAME }));
     expect(new URL(page.url()).pathname).to.equal(contactPath);
@@ -321,9 +321,9 @@ describe('browser: Usuários do Sistema', () => {
 
     await field(page, 'CPF').fill('987.654.321-00');
     await page.getByRole('button', { name: 'Salvar' }).click();
-    await see(page.getByRole('status').getByText('Convite enviado: a pessoa receberá um e-mail para finalizar o cadastro.'));
+    await see(page.getByRole('status').getByText('Convite enviado para Maria Sem Script (maria.sem.script@example.test).'));
     await activatePending(b.portal.db, accountId, (await b.portal.db('contacts').where({ account_id: accountId, email: 'maria.sem.script@example.test' }).first('id')).id);
-    await page.locator('#contact-saved').getByRole('link', { name: 'Voltar para Usuários' }).click();
+    await page.locator('.page-header').getByRole('link', { name: 'Voltar para Usuários' }).click();
 
     // Search through the plain GET form.
     await see(page.getByRole('heading', { level: 1, name: 'Usuários do Sistema' }));
