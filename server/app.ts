@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps) {
   account.use(requireLogin, accountContext(services.accounts, services.permissions), accountMenu(registry));
   account.use('/contacts/:contactId/permissions', permissionRoutes(services.permissions));
   account.use('/contacts/:contactId/second-factor', secondFactorResetRoutes(services.secondFactorReset));
-  account.use('/contacts', contactRoutes(services.contacts, services.invitations, services.secondFactorReset, new ContactConfirmations(registry, services.pluginContext)));
+  account.use('/contacts', contactRoutes(services.contacts, services.invitations, services.secondFactorReset, new ContactConfirmations(registry, services.pluginContext), services.permissions));
   account.use('/invitations', invitationAdminRoutes(services.invitations, services.permissions));
   account.use('/owner', ownerTransferRoutes(services.ownerTransfer));
   account.use('/groups', groupRoutes(services.groups, services.permissions));

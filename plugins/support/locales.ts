@@ -13,7 +13,7 @@ export const locales: Catalogs = {
       category: 'Categoria', priority: 'Prioridade', status: 'Situação', owner: 'Responsável', openedBy: 'Aberto por',
       updated: 'Atualizado em', bpo: 'Chamado BPO (processo terceirizado)', empty: 'Nenhum chamado encontrado.',
       allStatuses: 'Todas', openOnes: 'Em aberto', search: 'Buscar', filter: 'Filtrar', back: 'Voltar aos chamados',
-      history: 'Comentários e histórico', comment: 'Comentário', addComment: 'Comentar',
+      opened: 'Chamado #{{number}} aberto. Acompanhe as respostas por esta página.', details: 'Detalhes do chamado', history: 'Comentários e histórico', comment: 'Comentário', addComment: 'Comentar',
       errors: {
         subject: 'Informe o assunto (até 120 caracteres).', description: 'Descreva o problema (até 10.000 caracteres).',
         category: 'Escolha uma categoria.', priority: 'Escolha uma prioridade.', comment: 'Escreva o comentário (até 10.000 caracteres).',
@@ -78,7 +78,7 @@ export const locales: Catalogs = {
       category: 'Categoría', priority: 'Prioridad', status: 'Estado', owner: 'Responsable', openedBy: 'Abierto por',
       updated: 'Actualizado el', bpo: 'Ticket BPO (proceso tercerizado)', empty: 'Ningún ticket encontrado.',
       allStatuses: 'Todos', openOnes: 'Abiertos', search: 'Buscar', filter: 'Filtrar', back: 'Volver a los tickets',
-      history: 'Comentarios e historial', comment: 'Comentario', addComment: 'Comentar',
+      opened: 'Ticket #{{number}} abierto. Siga las respuestas en esta página.', details: 'Detalles del ticket', history: 'Comentarios e historial', comment: 'Comentario', addComment: 'Comentar',
       errors: {
         subject: 'Indique el asunto (hasta 120 caracteres).', description: 'Describa el problema (hasta 10.000 caracteres).',
         category: 'Elija una categoría.', priority: 'Elija una prioridad.', comment: 'Escriba el comentario (hasta 10.000 caracteres).',
@@ -143,7 +143,7 @@ export const locales: Catalogs = {
       category: 'Category', priority: 'Priority', status: 'Status', owner: 'Owner', openedBy: 'Opened by',
       updated: 'Updated', bpo: 'BPO ticket (outsourced process)', empty: 'No tickets found.',
       allStatuses: 'All', openOnes: 'Open', search: 'Search', filter: 'Filter', back: 'Back to tickets',
-      history: 'Comments and history', comment: 'Comment', addComment: 'Add comment',
+      opened: 'Ticket #{{number}} opened. Follow the answers on this page.', details: 'Ticket details', history: 'Comments and history', comment: 'Comment', addComment: 'Add comment',
       errors: {
         subject: 'Enter the subject (up to 120 characters).', description: 'Describe the problem (up to 10,000 characters).',
         category: 'Choose a category.', priority: 'Choose a priority.', comment: 'Write the comment (up to 10,000 characters).',

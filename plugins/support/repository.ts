@@ -10,6 +10,8 @@ export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 export interface TicketRow {
   id: number;
   account_id: number;
+  /** The company's own count: "#7" is its 7th ticket. */
+  number: number;
   owner_contact_id: number | null;
   opened_by_contact_id: number | null;
   subject: string;
@@ -59,7 +61,7 @@ export function listTickets(db: Q, accountId: number, visibility: Visibility, fi
     const number = /^#?(\d{1,9})$/.exec(word);
     q.where((w) => {
       w.whereRaw("subject like ? escape '!'", [`%${escapeLike(word)}%`]);
-      if (number) w.orWhere('id', Number(number[1]));
+      if (number) w.orWhere('number', Number(number[1]));
     });
   }
   return q.orderBy('id', 'desc').limit(100);
@@ -69,11 +71,47 @@ export function findVisible(db: Q, accountId: number, id: number, visibility: Vi
   return visible(db<TicketRow>('support_tickets').where({ account_id: accountId, id }), visibility).first();
 }
 
-export async function insertTicket(trx: Knex.Transaction, row: Omit<TicketRow, 'id' | 'created_at' | 'updated_at'>): Promise<number> {
+/** Inserts the ticket with the company's next number (see nextNumber). */
+export async function insertTicket(trx: Knex.Transaction, row: Omit<TicketRow, 'id' | 'number' | 'created_at' | 'updated_at'>): Promise<number> {
   const now = new Date();
-  const [id] = await trx('support_tickets').insert({ ...row, created_at: now, updated_at: now });
+  const number = await nextNumber(trx, row.account_id);
+  const [id] = await trx('support_tickets').insert({ ...row, number, created_at: now, updated_at: now });
   return Number(id);
 }
+
+/**
+ * Makes sure the company's counter row exists, on its own before the ticket's transaction: inside
+ * it, MariaDB would lock the gap where the row is missing, and first tickets opened at once would
+ * deadlock on their inserts. An existing row is left as it is.
+ */
+export async function ensureCounter(db: Knex, accountId: number): Promise<void> {
+  await db('support_ticket_counters').insert({ account_id: accountId, last_number: 0 }).onConflict('account_id').ignore();
+}
+
+/**
+ * The company's next ticket number, in the ticket's transaction: the update locks the company's
+ * counter row until commit, so tickets opened at once queue there (a rolled-back ticket gives its
+ * number back). Without ensureCounter first (seeds), the first ticket creates the row.
+ */
+async function nextNumber(trx: Knex.Transaction, accountId: number): Promise<number> {
+  const counter = () => trx('support_ticket_counters').where({ account_id: accountId });
+  if ((await counter().increment('last_number', 1)) === 0) {
+    try {
+      await trx('support_ticket_counters').insert({ account_id: accountId, last_number: 1 });
+      return 1;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      await counter().increment('last_number', 1);
+    }
+  }
+  const row = await counter().first('last_number');
+  return Number(row.last_number);
+}
+
+const isDuplicateKey = (err: unknown) => {
+  const e = err as { code?: string; errno?: number };
+  return e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'SQLITE_CONSTRAINT';
+};
 
 export async function addEntry(trx: Knex.Transaction, ticketId: number, entry: Entry): Promise<void> {
   await trx('support_ticket_entries').insert({ ticket_id: ticketId, ...entry, created_at: new Date() });
@@ -120,8 +158,8 @@ export function touch(trx: Knex.Transaction, ticketId: number) {
 }
 
 /** With `visibility`, only those that viewer sees: a subject is never named to someone who may not read it. */
-export function ticketsByIds(db: Q, accountId: number, ids: number[], visibility?: Visibility): Promise<Pick<TicketRow, 'id' | 'subject' | 'bpo'>[]> {
-  const q = db<TicketRow>('support_tickets').select('id', 'subject', 'bpo').where({ account_id: accountId }).whereIn('id', ids.length ? ids : [0]);
+export function ticketsByIds(db: Q, accountId: number, ids: number[], visibility?: Visibility): Promise<Pick<TicketRow, 'id' | 'number' | 'subject' | 'bpo'>[]> {
+  const q = db<TicketRow>('support_tickets').select('id', 'number', 'subject', 'bpo').where({ account_id: accountId }).whereIn('id', ids.length ? ids : [0]);
   if (visibility) visible(q, visibility);
   return q.orderBy('id');
 }

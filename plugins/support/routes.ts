@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import { isMultiLineText, isSingleLineText, TEXT_RULE_MESSAGES, type PluginContext, type PluginRequest, type RouteDeclaration } from 'portal/plugin';
 import { attachmentsOf, findAttachment, sendAttachment, storeAttachments } from './attachments';
-import { addEntry, CATEGORIES, entriesOf, findVisible, insertTicket, listTickets, PRIORITIES, STATUSES, touch } from './repository';
+import { addEntry, CATEGORIES, ensureCounter, entriesOf, findVisible, insertTicket, listTickets, PRIORITIES, STATUSES, touch } from './repository';
 import { idParam, namesOf, text } from './request';
 import { transfer, transferPage } from './transfer-page';
 import { ACCEPT, MAX_FILE_BYTES, MAX_FILES, MAX_REQUEST_BYTES, withUploads } from './uploads';
@@ -49,6 +49,7 @@ async function create(req: PluginRequest, res: Response, ctx: PluginContext) {
 
     const { account, contact } = req.ctx;
     let removeFiles = async () => {};
+    await ensureCounter(ctx.db, account.id);
     const id = await ctx.db.transaction(async (trx) => {
       const ticketId = await insertTicket(trx, {
         account_id: account.id, owner_contact_id: contact.id, opened_by_contact_id: contact.id, subject: values.subject,
@@ -66,7 +67,8 @@ async function create(req: PluginRequest, res: Response, ctx: PluginContext) {
       await removeFiles();
       throw err;
     });
-    res.redirect(303, `${ctx.baseUrl(req)}/${id}`);
+    // The ticket's page says it was opened (and under which number) right after.
+    res.redirect(303, `${ctx.baseUrl(req)}/${id}?opened=1`);
   });
 }
 
@@ -75,7 +77,7 @@ async function show(req: PluginRequest, res: Response, ctx: PluginContext, comme
   if (!ticket) return ctx.notFound();
   const names = await namesOf(req, ctx, [ticket.owner_contact_id, ticket.opened_by_contact_id]);
   await ctx.render(res, 'show', {
-    title: `#${ticket.id} ${ticket.subject}`, base: ctx.baseUrl(req), ticket, entries: await entriesOf(ctx.db, ticket.id),
+    title: `#${ticket.number} ${ticket.subject}`, base: ctx.baseUrl(req), ticket, opened: status === 200 && req.query.opened === '1', entries: await entriesOf(ctx.db, ticket.id),
     attachments: await attachmentsOf(ctx.db, ticket.id),
     owner: ticket.owner_contact_id ? names.get(ticket.owner_contact_id) ?? null : null,
     openedBy: ticket.opened_by_contact_id ? names.get(ticket.opened_by_contact_id) ?? null : null,

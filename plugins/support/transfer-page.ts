@@ -5,7 +5,7 @@ import { idParam, namesOf } from './request';
 import { ReceiverCannotSee, receiverProblem, transferTickets } from './transfer';
 import { PORTAL_FLAG, visibilityFor, visibilityOf } from './visibility';
 
-type TransferOutcome = { count: number; to: string; skipped: { id: number; subject: string }[] };
+type TransferOutcome = { count: number; to: string; skipped: { id: number; number: number; subject: string }[] };
 type PageState = { error?: string; errorParams?: Record<string, unknown>; outcome?: TransferOutcome; to?: number; status?: number };
 
 /**
@@ -60,7 +60,7 @@ export async function transfer(req: PluginRequest, res: Response, ctx: PluginCon
     await transferPage(req, res, ctx, { outcome: { count: result.moved.length, to: receiver.name, skipped: result.skipped } });
   } catch (err) {
     if (!(err instanceof ReceiverCannotSee)) throw err;
-    const tickets = err.tickets.map((t) => `#${t.id} ${t.subject}`).join(', ');
+    const tickets = err.tickets.map((t) => `#${t.number} ${t.subject}`).join(', ');
     return fail(`plugins.support.transfer.errors.${err.reason === 'restricted' ? 'receiverRestricted' : 'receiverWithoutBpo'}`, { name: receiver.name, tickets });
   }
 }

@@ -19,7 +19,7 @@ export const RECEIVER_FIELD = 'support.receiver';
 export class ReceiverCannotSee extends Error {
   constructor(
     readonly reason: 'restricted' | 'bpo',
-    readonly tickets: { id: number; subject: string }[],
+    readonly tickets: { id: number; number: number; subject: string }[],
   ) {
     super(`receiver cannot see ${tickets.length} ticket(s): ${reason}`);
   }
@@ -40,12 +40,12 @@ export async function transferTickets(
   to: Person,
   actor: Person | null,
   rules?: { actor: Visibility; receiver: Visibility },
-): Promise<{ moved: number[]; skipped: { id: number; subject: string }[] }> {
+): Promise<{ moved: number[]; skipped: { id: number; number: number; subject: string }[] }> {
   if (rules) {
     const wanted = new Set(ticketIds);
     const asked = (await openTicketsOwnedBy(trx, accountId, from.id, rules.actor)).filter((t) => wanted.has(t.id));
     const seen = new Set(await visibleIds(trx, accountId, asked.map((t) => t.id), rules.receiver));
-    const hidden = asked.filter((t) => !seen.has(t.id)).map((t) => ({ id: t.id, subject: t.subject }));
+    const hidden = asked.filter((t) => !seen.has(t.id)).map((t) => ({ id: t.id, number: t.number, subject: t.subject }));
     if (hidden.length) throw new ReceiverCannotSee(rules.receiver.kind === 'own' ? 'restricted' : 'bpo', hidden);
   }
   const moved: number[] = [];

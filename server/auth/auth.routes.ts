@@ -40,7 +40,9 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
     if (req.isAuthenticated()) return res.redirect('/accounts');
     if (await setup.isNeeded()) return res.redirect('/setup');
     issueCsrfToken(req, res);
-    await res.renderPage('auth/login', { title: req.t('auth.title'), email: '', error: null, loggedOut: req.query.bye === '1' });
+    // ?email= fills the field after setup or a confirmed invitation: only the password is left to type.
+    const hint = typeof req.query.email === 'string' && req.query.email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(req.query.email) ? req.query.email : '';
+    await res.renderPage('auth/login', { title: req.t('auth.title'), email: hint, error: null, loggedOut: req.query.bye === '1' });
   });
 
   router.post('/login', (req: Request, res: Response, next: NextFunction) => {

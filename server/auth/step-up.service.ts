@@ -115,7 +115,7 @@ export class StepUpService implements StepUpPolicy {
     await this.limiter.consume(actor.userId);
     const user = await this.users.findById(actor.userId);
     if (!user || !(await verifyPassword(user.password_hash, String(password ?? '')))) {
-      throw new ValidationFailed({ password: { key: 'validation.passwordWrong' } });
+      throw new ValidationFailed({ password: { key: 'validation.stepUpPasswordWrong' } });
     }
     await this.limiter.succeeded(actor.userId);
     await this.recordConfirmed(actor, accountId, 'password');

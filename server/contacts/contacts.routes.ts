@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
-import { answerForm, idParam } from '../http/forms';
+import { answerForm, idParam, listOf } from '../http/forms';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { CORE_FLAGS } from '../plugins/core-manifest';
 import { flash } from '../http/locals';
@@ -12,6 +12,14 @@ import { countries, documentTypes } from './identity';
 import type { Answered, ContactConfirmations, ConfirmedChange } from './contact-confirmations';
 import type { ContactInvitations } from './contact-invitations';
 import type { SecondFactorResetService } from './second-factor-reset.service';
+import { BUILT_IN_PROFILES } from '../plugins/contract';
+
+/** The permission catalogue the add form shows (the permissions feature, handed in at composition). */
+export interface AccessCatalog {
+  modules(): unknown[];
+  profileFlags(profile: string): ReadonlySet<string>;
+}
+const ADD_PROFILES = [...BUILT_IN_PROFILES, 'custom'];
 
 const contactId = (req: Request) => idParam(req, 'contactId');
 
@@ -20,7 +28,7 @@ const isFragmentRequest = (req: Request, target: string) =>
   req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
 
 /** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
-export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, secondFactors: SecondFactorResetService, confirmations: ContactConfirmations) {
+export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, secondFactors: SecondFactorResetService, confirmations: ContactConfirmations, catalog: AccessCatalog) {
   const router = Router({ mergeParams: true });
   router.use(requirePermission(CORE_FLAGS.contactsManage));
 
@@ -40,19 +48,38 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     await res.renderPage('contacts/list', locals);
   });
 
+  // The access the invitation carries: a profile, or "Personalizado" with its flags (the batch invitation's editor).
+  const accessLocals = (req: Request, profile: string, flags: string[]) => ({
+    profile, profiles: ADD_PROFILES, modules: catalog.modules(), sources: new Map(), editorFlags: req.ctx!.permissions,
+    checked: new Set(profile === 'custom' ? flags : [...catalog.profileFlags(profile)]),
+  });
+  const chosenAccess = (body: Record<string, unknown>) => {
+    const profile = ADD_PROFILES.includes(String(body.profile)) ? String(body.profile) : 'member';
+    return { profile, flags: listOf(body.flags) };
+  };
+
   router.get('/new', async (req, res) => {
     const saved = Number(req.query.saved) || null;
-    await formPage(req, res, 'add', formValues(), {}, 200, { saved, savedId: saved });
+    // The end page names the person (another account's id is simply not found).
+    const savedContact = saved ? (await contacts.get(req.ctx!.account, saved)).contact : null;
+    await formPage(req, res, 'add', formValues(), {}, 200, { saved: Boolean(savedContact), savedContact, access: accessLocals(req, 'member', []) });
+  });
+
+  router.get('/flags', (req, res) => {
+    const { profile } = chosenAccess(req.query);
+    res.render('permissions/_flags', accessLocals(req, profile, []));
   });
 
   router.post('/', requireStepUp, async (req, res) => {
     const values = formValues(req.body);
+    const chosen = chosenAccess(req.body);
+    const access = { access: accessLocals(req, chosen.profile, chosen.flags) };
     let id: number;
     try {
-      id = await contacts.add(actingIn(req), values, req.locale);
+      id = await contacts.add(actingIn(req), values, req.locale, { profile: req.body.profile, flags: req.body.flags });
     } catch (err) {
-      if (err instanceof ValidationFailed) return formPage(req, res, 'add', values, err.fields, 422);
-      if (err instanceof SeatLimitReached) return formPage(req, res, 'add', values, { _form: { key: err.messageKey } }, 409);
+      if (err instanceof ValidationFailed) return formPage(req, res, 'add', values, err.fields, 422, access);
+      if (err instanceof SeatLimitReached) return formPage(req, res, 'add', values, { _form: { key: err.messageKey } }, 409, access);
       throw err;
     }
     res.redirect(303, `${base(req)}/new?saved=${id}`);
@@ -111,10 +138,14 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     const data = await contacts.get(req.ctx!.account, id);
     const questions = answered?.questions ?? (await confirmations.ask(req, change, id));
     const view = change === 'contact.deleting' ? 'delete' : 'deactivate';
+    // An error only answers a submitted confirmation: a bare POST (a button outside it, carrying no
+    // answer) is asked first, without an error before any choice.
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const submitted = Boolean(answered) && (body.confirming === '1' || answered!.questions.some((q) => body[q.field] !== undefined));
     await res.renderPage(`contacts/${view}`, {
-      title: req.t(`contacts.${view}.title`), ...data, base: base(req), questions, answers: answered ? req.body : {}, errors: answered?.errors ?? {},
+      title: req.t(`contacts.${view}.title`), ...data, base: base(req), questions, answers: submitted ? req.body : {}, errors: submitted ? answered!.errors : {},
       returnTo: req.body?.returnTo === 'list' || req.query.returnTo === 'list' ? 'list' : null,
-    }, answered ? 422 : 200);
+    }, submitted ? 422 : 200);
   };
   /** The answers to the plugins' questions; undefined once the confirmation page was answered instead. */
   const confirmedFields = async (req: Request, res: Response, change: ConfirmedChange): Promise<Record<string, string> | undefined> => {

@@ -23,6 +23,13 @@ export interface AccountSnapshot {
   counts: { active: number; pending: number; deactivated: number };
 }
 
+/** The access chosen on "Adicionar usuário", and the flags of whoever adds (nobody grants what they lack). */
+/** The access the form chose for the invitation (a profile, or Personalizado with flags). */
+export interface AddAccess {
+  profile?: unknown;
+  flags?: unknown;
+}
+
 export interface ListParams {
   status?: unknown;
   q?: unknown;
@@ -152,18 +159,46 @@ export class ContactService {
    * "Adicionar usuário": a pending contact (it uses a seat) and its invitation. Nothing links to a
    * login until the person accepts, even when the e-mail already has one.
    */
-  async add(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, values: ContactFormValues, locale: Locale): Promise<number> {
+  async add(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor' | 'flags'>, values: ContactFormValues, locale: Locale, access: AddAccess = {}): Promise<number> {
+    const { profile, flags } = this.accessOrFieldErrors(values, caller.flags, access);
     const data = parseContactForm(values, { confirmEmail: true });
     return this.write(async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
       if (this.ledger.freeSeats(account) < 1) throw new SeatLimitReached();
       await this.assertUnique(trx, caller.accountId, data);
-      const [id] = await this.ledger.enter(trx, account, [{ ...data, user_id: null, status: 'pending', profile: 'member', created_by_contact_id: caller.contactId }]);
-      await this.invitations.inviteAdded(trx, caller.actor, { account, contactId: id!, email: data.email }, locale);
+      const [id] = await this.ledger.enter(trx, account, [{ ...data, user_id: null, status: 'pending', profile, created_by_contact_id: caller.contactId }]);
+      await this.invitations.inviteAdded(trx, caller.actor, { account, contactId: id!, email: data.email, flags }, locale);
       // One event for both: the contact and its invitation are one act of the administrator.
-      await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.created', target: { type: 'contact', id }, details: { after: { ...data, status: 'pending', profile: 'member' }, invitation: 'sent' } });
+      await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.created', target: { type: 'contact', id }, details: { after: { ...data, status: 'pending', profile, flags }, invitation: 'sent' } });
       return id!;
     });
+  }
+
+  /**
+   * The access chosen on the form, checked before anything is written. A flag the administrator
+   * does not hold is a Forbidden (someone altered the form); an unknown profile or flag joins the
+   * form's field errors, so the person sees all of them at once.
+   */
+  private accessOrFieldErrors(values: ContactFormValues, inviterFlags: ReadonlySet<string>, access: AddAccess): { profile: string; flags: string[] } {
+    let accessErrors: FieldErrors = {};
+    let chosen = { profile: 'member', flags: [] as string[] };
+    try {
+      chosen = this.invitations.accessOf(inviterFlags, access.profile ?? 'member', access.flags);
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      accessErrors = err.fields;
+    }
+    if (Object.keys(accessErrors).length) {
+      let fieldErrors: FieldErrors = {};
+      try {
+        parseContactForm(values, { confirmEmail: true });
+      } catch (err) {
+        if (!(err instanceof ValidationFailed)) throw err;
+        fieldErrors = err.fields;
+      }
+      throw new ValidationFailed({ ...fieldErrors, ...accessErrors });
+    }
+    return chosen;
   }
 
   async update(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, id: number, values: ContactFormValues): Promise<void> {

@@ -17,6 +17,18 @@ export function fold(s: string): string {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
+/** The longest name (the column's size): the sort key is cut the same way. */
+const NAME_MAX = 150;
+
+/**
+ * Where a name goes in the list: folded, so "Álvaro" sorts among the A and "beatriz" before
+ * "Bruno" on both databases (the column compares bytes on MySQL too). A cursor's name folds the
+ * same way, so paging seeks to exactly where the page ended.
+ */
+export function sortNameOf(name: string): string {
+  return fold(name).trim().slice(0, NAME_MAX);
+}
+
 const wordsOf = (s: string) => fold(s).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 
 /**

@@ -124,7 +124,7 @@ export function invitationPublicRoutes(acceptance: InvitationAcceptanceService) 
       return res.redirect(303, '/accounts');
     }
     issueCsrfToken(req, res);
-    await res.renderPage('invitations/confirmed', { title: req.t('invitations.confirmed') });
+    await res.renderPage('invitations/confirmed', { title: req.t('invitations.confirmed'), email });
   }));
 
   router.get('/invitations/:token', page(async (req, res) => {

@@ -18,7 +18,7 @@ import { parseAddresses } from './address-list';
 import { InvitationRepository } from './invitations.repository';
 import type { MailQueue } from './mail-queue';
 
-export type AddressOutcome = 'invited' | 'invalid' | 'duplicate' | 'contact' | 'pending';
+export type AddressOutcome = 'invited' | 'invalid' | 'duplicate' | 'contact' | 'deactivated' | 'pending';
 export interface AddressAnswer {
   address: string;
   outcome: AddressOutcome;
@@ -65,7 +65,7 @@ export class InvitationService {
   async inviteMany(inviter: Acting, input: { addresses?: unknown; profile?: unknown; flags?: unknown; locale?: unknown }): Promise<AddressAnswer[]> {
     const parsed = parseAddresses(typeof input.addresses === 'string' ? input.addresses : '');
     if (!parsed.valid.length && !parsed.invalid.length) throw new ValidationFailed({ addresses: { key: 'invitations.errors.noAddresses' } });
-    const { profile, flags } = this.grantsOf(inviter, input.profile, input.flags);
+    const { profile, flags } = this.accessOf(inviter.flags, input.profile, input.flags);
     const locale = isLocale(input.locale) ? input.locale : DEFAULT_LOCALE;
 
     const answers = await this.write(async (trx) => {
@@ -76,17 +76,18 @@ export class InvitationService {
         known.push({ address, contact: id ? await this.contacts.find(trx, inviter.accountId, id) : undefined });
       }
       const fresh = known.filter((k) => !k.contact).map((k) => k.address);
-      // One seat check for the batch: all of it is invited, or none.
+      // One seat check for the batch: all of it is invited, or none. Until the person registers a
+      // name, the list shows the whole address (a local part like "financeiro" names nobody).
       const ids = await this.ledger.enter(
         trx, account,
-        fresh.map((address) => ({ user_id: null, status: 'pending' as const, profile, name: address.split('@')[0]!.slice(0, 150), email: address, country: 'BR', created_by_contact_id: inviter.contactId })),
+        fresh.map((address) => ({ user_id: null, status: 'pending' as const, profile, name: address.slice(0, 150), email: address, country: 'BR', created_by_contact_id: inviter.contactId })),
         (needed, free) => new Conflict('invitations.errors.seats', { needed, free }),
       );
       const idOf = new Map(fresh.map((address, i) => [address, ids[i]!]));
       const result: AddressAnswer[] = [];
       for (const { address, contact } of known) {
         if (contact) {
-          result.push({ address, outcome: contact.status === 'pending' ? 'pending' : 'contact', contactId: contact.id });
+          result.push({ address, outcome: contact.status === 'active' ? 'contact' : contact.status, contactId: contact.id });
           continue;
         }
         const contactId = idOf.get(address)!;
@@ -103,7 +104,8 @@ export class InvitationService {
   /**
    * The invitation of a contact just added through the form (pending, in the caller's transaction).
    */
-  async inviteAdded(trx: Knex.Transaction, inviter: Actor, contact: { account: AccountRow; contactId: number; email: string }, locale: Locale): Promise<void> {
+  async inviteAdded(trx: Knex.Transaction, inviter: Actor, contact: { account: AccountRow; contactId: number; email: string; flags: string[] }, locale: Locale): Promise<void> {
+    if (contact.flags.length) await this.grants.setExplicit(trx, contact.contactId, contact.flags);
     await this.send(trx, { account: contact.account, contactId: contact.contactId, email: contact.email, inviter, locale });
   }
 
@@ -156,14 +158,15 @@ export class InvitationService {
     return this.invitations.latestOf(this.db, accountId, contactIds);
   }
 
-  private grantsOf(inviter: Acting, rawProfile: unknown, rawFlags: unknown): { profile: string; flags: string[] } {
+  /** The access an invitation carries (the batch's and the add form's): nobody grants what they do not hold. */
+  accessOf(inviterFlags: ReadonlySet<string>, rawProfile: unknown, rawFlags: unknown): { profile: string; flags: string[] } {
     const profile = String(rawProfile ?? 'member');
     if (!(INVITE_PROFILES as readonly string[]).includes(profile)) throw new ValidationFailed({ profile: { key: 'permissions.errors.profile' } });
     const flags = profile === 'custom' ? [...new Set(listOf(rawFlags))] : [];
     const unknown = flags.filter((k) => !this.registry.keys.has(k));
     if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
     const given = profile === 'custom' ? flags : [...this.registry.flagsOfProfile(profile)];
-    if (given.some((k) => !canGrant(this.registry, inviter.flags, k))) throw new Forbidden('permissions.errors.cannotGrant');
+    if (given.some((k) => !canGrant(this.registry, inviterFlags, k))) throw new Forbidden('permissions.errors.cannotGrant');
     return { profile, flags };
   }
 

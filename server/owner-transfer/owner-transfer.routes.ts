@@ -25,8 +25,8 @@ export function ownerTransferRoutes(transfers: OwnerTransferService) {
     if (!req.ctx!.isOwner) throw new Forbidden('owner.errors.notOwner');
     // A 409: another transfer won the race (this person is no longer the owner), or a plugin's hook refused.
     await answerForm(req, res, async () => {
-      await transfers.transfer(actingIn(req), req.body);
-      flash(req, { type: 'success', key: 'owner.saved' });
+      const { receiverName } = await transfers.transfer(actingIn(req), req.body);
+      flash(req, { type: 'success', key: 'owner.saved', params: { name: receiverName } });
       res.redirect(303, home);
     }, { invalid: (fields, status) => page(req, res, fields, req.body, status), conflictTo: home });
   });

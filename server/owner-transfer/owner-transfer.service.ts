@@ -32,12 +32,13 @@ export class OwnerTransferService {
     return this.transfers.candidates(this.db, caller.accountId, caller.contactId);
   }
 
-  async transfer(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, input: { receiver?: unknown; formerProfile?: unknown }): Promise<void> {
+  /** Returns the new primary administrator's name, for the message that names them. */
+  async transfer(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, input: { receiver?: unknown; formerProfile?: unknown }): Promise<{ receiverName: string }> {
     const toId = positiveId(input.receiver);
     if (toId === null) throw new ValidationFailed({ receiver: { key: 'owner.errors.required' } });
     const formerProfile: FormerOwnerProfile = input.formerProfile === 'member' ? 'member' : 'administrator';
 
-    await this.db.transaction(async (trx) => {
+    return this.db.transaction(async (trx) => {
       const account = await this.accounts.lock(trx, caller.accountId);
       if (!account) throw new NotFound();
       // Checked under the lock: a second transfer started before the first one ended lands here.
@@ -61,6 +62,7 @@ export class OwnerTransferService {
         },
       });
       await this.notify(trx, account.id, account.name, { fromId: caller.contactId, toId, fromName: former.name, toName: receiver.name });
+      return { receiverName: receiver.name };
     });
   }
 

@@ -24,7 +24,7 @@ export function setupRoutes(setup: SetupService) {
     await answerForm(req, res, async () => {
       await setup.createFirstAccount(req.body, requestMeta(req));
       flash(req, { type: 'success', key: 'setup.done' });
-      res.redirect(303, '/login');
+      res.redirect(303, `/login?email=${encodeURIComponent(String(req.body.email).trim().toLowerCase())}`);
     }, {
       invalid: (errors, status) => {
         const { password: _p, passwordConfirmation: _c, ...values } = req.body ?? {};

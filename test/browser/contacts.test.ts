@@ -153,11 +153,11 @@ describe('browser: Usuários do Sistema', () => {
     expect(await page.locator('.field-error').count()).to.equal(0);
 
     await page.getByRole('button', { name: 'Salvar' }).click();
-    await see(page.getByRole('status').getByText('Convite enviado: a pessoa receberá um e-mail para finalizar o cadastro.'));
+    await see(page.getByRole('status').getByText(`Convite enviado para ${NAME} (joao.silva@example.test).`));
     await see(page.getByRole('link', { name: 'Adicionar novo usuário' }));
     // The person accepts the invitation (followed end to end in test/browser/invitations.test.ts).
     await activatePending(b.portal.db, accountId, (await b.portal.db('contacts').where({ account_id: accountId, email: 'joao.silva@example.test' }).first('id')).id);
-    await page.locator('#contact-saved').getByRole('link', { name: 'Voltar para Usuários' }).click();
+    await page.locator('.page-header').getByRole('link', { name: 'Voltar para Usuários' }).click();
 
     // The list: two active users now.
     await see(page.getByText('2 de 99 licenças em uso', { exact: true }));
@@ -209,12 +209,14 @@ describe('browser: Usuários do Sistema', () => {
     expect(await field(page, 'Telefone').inputValue()).to.equal('912345678');
 
     // Deactivate from the contact page.
-    await page.locator('#contact-saved').getByRole('link', { name: 'Voltar para Usuários' }).click();
+    await page.locator('.page-header').getByRole('link', { name: 'Voltar para Usuários' }).click();
     await rowOf(page, NAME).getByRole('link', { name: NAME }).click();
     await see(page.getByRole('heading', { level: 1, name: NAME }));
     expect(new URL(page.url()).pathname).to.equal(contactPath);
     await see(page.getByText('(11) 91234-5678'));
-    await page.getByRole('button', { name: 'Desativar' }).click();
+    // Desativar asks in the dialog, as Excluir does.
+    await swapping(page, () => page.getByRole('main').getByRole('link', { name: 'Desativar' }).click());
+    await page.getByRole('dialog').getByRole('button', { name: 'Sim, desativar' }).click();
     await see(page.getByText('Usuário desativado.'));
     await see(page.getByRole('button', { name: 'Reativar' }));
 
@@ -248,7 +250,7 @@ describe('browser: Usuários do Sistema', () => {
     // Delete: the row menu's "Excluir" opens the confirmation in a dialog, on the list.
     const menu = await rowMenu(page, NAME);
     await swapping(page, () => menu.getByRole('link', { name: 'Excluir' }).click());
-    const dialog = page.getByRole('dialog', { name: 'Excluir perfil' });
+    const dialog = page.getByRole('dialog', { name: 'Excluir usuário' });
     await see(dialog.getByText('Tem certeza que deseja remover este usuário?'));
     expect(new URL(page.url()).pathname, 'the dialog opens on the list').to.equal(listUrl.pathname);
     await checkA11y(page);
@@ -270,7 +272,7 @@ describe('browser: Usuários do Sistema', () => {
     const menu = await rowMenu(page, member.name);
     const excluir = menu.getByRole('link', { name: 'Excluir' });
     await swapping(page, () => excluir.click());
-    const dialog = page.getByRole('dialog', { name: 'Excluir perfil' });
+    const dialog = page.getByRole('dialog', { name: 'Excluir usuário' });
     await see(dialog.getByText('Tem certeza que deseja remover este usuário?'));
     await see(dialog.getByText(member.email));
     // It opens on the safe choice: Enter pressed by habit does not delete.
@@ -319,9 +321,9 @@ describe('browser: Usuários do Sistema', () => {
 
     await field(page, 'CPF').fill('987.654.321-00');
     await page.getByRole('button', { name: 'Salvar' }).click();
-    await see(page.getByRole('status').getByText('Convite enviado: a pessoa receberá um e-mail para finalizar o cadastro.'));
+    await see(page.getByRole('status').getByText('Convite enviado para Maria Sem Script (maria.sem.script@example.test).'));
     await activatePending(b.portal.db, accountId, (await b.portal.db('contacts').where({ account_id: accountId, email: 'maria.sem.script@example.test' }).first('id')).id);
-    await page.locator('#contact-saved').getByRole('link', { name: 'Voltar para Usuários' }).click();
+    await page.locator('.page-header').getByRole('link', { name: 'Voltar para Usuários' }).click();
 
     // Search through the plain GET form.
     await see(page.getByRole('heading', { level: 1, name: 'Usuários do Sistema' }));

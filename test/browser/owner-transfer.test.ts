@@ -39,7 +39,7 @@ describe('browser: owner transfer', () => {
     await checkA11y(page);
     await page.getByRole('button', { name: 'Transferir' }).click();
 
-    await see(page.getByText('Registro salvo com sucesso!'));
+    await see(page.getByText('A administração foi transferida para Rita Recebedora, agora administrador(a) principal.'));
     const after = await menuEntries(page);
     expect(after).to.not.include('Transferir administração');
     expect(after).to.not.include('Usuários do Sistema');

@@ -90,8 +90,9 @@ describe('browser: support tickets', () => {
     await page.getByRole('button', { name: 'Ver chamados abertos' }).click();
     await page.getByRole('combobox', { name: 'Nome do contato' }).selectOption({ label: 'Bruno Recebe' });
     await page.getByRole('button', { name: 'Transferir', exact: true }).click();
+    const bpoNumber = (await b.portal.db('support_tickets').where({ id: bpo }).first('number')).number;
     await see(page.getByRole('alert').filter({
-      hasText: `Bruno Recebe não tem "Acesso completo a chamados BPO" e não veria estes chamados BPO: #${bpo} Folha terceirizada.`,
+      hasText: `Bruno Recebe não tem "Acesso completo a chamados BPO" e não veria estes chamados BPO: #${bpoNumber} Folha terceirizada.`,
     }));
     // The ticket is still on offer, ticked as it was, for another receiver.
     expect(await page.getByRole('checkbox', { name: /Folha terceirizada/ }).isChecked()).to.equal(true);

@@ -31,7 +31,7 @@ async function enrolIn(page: Page, tag: string): Promise<string> {
   await see(page.getByRole('img', { name: 'QR Code para o aplicativo autenticador' }));
   await see(page.getByText('Esta chave vale por 10 minutos e só nesta sessão.'));
   await shot(page, `enrol-${tag}`);
-  const key = (await page.locator('#totp-secret').textContent())!.trim();
+  const key = (await page.locator('#totp-secret').textContent())!.replace(/\s+/g, ''); // shown in groups of four
   await page.getByRole('textbox', { name: 'Código de 6 dígitos mostrado no aplicativo' }).fill(await codeAt(key, -1));
   await page.getByRole('button', { name: 'Ativar' }).click();
   await see(page.getByRole('status').getByText('Verificação em duas etapas ativada.'));

@@ -43,7 +43,7 @@ describe('contact hooks: a plugin asks for a receiver in the delete / deactivate
   it('deleting without an answer, or with one not offered, shows the dialog again with the error and deletes nothing', async () => {
     const s = await setup();
     const elsewhere = await createAccount(portal.db);
-    const answers: Record<string, string>[] = [{}, { [FIELD]: String(elsewhere.admin.contactId) }];
+    const answers: Record<string, string>[] = [{ confirming: '1' }, { [FIELD]: String(elsewhere.admin.contactId) }];
     for (const answer of answers) {
       const res = await postForm(s, `/${s.owner.contactId}/delete`, answer);
       expect(res.status).to.equal(422);
@@ -73,9 +73,15 @@ describe('contact hooks: a plugin asks for a receiver in the delete / deactivate
 
   it('deactivating asks the same question: no answer shows the confirmation, an answer reaches contact.deactivated', async () => {
     const s = await setup();
+    // A bare POST (the row menu's button) is asked first: the question, no error before a choice.
     const asked = await postForm(s, `/${s.owner.contactId}/deactivate`);
-    expect(asked.status).to.equal(422);
+    expect(asked.status).to.equal(200);
     expect(decode(asked.text)).to.contain('Tem certeza que deseja desativar este usuário?');
+    expect(decode(asked.text)).not.to.contain('Escolha uma das opções para continuar.');
+    // The confirmation submitted without a choice answers with the error.
+    const unanswered = await postForm(s, `/${s.owner.contactId}/deactivate`, { confirming: '1' });
+    expect(unanswered.status).to.equal(422);
+    expect(decode(unanswered.text)).to.contain('Escolha uma das opções para continuar.');
     expect(selectOf(asked.text)).to.contain(`value="${s.bia.contactId}"`);
     expect(await statusOf(s.owner.contactId)).to.equal('active');
 

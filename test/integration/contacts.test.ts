@@ -291,9 +291,10 @@ describe('contact administration', () => {
 
       const page = await s.agent.get(res.headers.location!);
       expect(page.status).to.equal(200);
-      expect(decode(page.text)).to.contain('Convite enviado: a pessoa receberá um e-mail para finalizar o cadastro.');
+      // The end page names the person and leads to "Pendentes", where the person now is.
+      expect(decode(page.text)).to.contain(`Convite enviado para Nova Pessoa (${email.toLowerCase()}).`);
       expect(page.text).to.match(new RegExp(`<a class="button primary" href="${s.base}/new">Adicionar novo usuário</a>`));
-      expect(page.text).to.match(new RegExp(`<a class="button" href="${s.base}">Voltar para Usuários</a>`));
+      expect(page.text).to.match(new RegExp(`<a class="button" href="${s.base}\\?status=pending">Ver pendentes</a>`));
 
       const row = await contactRow(id);
       expect(row).to.deep.include({
@@ -610,7 +611,8 @@ describe('contact administration', () => {
       expect(inputValue(pt.text, 'name')).to.equal('Mantido');
       const br = await form('BR');
       expect(br.text).to.contain('<input type="hidden" name="documentType" value="cpf">');
-      expect(br.text).to.match(/<label for="f-document">CPF</);
+      // Required, and says so like the other required fields.
+      expect(br.text).to.match(/<label for="f-document">CPF <span aria-hidden="true">\*<\/span><\/label>/);
       expect(br.text).to.match(/<label for="f-areaCode">DDD/);
     });
   });

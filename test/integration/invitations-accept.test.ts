@@ -57,6 +57,8 @@ describe('invitations: accept, register, confirm', () => {
     const done = await confirmEmail(person, confirm.path);
     expect(done.status).to.equal(200);
     expect(decode(done.text)).to.contain('E-mail confirmado! Seu acesso está ativo.');
+    // "Entrar" opens the login with the e-mail filled in.
+    expect(decode(done.text)).to.contain(`href="/login?email=${encodeURIComponent(contact.email)}"`);
     expect(await portal.db('contacts').where({ id: contact.id }).first('status')).to.deep.equal({ status: 'active' });
     expect(await countersOf(portal.db, s.accountId)).to.deep.equal({ active: 2, pending: 0, deactivated: 0 });
     const grants = await portal.db('contact_permissions').where({ contact_id: contact.id }).orderBy('permission_key');
@@ -66,6 +68,11 @@ describe('invitations: accept, register, confirm', () => {
     // The link worked once: again it says so.
     expect(decode((await agent(portal).get(confirm.path)).text)).to.contain('Este convite já foi usado.');
     expect(decode((await agent(portal).get(path)).text)).to.contain('Este convite já foi usado.');
+    // Whoever opens it now already has access: offered "Entrar", not told to ask for a new invitation.
+    const used = decode((await agent(portal).get(path)).text);
+    expect(used).to.contain('Você já tem acesso: entre com seu e-mail e senha.');
+    expect(used).to.match(/<a class="button primary" href="\/login[^"]*">Entrar<\/a>/);
+    expect(used).not.to.contain('pode enviar um novo convite');
 
     const signedIn = agent(portal);
     const loginRes = await login(signedIn, email, 'vaga-lume azul no telhado');

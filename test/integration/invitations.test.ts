@@ -35,15 +35,18 @@ describe('invitations: "Convidar usuários"', () => {
   it('answers per address: invalid, repeated in the list, already a contact, already invited (with "Reenviar")', async () => {
     const s = await newAccount();
     const member = await addMember(portal.db, s.accountId);
+    const gone = await addMember(portal.db, s.accountId, { status: 'deactivated' });
     const invited = uniqueEmail('ja');
     await invite(s, { addresses: invited });
     const fresh = uniqueEmail('novo');
-    const res = await invite(s, { addresses: `nao-e-email, ${fresh} ${fresh.toUpperCase()} ana@ ${member.email} ${invited}` });
+    const res = await invite(s, { addresses: `nao-e-email, ${fresh} ${fresh.toUpperCase()} ana@ ${member.email} ${invited} ${gone.email}` });
     expect(res.status).to.equal(200);
     expect(outcomes(decode(res.text))).to.deep.equal({
       [fresh]: 'Convidado', 'nao-e-email': 'E-mail inválido', 'ana@': 'E-mail inválido', [fresh.toUpperCase()]: 'Repetido na lista',
-      [member.email]: 'Já é usuário desta empresa', [invited]: 'Já convidado',
+      [member.email]: 'Já é usuário desta empresa', [invited]: 'Já convidado', [gone.email]: 'Desativado nesta empresa',
     });
+    // The deactivated one is offered "Reativar" right there.
+    expect(res.text).to.contain(`action="/accounts/${s.accountId}/contacts/${gone.contactId}/reactivate"`);
     expect(res.text).to.match(/<form method="post" action="\/accounts\/\d+\/invitations\/contacts\/\d+\/resend"[\s\S]*?Reenviar convite/);
     expect((await contactsOf(portal.db, s.accountId)).filter((c) => c.email === fresh)).to.have.length(1);
   });
@@ -90,6 +93,8 @@ describe('invitations: "Convidar usuários"', () => {
     expect(page).to.contain('Convidado por').and.to.contain('Link válido até');
     expect(page).to.contain(s.admin.name);
     expect(page).to.contain('Expirado em 02/01/2026');
+    // Listed under the whole address (not its local part) until they register their name.
+    expect(listedNames(page)).to.include.members([a, b]);
     const row = page.slice(page.indexOf(a.split('@')[0]!));
     const menu = row.slice(row.indexOf('<ul>'), row.indexOf('</ul>'));
     expect(menu).to.contain('Reenviar convite').and.to.contain('Excluir');

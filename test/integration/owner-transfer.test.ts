@@ -40,7 +40,7 @@ describe('owner transfer: "Transferir administração"', () => {
 
     const res = await transfer(s, s.accountId, { receiver: String(bia.contactId), formerProfile: 'administrator' });
     expect(res.status).to.equal(303);
-    expect(flashes((await s.agent.get(res.headers.location!)).text)).to.include('Registro salvo com sucesso!');
+    expect(flashes((await s.agent.get(res.headers.location!)).text)).to.include('A administração foi transferida para Bia Receptora, agora administrador(a) principal.');
     expect(await ownerOf(s.accountId)).to.equal(bia.contactId);
     expect(await profileOf(bia.contactId)).to.equal('administrator');
     expect(await profileOf(s.admin.contactId)).to.equal('administrator');
@@ -147,7 +147,7 @@ describe('owner transfer: "Transferir administração"', () => {
     expect(await profileOf(loser.contactId)).to.equal('member');
     expect(await profileOf(owner)).to.equal('administrator');
     const messages = [...flashes((await s.agent.get(`/accounts/${s.accountId}`)).text), ...flashes((await tab2.agent.get(`/accounts/${s.accountId}`)).text)];
-    expect(messages).to.include('Registro salvo com sucesso!');
+    expect(messages.filter((m) => m.startsWith('A administração foi transferida para '))).to.have.length(1);
     if (a.status === 303 && b.status === 303) expect(messages).to.include('Somente o administrador principal pode transferir a administração.');
   });
 

@@ -172,7 +172,8 @@ describe('seat limit', () => {
   const callerOf = (s: Admin): Acting => ({
     accountId: s.accountId,
     contactId: s.admin.contactId,
-    flags: new Set(),
+    // The primary administrator holds every flag.
+    flags: portal.registry.keys,
     actor: { userId: s.admin.userId, contactId: s.admin.contactId, name: s.admin.name },
   });
 

@@ -158,10 +158,12 @@ describe('first-run setup', () => {
     const a = agent(portal);
     const res = await post(portal, a, valid({ email: 'Carla.Fundadora@Example.test' }));
     expect(res.status).to.equal(303);
-    expect(res.headers.location).to.equal('/login');
-    const loginPage = await a.get('/login');
+    // The login form comes with the administrator's e-mail filled in: only the password is left.
+    expect(res.headers.location).to.equal('/login?email=carla.fundadora%40example.test');
+    const loginPage = await a.get(res.headers.location!);
     expect(loginPage.status).to.equal(200);
     expect(loginPage.text).to.contain('Empresa criada. Entre com o e-mail e a senha do administrador.');
+    expect(loginPage.text).to.match(/<input[^>]*name="email"[^>]*value="carla.fundadora@example.test"/);
 
     const account = await portal.db('accounts').first('id', 'name', 'document', 'owner_contact_id');
     expect(account).to.include({ name: 'Acme Indústria Ltda', document: null });

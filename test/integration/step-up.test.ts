@@ -95,7 +95,9 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
     const res = await s.agent.post('/step-up').type('form').send({ _csrf: s.csrf, password: 'not the password' });
     expect(res.status).to.equal(422);
     expect(res.text).to.contain(CONFIRM_TITLE);
-    expect(res.text).to.contain('Senha atual incorreta.');
+    // The password asked here is the sign-in one, not a "current" one being changed.
+    expect(res.text).to.contain('Senha incorreta.');
+    expect(res.text).not.to.contain('Senha atual incorreta.');
     const replay = await s.agent.get('/step-up/continue');
     expect(replay.status).to.equal(303);
     expect(replay.headers.location).to.equal('/accounts');

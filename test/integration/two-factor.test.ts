@@ -45,9 +45,15 @@ describe('two-step verification (TOTP)', () => {
     expect(wrong.status).to.equal(422);
     expect(wrong.text).to.contain('Código inválido ou já utilizado.');
     expect(keyOn(wrong.text)).to.equal(secret);
+    // Shown in groups of four, as people copy it into an authenticator app.
+    expect(wrong.text).to.contain(`<code id="totp-secret">${secret.match(/.{1,4}/g)!.join(' ')}</code>`);
     const ok = await a.post('/me/two-factor').type('form').send({ _csrf: csrf, code: right });
     expect(ok.status).to.equal(200);
     expect(recoveryCodesOn(ok.text)).to.have.length(10);
+    // They can be kept as a file (a download of exactly these codes, one per line).
+    const file = /<a class="button" download="([^"]+)" href="data:text\/plain;charset=utf-8,([^"]+)"/.exec(ok.text);
+    expect(file?.[1]).to.equal('codigos-de-recuperacao.txt');
+    expect(decodeURIComponent(file![2]!).trim().split('\n')).to.deep.equal(recoveryCodesOn(ok.text));
 
     const user = await totpOf(admin.userId);
     expect(user.totp_enabled_at).to.not.equal(null);

@@ -93,7 +93,7 @@ export function flashes(html: string): string[] {
 /** Names in the contacts table, in the order shown. */
 export function listedNames(html: string): string[] {
   const body = /<tbody[^>]*>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
-  return [...body.matchAll(/<tr>\s*<td><a href="[^"]+">([^<]*)<\/a>/g)].map((m) => decode(m[1]!));
+  return [...body.matchAll(/<tr>\s*<td[^>]*><a href="[^"]+">([^<]*)<\/a>/g)].map((m) => decode(m[1]!));
 }
 
 export interface Counters {

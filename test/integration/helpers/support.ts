@@ -11,8 +11,12 @@ export async function insertTicket(
   options: { bpo?: boolean; status?: string } = {},
 ): Promise<number> {
   const now = new Date();
+  // The company's next number, kept in step with its counter as the plugin does (see nextNumber in plugins/support/repository.ts).
+  const counter = () => db('support_ticket_counters').where({ account_id: accountId });
+  if ((await counter().increment('last_number', 1)) === 0) await db('support_ticket_counters').insert({ account_id: accountId, last_number: 1 });
+  const number = Number((await counter().first('last_number')).last_number);
   return insertId(db, 'support_tickets', {
-    account_id: accountId, owner_contact_id: ownerId, opened_by_contact_id: ownerId, subject, description: `${subject}: detalhes`,
+    account_id: accountId, owner_contact_id: ownerId, number, opened_by_contact_id: ownerId, subject, description: `${subject}: detalhes`,
     category: 'incident', priority: 'medium', status: options.status ?? 'open', bpo: options.bpo ?? false, created_at: now, updated_at: now,
   });
 }

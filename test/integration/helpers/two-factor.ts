@@ -8,7 +8,8 @@ import type { Agent, TestPortal } from '../../support/portal';
 export const codeAt = (secret: string, stepsFromNow: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + stepsFromNow * 30 });
 
 /** The key the enrolment page shows, or null when the page shows none. */
-export const keyOn = (html: string) => /id="totp-secret">([A-Z2-7]+)</.exec(html)?.[1] ?? null;
+/** The key as the enrolment page shows it, in groups of four; without the spaces. */
+export const keyOn = (html: string) => /id="totp-secret">([A-Z2-7 ]+)</.exec(html)?.[1]?.replace(/ /g, '') ?? null;
 
 /** "Configurar" on Meu perfil: a new key for this session; answers the key the page then shows. */
 export async function startEnrolment(a: Agent, csrf: string): Promise<string> {
