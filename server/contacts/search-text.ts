@@ -42,14 +42,25 @@ function emailWordStarts(email: string): string[] {
 }
 
 /**
+ * The e-mail's domain from each of its parts on ("vera@aurora.com.br" → "aurora.com.br",
+ * "com.br", "br"): someone typing the company's domain, or "aurora", finds its people.
+ */
+function emailDomainStarts(email: string): string[] {
+  const at = email.lastIndexOf('@');
+  if (at < 0) return [];
+  const domain = email.slice(at + 1);
+  return [0, ...[...domain.matchAll(/\./g)].map((m) => m.index + 1)].filter((start) => start < domain.length).map((start) => domain.slice(start));
+}
+
+/**
  * What a contact can be found by: each word of its name, its document without mask, its e-mail,
- * and the e-mail from each later word of its name part. Name words come first, so a very long
- * e-mail never pushes them out.
+ * the e-mail from each later word of its name part, and its domain from each of its parts. Name
+ * words come first, so a very long e-mail never pushes them out.
  */
 export function searchTextOf(contact: { name: string; email: string; document_number?: string | null }): string {
   const email = fold(contact.email.trim());
   const document = contact.document_number ? fold(contact.document_number).replace(/[^\p{L}\p{N}]/gu, '') : '';
-  const words = new Set([...wordsOf(contact.name), document, ...(email ? [email, ...emailWordStarts(email)] : [])]);
+  const words = new Set([...wordsOf(contact.name), document, ...(email ? [email, ...emailWordStarts(email), ...emailDomainStarts(email)] : [])]);
   let text = '';
   for (const word of words) {
     if (!word || text.length + 1 + word.length > SEARCH_TEXT_MAX) continue;

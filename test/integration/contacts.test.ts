@@ -165,6 +165,13 @@ describe('contact administration', () => {
         expect(await search('JPRADO@')).to.deep.equal(['Joana Prado']);
       });
 
+      it("by the e-mail's domain: the company's people by their address", async () => {
+        expect(await search('exemplo')).to.deep.equal(['Joana Prado', 'João da Silva']);
+        expect(await search('exemplo.test')).to.deep.equal(['Joana Prado', 'João da Silva']);
+        expect(await search('outra.test')).to.deep.equal(['Maria Souza']);
+        expect(await search('joana exemplo')).to.deep.equal(['Joana Prado']);
+      });
+
       it('by CPF, typed with or without mask: "123.456" and "123456" both match', async () => {
         expect(await search('123.456')).to.deep.equal(['João da Silva']);
         expect(await search('123456')).to.deep.equal(['João da Silva']);

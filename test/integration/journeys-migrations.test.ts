@@ -40,4 +40,22 @@ describe('migrations of #24: existing rows are filled', () => {
       await db.destroy();
     }
   });
+
+  it("contacts written before it are found by their e-mail's domain once it ran; rolled back, they are not", async () => {
+    const db = createDb(loadConfig({ ...process.env, DATABASE_URL: await freshDatabaseUrl() }).database);
+    const domain = { ...migratorOptions(coreMigrations), name: '20261203160000_contact_search_domain' };
+    const searchOf = async (id: number) => String((await db('contacts').where({ id }).first('search')).search);
+    try {
+      await migrateLatest(db, [coreMigrations, support]);
+      const a = await createAccount(db);
+      const email = String((await db('contacts').where({ id: a.admin.contactId }).first('email')).email);
+      const domainPart = email.slice(email.indexOf('@') + 1);
+      await db.migrate.down(domain);
+      expect(await searchOf(a.admin.contactId)).not.to.contain(` ${domainPart}`);
+      await db.migrate.up(domain);
+      expect(await searchOf(a.admin.contactId)).to.contain(` ${domainPart}`);
+    } finally {
+      await db.destroy();
+    }
+  });
 });

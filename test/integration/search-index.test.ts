@@ -23,7 +23,7 @@ describe('search column: what a contact is found by', () => {
     expect(await names('maria.silva@x')).to.deep.equal(['Maria Silva']);
     expect(await names('maria')).to.deep.equal(['Maria Silva']);
     expect(await names('silva@x')).to.deep.equal(['Maria Silva']);
-    expect(await names('x.test')).to.deep.equal([]); // the domain alone is no word's start
+    expect(await names('x.test')).to.deep.equal(['Ana Lima', 'João Gonçalves', 'Maria Silva']); // the domain finds the company's people
     expect(await names('contato@')).to.deep.equal(['Ana Lima']);
     expect(await names('cont')).to.deep.equal(['Ana Lima']);
     expect(await names('xy98')).to.deep.equal(['Ana Lima']);

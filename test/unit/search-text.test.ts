@@ -34,12 +34,12 @@ describe('contact search text', () => {
 
   describe('searchTextOf', () => {
     it('the folded name words, the document without mask, the e-mail and the e-mail from each later word of its name part', () => {
-      expect(searchTextOf({ name: 'João da Silva', email: 'Joao.Silva@Exemplo.com', document_number: '123.456.789-09' })).to.equal(' joao da silva 12345678909 joao.silva@exemplo.com silva@exemplo.com');
-      expect(searchTextOf({ name: "Ana D'Ávila-Souza", email: 'ana@x.test' })).to.equal(' ana d avila souza ana@x.test');
+      expect(searchTextOf({ name: 'João da Silva', email: 'Joao.Silva@Exemplo.com', document_number: '123.456.789-09' })).to.equal(' joao da silva 12345678909 joao.silva@exemplo.com silva@exemplo.com exemplo.com com');
+      expect(searchTextOf({ name: "Ana D'Ávila-Souza", email: 'ana@x.test' })).to.equal(' ana d avila souza ana@x.test x.test test');
     });
 
     it('a word repeated in the name, the e-mail or the document is stored once', () => {
-      expect(searchTextOf({ name: 'Silva Silva', email: 'silva@x.test', document_number: null })).to.equal(' silva silva@x.test');
+      expect(searchTextOf({ name: 'Silva Silva', email: 'silva@x.test', document_number: null })).to.equal(' silva silva@x.test x.test test');
     });
 
     it('never longer than the column; the name words come first, later words are left out whole', () => {
@@ -116,6 +116,12 @@ describe('contact search text', () => {
       expect(finds('maria@exemplo.com', joao)).to.equal(false);
     });
 
+    it("by the e-mail's domain, typed whole or from the start of any of its parts", () => {
+      const aurora = { name: 'Vera Lima', email: 'vera@aurora.com.br' };
+      for (const q of ['aurora', 'aurora.com.br', 'Aurora.com', 'com.br']) expect(finds(q, aurora), q).to.equal(true);
+      for (const q of ['urora', 'aurora.net', 'exemplo.com.br']) expect(finds(q, aurora), q).to.equal(false);
+    });
+
     it('an e-mail is found by every start of it the user can type', () => {
       const people = [
         joao,
@@ -140,8 +146,8 @@ describe('contact search text', () => {
     it('by a later word of the e-mail\'s name part, typed alone or with the ones before it', () => {
       const vera = { name: 'Vera Lúcia', email: 'vera.batista2@cbt.com.br' };
       for (const q of ['batista2', 'batista', 'bat', 'vera.batista2', 'vera batista2', 'lucia.batista2', 'batista2@cbt', 'Batista2@CBT.com.br']) expect(finds(q, vera), q).to.equal(true);
-      // Not the middle of a word, nor the domain alone.
-      for (const q of ['atista2', 'batista3', 'cbt', 'com']) expect(finds(q, vera), q).to.equal(false);
+      // Not the middle of a word (the domain alone does find it: see the domain test).
+      for (const q of ['atista2', 'batista3', 'bt', 'om.br']) expect(finds(q, vera), q).to.equal(false);
     });
 
     it('by the letters a document starts with', () => {
