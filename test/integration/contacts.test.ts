@@ -96,6 +96,9 @@ describe('contact administration', () => {
       expect(res.status).to.equal(200);
       const text = decode(res.text);
       expect(text).to.contain('<h1>Usuários do Sistema</h1>');
+      // The two buttons say in one line each what they are for.
+      expect(text).to.contain('<strong>Convidar usuários:</strong> Várias pessoas de uma vez, só pelo e-mail');
+      expect(text).to.contain('<strong>Adicionar usuário:</strong> Uma pessoa, com os dados preenchidos por você');
       expect(text).to.match(/Ativos <span class="count">\(2\)<\/span>/);
       expect(text).to.match(/Pendentes <span class="count">\(2\)<\/span>/);
       expect(text).to.match(/Desativados <span class="count">\(1\)<\/span>/);
