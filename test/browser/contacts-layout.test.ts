@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { addMember, createAccount, PASSWORD } from '../support/fixtures';
-import { see, useBrowser, visit } from './support';
+import { addMember, createAccount } from '../support/fixtures';
+import { see, useBrowser, visit, logIn } from './support';
 
 /**
  * The contacts table on a first visit: at 1280 pixels the "Ações" column is fully visible and
@@ -13,13 +13,6 @@ import { see, useBrowser, visit } from './support';
 const LONG_NAME = 'Maria Aparecida dos Santos Oliveira de Albuquerque';
 const LONG_EMAIL = 'maria.aparecida.santos.oliveira.albuquerque@construtorahorizonteengenharia.com.br';
 
-async function logIn(page: Page, email: string) {
-  await visit(page, '/login');
-  await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill(email);
-  await page.getByRole('textbox', { name: 'Senha', exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await see(page.getByRole('navigation', { name: 'Menu principal' }));
-}
 
 /** How many lines the text of each non-empty cell of a column takes, by row (column counted from 1). */
 const linesOfColumn = (page: Page, column: number) =>

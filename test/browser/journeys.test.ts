@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { addMember, createAccount, PASSWORD } from '../support/fixtures';
@@ -7,7 +5,7 @@ import { distinctCpf } from '../integration/helpers/contacts';
 import { storedGrants } from '../integration/helpers/permissions';
 import { insertTicket } from '../integration/helpers/support';
 import { ageSessions } from '../integration/helpers/security';
-import { checkA11y, see, useBrowser, visit } from './support';
+import { checkA11y, see, useBrowser, visit, logIn, screenshotsIn } from './support';
 
 /**
  * What a customer administrator meets at key moments (#24): the deactivation asked in a dialog
@@ -16,25 +14,8 @@ import { checkA11y, see, useBrowser, visit } from './support';
  * say what happened.
  */
 
-const SHOTS = path.resolve(import.meta.dirname, '../../test-results/journeys');
+const shoot = screenshotsIn('journeys');
 
-async function shoot(page: Page, name: string) {
-  mkdirSync(SHOTS, { recursive: true });
-  const size = page.viewportSize();
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  if (size) await page.setViewportSize(size);
-}
-
-async function logIn(page: Page, email: string) {
-  await visit(page, '/login');
-  await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill(email);
-  await page.getByRole('textbox', { name: 'Senha', exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await see(page.getByRole('navigation', { name: 'Menu principal' }));
-}
 
 const nextSettle = (page: Page) =>
   page.evaluate(() => new Promise<void>((resolve) => document.addEventListener('htmx:afterSettle', () => resolve(), { once: true })));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { addMember, createAccount, PASSWORD } from '../support/fixtures';
-import { checkA11y, see, useBrowser, visit } from './support';
+import { addMember, createAccount } from '../support/fixtures';
+import { checkA11y, see, useBrowser, visit, logIn } from './support';
 
 /**
  * "Transferir administração" in a real browser: the primary administrator hands the company to
@@ -9,13 +9,6 @@ import { checkA11y, see, useBrowser, visit } from './support';
  * owner's and the administrators' entries.
  */
 
-async function logIn(page: Page, email: string) {
-  await visit(page, '/login');
-  await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill(email);
-  await page.getByRole('textbox', { name: 'Senha', exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await see(page.getByRole('navigation', { name: 'Menu principal' }));
-}
 
 const menuEntries = (page: Page) => page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link').allInnerTexts();
 

@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { addMember, createAccount, PASSWORD } from '../support/fixtures';
 import { readQrDataUrl } from '../support/qr';
 import { ageSessions, codeAt, enableTotp } from '../integration/helpers/security';
-import { checkA11y, see, useBrowser, visit } from './support';
+import { checkA11y, see, useBrowser, visit, screenshotsIn } from './support';
 
 /**
  * Step-up in real browsers: an administrator whose login is older than 15 minutes makes a member an
@@ -14,17 +12,7 @@ import { checkA11y, see, useBrowser, visit } from './support';
  * a phone does); the first page then moves on by itself, posting the form as it was typed.
  */
 
-const SHOTS = path.resolve(import.meta.dirname, '../../test-results/step-up');
-
-async function shoot(page: Page, name: string) {
-  mkdirSync(SHOTS, { recursive: true });
-  const size = page.viewportSize();
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  if (size) await page.setViewportSize(size);
-}
+const shoot = screenshotsIn('step-up');
 
 async function logIn(page: Page, email: string, totpSecret?: string, step = 0) {
   await visit(page, '/login');

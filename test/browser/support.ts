@@ -1,8 +1,11 @@
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { AxeResults, Result } from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import path from 'node:path';
+import { PASSWORD } from '../support/fixtures';
 import { startPortal, type TestPortal } from '../support/portal';
 
 /**
@@ -358,5 +361,28 @@ export function useBrowser(options: { portal?: () => Promise<TestPortal>; localh
       open.push(made);
       return made.page;
     },
+  };
+}
+
+/** Signs in through the login form, as a person does, and waits for the signed-in menu. */
+export async function logIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await visit(page, '/login');
+  await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill(email);
+  await page.getByRole('textbox', { name: 'Senha', exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Entrar' }).click();
+  await see(page.getByRole('navigation', { name: 'Menu principal' }));
+}
+
+/** Saves a page at 1280 and 390 px wide as test-results/<folder>/<name>-<width>.png (CI artefacts). */
+export function screenshotsIn(folder: string): (page: Page, name: string) => Promise<void> {
+  const dir = path.resolve(import.meta.dirname, '../../test-results', folder);
+  return async (page, name) => {
+    mkdirSync(dir, { recursive: true });
+    const size = page.viewportSize();
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+      await page.screenshot({ path: path.join(dir, `${name}-${width}.png`), fullPage: true });
+    }
+    if (size) await page.setViewportSize(size);
   };
 }

@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { addMember, createAccount, PASSWORD } from '../support/fixtures';
+import { addMember, createAccount } from '../support/fixtures';
 import { codeAt } from '../integration/helpers/two-factor';
-import { see, useBrowser, visit } from './support';
+import { see, useBrowser, visit, logIn } from './support';
 
 /**
  * Two-step verification in a real browser, at a desk and at a phone's width: "Configurar" on Meu
@@ -16,13 +16,6 @@ const SHOTS = path.resolve(import.meta.dirname, '../../test-results/two-factor')
 mkdirSync(SHOTS, { recursive: true });
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
-async function logIn(page: Page, email: string) {
-  await visit(page, '/login');
-  await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill(email);
-  await page.getByRole('textbox', { name: 'Senha', exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await see(page.getByRole('navigation', { name: 'Menu principal' }));
-}
 
 /** Meu perfil → Configurar → the first code → the recovery codes; answers the key. */
 async function enrolIn(page: Page, tag: string): Promise<string> {
