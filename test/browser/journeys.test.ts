@@ -55,6 +55,23 @@ describe('browser: journeys of a customer administrator', () => {
     await see(page.getByText('Usuário desativado.'));
   });
 
+  it('"Desativar" in a row\'s "Ações" menu on the list opens the same dialog', async () => {
+    const { accountId, admin } = await createAccount(b.portal.db);
+    await addMember(b.portal.db, accountId, { name: 'Rita Linha' });
+    const page = await b.newPage();
+    await logIn(page, admin.email);
+    await visit(page, `/accounts/${accountId}/contacts`);
+    const row = page.getByRole('row', { name: /Rita Linha/ });
+    await row.locator('summary').click();
+    await swapping(page, () => row.getByRole('link', { name: 'Desativar' }).click());
+    const dialog = page.getByRole('dialog', { name: 'Desativar usuário' });
+    await see(dialog.getByText('Tem certeza que deseja desativar este usuário?'));
+    expect(await page.getByText('Escolha uma das opções para continuar.').count()).to.equal(0);
+    await checkA11y(page);
+    await dialog.getByRole('button', { name: 'Sim, desativar' }).click();
+    await see(page.getByText('Usuário desativado.'));
+  });
+
   it('says what happened at key moments: a deactivated address, a wrong password, the delete title, the new primary administrator', async function () {
     this.timeout(60_000);
     const { accountId, admin } = await createAccount(b.portal.db);
