@@ -9,9 +9,17 @@ import { loadRegistry } from './plugins/loader';
 import { createServices } from './services';
 import { firstRunSetupCode } from './setup/setup-code';
 
+/**
+ * In development the console is for a person: one short coloured line per request (pino-pretty),
+ * so the setup code and mail links stay visible. Production keeps one JSON object per line.
+ */
+const DEVELOPMENT_CONSOLE = {
+  transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,req,res,responseTime,reqId' } },
+};
+
 /** Everything a running portal needs: config → plugins → db → migrations → i18n → app. */
 export async function createPortal(config: Config, options: { logger?: Logger; builtInPluginsDir?: string } = {}) {
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? pino({ level: config.logLevel, ...(config.env === 'development' ? DEVELOPMENT_CONSOLE : {}) });
   const registry = await loadRegistry({ builtInDir: options.builtInPluginsDir, extra: config.extraPlugins, disabled: config.disabledPlugins });
   const db = createDb(config.database);
   try {

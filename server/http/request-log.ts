@@ -43,6 +43,8 @@ export function requestLogging(logger: Logger) {
     genReqId: (req, res) => requestId(req as Request, res as Response),
     quietReqLogger: true,
     quietResLogger: true,
+    // The message says it all in one short line (the console in development shows only it).
+    customSuccessMessage: (req, res, responseTime) => `${req.method} ${urlOf(req as Request)} ${res.statusCode} ${Math.round(responseTime)}ms`,
     customSuccessObject: (req, _res, val: object) => ({ req, ...val }),
     customErrorObject: (req, _res, _err, val: object) => ({ req, ...val }),
     // Nor a CPF, an e-mail or a name searched for: query values stay out (LGPD); headers: REDACT.

@@ -40,6 +40,29 @@ describe('start-up (npm start)', () => {
     expect(started.output()).not.to.contain('WARNING');
   });
 
+  it('in development a request is one short readable line on the console; in production one JSON object', async () => {
+    const waitFor = async (started: MainProcess, pattern: RegExp) => {
+      for (let i = 0; i < 100 && !pattern.test(started.output()); i++) await new Promise((r) => setTimeout(r, 50));
+      return started.output();
+    };
+    const dev = await startMain({ DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl(), LOG_LEVEL: 'info' });
+    running.push(dev);
+    await fetch(`${dev.baseUrl}/login`, { redirect: 'manual' });
+    const line = (await waitFor(dev, /GET \/login 30\d/)).split('\n').find((l) => l.includes('GET /login'))!;
+    expect(line).to.match(/^\[\d\d:\d\d:\d\d\] INFO: GET \/login 30\d \d+ms$/);
+
+    const prod = await startMain({
+      NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl(),
+      PUBLIC_URL: 'https://portal.example.com', SMTP_URL: 'smtp://127.0.0.1:2525', LOG_LEVEL: 'info',
+    });
+    running.push(prod);
+    await fetch(`${prod.baseUrl}/login`, { redirect: 'manual' });
+    const json = (await waitFor(prod, /"msg":"GET \/login/)).split('\n').find((l) => l.includes('"msg":"GET /login'))!;
+    const entry = JSON.parse(json);
+    expect(entry.msg).to.match(/^GET \/login 30\d \d+ms$/);
+    expect(entry).to.have.nested.property('req.method', 'GET');
+  });
+
   it('on an empty database prints the one-time code that /setup asks for', async () => {
     const started = await startMain({ DATA_DIR: dataDir, DATABASE_URL: await freshDatabaseUrl() });
     running.push(started);
@@ -54,6 +77,6 @@ describe('start-up (npm start)', () => {
       _csrf, setupCode: code!, companyName: 'Acme Ltda', cnpj: '', name: 'Carla', email: 'carla@example.test', password, passwordConfirmation: password,
     });
     expect(res.status).to.equal(303);
-    expect(res.headers.location).to.equal('/login');
+    expect(res.headers.location).to.equal('/login?email=carla%40example.test');
   });
 });
