@@ -125,7 +125,8 @@ export const routes: RouteDeclaration[] = [
   { method: 'get', path: '/new', requires: PORTAL_FLAG, handler: (req, res, ctx) => newForm(req, res, ctx) },
   { method: 'post', path: '/', requires: PORTAL_FLAG, handler: create },
   { method: 'get', path: '/transfer', requires: TRANSFER_FLAG, handler: (req, res, ctx) => transferPage(req, res, ctx) },
-  { method: 'post', path: '/transfer', requires: TRANSFER_FLAG, handler: transfer },
+  // Moving many tickets at once is a mass change: confirmed again, like core's.
+  { method: 'post', path: '/transfer', requires: TRANSFER_FLAG, stepUp: true, handler: transfer },
   { method: 'get', path: '/:ticketId', requires: PORTAL_FLAG, handler: (req, res, ctx) => show(req, res, ctx) },
   { method: 'post', path: '/:ticketId/comments', requires: PORTAL_FLAG, handler: comment },
   { method: 'get', path: '/:ticketId/attachments/:attachmentId', requires: PORTAL_FLAG, handler: download },

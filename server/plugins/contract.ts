@@ -165,6 +165,12 @@ export interface RouteDeclaration {
   path: string;
   /** The flag the route needs; the guard, the route matrix test and the menu all read it. */
   requires: string;
+  /**
+   * A mass or irreversible change (a POST): confirmed again like core's (the person's password,
+   * a second factor, or a phone's approval when the last one is older than 15 minutes), and the
+   * form is posted after it.
+   */
+  stepUp?: boolean;
   handler: (req: PluginRequest, res: Response, ctx: PluginContext) => unknown;
 }
 

@@ -35,7 +35,7 @@ const manifestSchema = z.strictObject({
   profiles: z.partialRecord(z.enum(BUILT_IN_PROFILES as [string, ...string[]]), z.array(z.string())).optional(),
   menu: z.array(z.object({ label: i18nKey, path: z.string().startsWith('/'), requires: z.string() })).optional(),
   routes: z
-    .array(z.object({ method: z.enum(['get', 'post']), path: z.string().startsWith('/'), requires: z.string(), handler: fn }))
+    .array(z.object({ method: z.enum(['get', 'post']), path: z.string().startsWith('/'), requires: z.string(), stepUp: z.boolean().optional(), handler: fn }))
     .optional(),
   migrations: z.string().optional(),
   views: z.string().optional(),

@@ -13,6 +13,7 @@ import { addMember, createAccount, PASSWORD } from '../support/fixtures';
 import { loggedIn, sharedPortal, type TestPortal } from '../support/portal';
 import { decode, flashes } from './helpers/contacts';
 import { postForm } from './helpers/permissions';
+import { ageSessions, postReplay } from './helpers/security';
 import { insertTicket, listedSubjects, ownerOf } from './helpers/support';
 
 describe('Transferir chamados', () => {
@@ -59,6 +60,21 @@ describe('Transferir chamados', () => {
     expect(listedSubjects((await b.agent.get(`${base}?status=open`)).text)).to.include.members(['Primeiro chamado', 'Terceiro chamado']);
     const audit = await portal.db('audit_events').where({ account_id: account.accountId, action: 'support.tickets_transferred' });
     expect(audit).to.have.length(1);
+  });
+
+  it('is a mass change: a session whose last confirmation is stale is asked to confirm, and nothing moves until it does', async () => {
+    const { account, base, maria, bruno, tickets, admin } = await company();
+    await ageSessions(portal.db, account.admin.userId, 16);
+    const asked = await postForm(admin.agent, `${base}/transfer`, admin.csrf, { from: maria.contactId, to: bruno.contactId, tickets: [tickets[0]!] });
+    expect(asked.status).to.equal(303);
+    expect(asked.headers.location).to.equal('/step-up');
+    expect(await ownerOf(portal.db, tickets[0]!)).to.equal(maria.contactId);
+
+    expect((await admin.agent.post('/step-up').type('form').send({ _csrf: admin.csrf, password: PASSWORD })).headers.location).to.equal('/step-up/continue');
+    const replayed = await postReplay(admin.agent, (await admin.agent.get('/step-up/continue')).text);
+    expect(replayed.status).to.equal(200);
+    expect(flashes(replayed.text)).to.deep.equal(['Chamados transferidos com sucesso! 1 chamado agora é de Bruno Recebe.']);
+    expect(await ownerOf(portal.db, tickets[0]!)).to.equal(bruno.contactId);
   });
 
   it('refuses, with a clear message and moving nothing: same contact, inactive, pending, another company, no portal flag', async () => {
