@@ -32,6 +32,7 @@ import { groupRoutes, permissionRoutes } from './permissions/permissions.routes'
 import type { Registry } from './plugins/registry';
 import { pluginRoutes } from './composition/plugin-routes';
 import { createServices, type Services } from './services';
+import { importRoutes } from './imports/imports.routes';
 import { setupRoutes } from './setup/setup.routes';
 import './http/types';
 
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps) {
   account.use('/contacts', contactRoutes(services.contacts, services.invitations, services.secondFactorReset, new ContactConfirmations(registry, services.pluginContext), services.permissions));
   account.use('/invitations', invitationAdminRoutes(services.invitations, services.permissions));
   account.use('/owner', ownerTransferRoutes(services.ownerTransfer));
+  account.use('/imports', importRoutes(services.imports, services.importRunner, config.importMaxBytes));
   account.use('/groups', groupRoutes(services.groups, services.permissions));
   account.use(pluginRoutes(registry, services.pluginContext));
   account.use('/', accountHomeRoutes());

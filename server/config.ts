@@ -68,6 +68,7 @@ const schema = z.object({
     .optional(),
   MAIL_FROM: z.string().min(3).optional(),
   MAIL_RETENTION_DAYS: z.coerce.number({ message: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1').max(3650, 'must be at most 3650').default(30),
+  IMPORT_MAX_BYTES: z.coerce.number({ message: 'must be a number of bytes' }).int('must be a whole number of bytes').min(1024, 'must be at least 1024').max(1024 ** 3, 'must be at most 1 GiB').default(20 * 1024 * 1024),
   INVITATION_DAYS: z.coerce.number({ message: 'must be a number of days' }).int().min(1, 'must be at least 1').max(90, 'must be at most 90').default(7),
 });
 
@@ -100,6 +101,8 @@ export interface Config {
   mail: { smtpUrl: string | null; from: string; retentionDays: number };
   /** How long an invitation link (and its confirmation link) stays valid. */
   invitationDays: number;
+  /** The largest file "Importar usuários" accepts (IMPORT_MAX_BYTES, 20 MB by default). */
+  importMaxBytes: number;
 }
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     mail: { smtpUrl: e.SMTP_URL ?? null, from: e.MAIL_FROM ?? `Portal <no-reply@${new URL(publicUrl).hostname}>`, retentionDays: e.MAIL_RETENTION_DAYS },
     invitationDays: e.INVITATION_DAYS,
+    importMaxBytes: e.IMPORT_MAX_BYTES,
   };
 }
 

@@ -31,6 +31,8 @@ async function main() {
   }
   console.log(`\n${banner.join('\n')}\n`);
   portal.mailWorker.start();
+  // Import jobs a stopped process left half done resume here, from their last committed batch.
+  portal.importRunner.start();
 
   // SIGTERM: stop accepting, let in-flight requests finish, then close the pool.
   let stopping = false;
@@ -40,6 +42,7 @@ async function main() {
     logger.info({ signal }, 'stopping');
     server.close(async () => {
       await portal.mailWorker.stop();
+      await portal.importRunner.stop();
       await portal.close();
       logger.info('stopped');
       process.exit(0);

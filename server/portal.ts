@@ -30,7 +30,7 @@ export async function createPortal(config: Config, options: { logger?: Logger; b
   }
   const i18n = await createI18n(registry.catalogs);
   const setupCode = await firstRunSetupCode(db);
-  const services = createServices({ config, db, registry, i18n, setupCode });
+  const services = createServices({ config, db, registry, i18n, setupCode, logger });
   const app = createApp({ config, db, registry, i18n, logger, setupCode, services });
   // Built here, started only by server/main.ts: tests and tools run it once when they need to.
   const mailWorker = new MailWorker(db, logger, {
@@ -40,5 +40,5 @@ export async function createPortal(config: Config, options: { logger?: Logger; b
     jobs: services.mailJobs,
     printLinks: config.env === 'development' && !config.mail.smtpUrl,
   });
-  return { app, db, registry, i18n, logger, setupCode, mailWorker, close: () => db.destroy() };
+  return { app, db, registry, i18n, logger, setupCode, mailWorker, importRunner: services.importRunner, close: () => db.destroy() };
 }

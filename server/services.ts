@@ -16,7 +16,11 @@ import type { Config } from './config';
 import { ContactService } from './contacts/contacts.service';
 import { SecondFactorResetService } from './contacts/second-factor-reset.service';
 import { InvitationAcceptanceService } from './invitations/invitation-acceptance.service';
-import { InvitationService } from './invitations/invitations.service';
+import { INVITATION_JOB, InvitationService } from './invitations/invitations.service';
+import { ImportService } from './imports/imports.service';
+import { ImportRunner } from './imports/import-runner';
+import path from 'node:path';
+import type { Logger } from 'pino';
 import type { MailJobPreparer } from './mail/mail-job';
 import { MailService } from './mail/mail.service';
 import { EmailChangeService } from './me/email-change.service';
@@ -29,7 +33,7 @@ import { pluginHooks } from './composition/plugin-hooks';
 import { SetupService } from './setup/setup.service';
 
 /** Wires the services once per app; routes receive only the services they use. */
-export function createServices({ config, db, registry, i18n, setupCode }: { config: Config; db: Knex; registry: Registry; i18n: i18n; setupCode?: string | null }) {
+export function createServices({ config, db, registry, i18n, setupCode, logger }: { config: Config; db: Knex; registry: Registry; i18n: i18n; setupCode?: string | null; logger?: Pick<Logger, 'error' | 'info'> }) {
   const audit = new AuditService();
   const mail = new MailService({ db, publicUrl: config.publicUrl, i18n, cache: config.env === 'production' });
   const factorNotices = new FactorNotices(mail);
@@ -47,6 +51,7 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
   );
   const passkeys = new PasskeyService(db, audit, factorNotices, relyingPartyOf(config.publicUrl));
   const passwordReset = new PasswordResetService(db, audit, mail, new LoginLimiter(db, config.loginLimits, databaseName, 'password_reset'));
+  const importsFolder = path.join(config.dataDir, 'imports');
   return {
     /** What each plugin is handed (routes, confirmation questions, hooks). */
     pluginContext,
@@ -59,7 +64,10 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     emailChange: new EmailChangeService(db, audit, mail, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'email_change')),
     passwordReset,
     /** What the mail worker prepares when it claims a job row (server/mail/mail-job.ts). */
-    mailJobs: { [PASSWORD_RESET_JOB]: (trx, job) => passwordReset.prepareMail(trx, job) } satisfies Record<string, MailJobPreparer>,
+    mailJobs: {
+      [PASSWORD_RESET_JOB]: (trx, job) => passwordReset.prepareMail(trx, job),
+      [INVITATION_JOB]: (trx, job) => invitations.prepareInvitationMail(trx, job),
+    } satisfies Record<string, MailJobPreparer>,
     accounts: new AccountService(db),
     ownerTransfer: new OwnerTransferService(db, hooks, audit, mail),
     auth: new AuthService(db, limiter),
@@ -72,6 +80,9 @@ export function createServices({ config, db, registry, i18n, setupCode }: { conf
     secondFactorReset: new SecondFactorResetService(db, audit, factorNotices, [twoFactor, passkeys]),
     permissions,
     groups: new GroupService(db, registry, audit),
+    imports: new ImportService(db, invitations, importsFolder),
+    /** Works import jobs in this process; the routes start a job at once, server/main.ts polls for the rest. */
+    importRunner: new ImportRunner({ db, audit, invitations, folder: importsFolder }, logger ?? { error: (obj: unknown, msg?: string) => console.error(msg, obj), info: () => undefined }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

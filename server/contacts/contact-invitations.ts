@@ -27,4 +27,6 @@ export interface ContactInvitations {
   revokeFor(trx: Knex.Transaction, actor: Actor, accountId: number, contactId: number): Promise<void>;
   /** The latest invitation of each pending contact shown on a page of the list. */
   pendingDetails(accountId: number, contactIds: number[]): Promise<Map<number, PendingInvitation>>;
+  /** How many pending contacts wait for an invitation (an import's "enviar convites depois"). */
+  countWaiting(accountId: number): Promise<number>;
 }

@@ -43,8 +43,8 @@ export class ContactLedger {
     const needed = people.filter((p) => usesSeat(p.status)).length;
     const free = this.freeSeats(account);
     if (needed > free) throw full(needed, free);
-    const ids: number[] = [];
-    for (const person of people) ids.push(await this.contacts.insert(trx, { ...person, account_id: account.id }));
+    const idOf = await this.contacts.insertMany(trx, account.id, people.map((p) => ({ ...p, account_id: account.id })));
+    const ids = people.map((p) => idOf.get(p.email)!);
     await this.count(trx, account, Object.fromEntries(people.map((p) => [p.status, people.filter((q) => q.status === p.status).length])));
     return ids;
   }

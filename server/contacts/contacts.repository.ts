@@ -56,6 +56,9 @@ export interface PageCursor {
   name: string;
 }
 
+/** Rows per statement when writing or looking up many: well under SQLite's bound-variable limit. */
+const INSERT_CHUNK = 500;
+
 const listColumns = ['id', 'name', 'email', 'country', 'document_type', 'document_number', 'area_code', 'phone', 'status', 'profile', 'user_id', 'created_at'];
 
 /** What a profile change writes: the searchable fields come together, so `search` is rewritten with them. */
@@ -67,6 +70,37 @@ export class ContactRepository {
   async insert(q: Q, contact: NewContact): Promise<number> {
     const now = new Date();
     return insertId(q, 'contacts', { ...contact, search: searchTextOf(contact), sort_name: sortNameOf(contact.name), created_at: now, updated_at: now });
+  }
+
+  /**
+   * Many rows of one account in a few statements, answering each new id by e-mail (unique in the
+   * account). Ids are read back, not computed from the first one: on a Galera cluster
+   * auto-increment steps by the number of nodes and interleaves.
+   */
+  async insertMany(q: Q, accountId: number, contacts: NewContact[]): Promise<Map<string, number>> {
+    const now = new Date();
+    const rows = contacts.map((c) => ({ ...c, account_id: accountId, search: searchTextOf(c), sort_name: sortNameOf(c.name), created_at: now, updated_at: now }));
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await q('contacts').insert(rows.slice(i, i + INSERT_CHUNK));
+    return new Map((await this.findByEmails(q, accountId, contacts.map((c) => c.email))).map((r) => [r.email, r.id]));
+  }
+
+  /** The account's contacts with any of these e-mails (stored lower-case). */
+  async findByEmails(q: Q, accountId: number, emails: string[]): Promise<ContactRow[]> {
+    const found: ContactRow[] = [];
+    for (let i = 0; i < emails.length; i += INSERT_CHUNK) found.push(...(await q('contacts').where({ account_id: accountId }).whereIn('email', emails.slice(i, i + INSERT_CHUNK))));
+    return found;
+  }
+
+  /** The account's contacts holding any of these documents (type and number as stored): the unique index's order. */
+  async findByDocuments(q: Q, accountId: number, documents: { type: string; number: string }[]): Promise<ContactRow[]> {
+    const found: ContactRow[] = [];
+    for (const type of new Set(documents.map((d) => d.type))) {
+      const numbers = [...new Set(documents.filter((d) => d.type === type).map((d) => d.number))];
+      for (let i = 0; i < numbers.length; i += INSERT_CHUNK) {
+        found.push(...(await q('contacts').where({ account_id: accountId, document_type: type }).whereIn('document_number', numbers.slice(i, i + INSERT_CHUNK))));
+      }
+    }
+    return found;
   }
 
   async update(q: Q, accountId: number, id: number, patch: ContactPatch): Promise<void> {

@@ -28,7 +28,7 @@ const isFragmentRequest = (req: Request, target: string) =>
   req.get('hx-request') === 'true' && req.get('hx-target') === target && req.get('hx-history-restore-request') !== 'true';
 
 /** "Usuários do Sistema": list, add, edit, deactivate/reactivate, delete. Mounted at /accounts/:accountId/contacts. */
-export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails'>, secondFactors: SecondFactorResetService, confirmations: ContactConfirmations, catalog: AccessCatalog) {
+export function contactRoutes(contacts: ContactService, invitations: Pick<ContactInvitations, 'pendingDetails' | 'countWaiting'>, secondFactors: SecondFactorResetService, confirmations: ContactConfirmations, catalog: AccessCatalog) {
   const router = Router({ mergeParams: true });
   router.use(requirePermission(CORE_FLAGS.contactsManage));
 
@@ -43,7 +43,8 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     // The pending tab shows who invited each person, when, and until when the link works.
     const latest = list.status === 'pending' ? await invitations.pendingDetails(req.ctx!.account.id, list.rows.map((r) => Number((r as Record<string, unknown>).id))) : new Map();
     const invites = new Map([...latest].map(([id, i]) => [id, { by: i.invited_by_name, at: toDate(i.created_at), expiresAt: toDate(i.expires_at), revoked: Boolean(i.revoked_at) }]));
-    const locals = { title: req.t('contacts.list.title'), list, invites, now: new Date(), base: base(req), invitationsBase: `/accounts/${req.ctx!.account.id}/invitations` };
+    const waiting = list.status === 'pending' && req.ctx!.can(CORE_FLAGS.contactsInvite) ? await invitations.countWaiting(req.ctx!.account.id) : 0;
+    const locals = { title: req.t('contacts.list.title'), list, invites, waiting, now: new Date(), base: base(req), invitationsBase: `/accounts/${req.ctx!.account.id}/invitations` };
     if (isFragmentRequest(req, 'contacts-results')) return res.render('contacts/_results', locals);
     await res.renderPage('contacts/list', locals);
   });

@@ -52,7 +52,8 @@ function parseCursor(raw: unknown, sort: 'name' | 'created'): PageCursor | undef
 
 const auditedFields = ['name', 'email', 'country', 'document_type', 'document_number', 'area_code', 'phone', 'consulting_authorized'] as const;
 
-function changes(before: ContactRow, after: ContactFields) {
+/** The audited fields a write would change, before and after (the edit form's and the import's). */
+export function changes(before: ContactRow, after: ContactFields) {
   const b: Record<string, unknown> = {};
   const a: Record<string, unknown> = {};
   for (const f of auditedFields) {

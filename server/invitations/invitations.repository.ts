@@ -36,6 +36,43 @@ export class InvitationRepository {
     return insertId(q, 'invitations', { ...row, created_at: new Date() });
   }
 
+  /** Many at once (an import); answers each contact's new invitation id. */
+  async insertMany(q: Q, rows: NewInvitation[]): Promise<Map<number, number>> {
+    const now = new Date();
+    for (let i = 0; i < rows.length; i += 500) await q('invitations').insert(rows.slice(i, i + 500).map((r) => ({ ...r, created_at: now })));
+    const ids = new Map<number, number>();
+    const contactIds = rows.map((r) => r.contact_id);
+    for (let i = 0; i < contactIds.length; i += 500) {
+      const found = await q('invitations').select('id', 'contact_id').whereIn('contact_id', contactIds.slice(i, i + 500)).whereNull('revoked_at').orderBy('id');
+      for (const r of found) ids.set(Number(r.contact_id), Number(r.id));
+    }
+    return ids;
+  }
+
+  find(q: Q, id: number): Promise<InvitationRow | undefined> {
+    return q('invitations').where({ id }).first();
+  }
+
+  async setTokenHash(q: Q, id: number, tokenHash: string): Promise<void> {
+    await q('invitations').where({ id }).update({ token_hash: tokenHash });
+  }
+
+  /** Pending contacts of the account without any invitation (imported with "enviar convites depois"). */
+  waitingQuery(q: Q, accountId: number) {
+    return q('contacts as c').where({ 'c.account_id': accountId, 'c.status': 'pending' }).whereNull('c.user_id')
+      .whereNotExists((w) => w.select(q.raw('1')).from('invitations as i').whereRaw('i.contact_id = c.id'));
+  }
+
+  async countWaiting(q: Q, accountId: number): Promise<number> {
+    const row = await this.waitingQuery(q, accountId).count({ n: '*' }).first();
+    return Number(row?.n ?? 0);
+  }
+
+  async waiting(q: Q, accountId: number): Promise<{ id: number; email: string }[]> {
+    const rows = await this.waitingQuery(q, accountId).select('c.id', 'c.email').orderBy('c.id');
+    return rows.map((r: { id: unknown; email: unknown }) => ({ id: Number(r.id), email: String(r.email) }));
+  }
+
   findByTokenHash(q: Q, tokenHash: string): Promise<InvitationRow | undefined> {
     return q('invitations').where({ token_hash: tokenHash }).first();
   }

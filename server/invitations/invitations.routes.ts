@@ -73,6 +73,13 @@ export function invitationAdminRoutes(invitations: InvitationService, permission
     res.redirect(303, req.body.returnTo === 'pending' ? `${contactsBase(req)}?status=pending` : contactsBase(req));
   });
 
+  // "Enviar convites": the pending contacts an import left without an invitation ("enviar convites depois").
+  router.post('/waiting', requireStepUp, async (req, res) => {
+    const sent = await invitations.sendWaiting(actingIn(req), req.locale);
+    flash(req, sent ? { type: 'success', key: 'invitations.waiting.sent', params: { count: sent } } : { type: 'info', key: 'invitations.waiting.none' });
+    res.redirect(303, `${contactsBase(req)}?status=pending`);
+  });
+
   return router;
 }
 

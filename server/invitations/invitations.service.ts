@@ -1,12 +1,14 @@
 import type { Knex } from 'knex';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { AccountRow } from '../accounts/accounts.repository';
+import { AccountRepository, type AccountRow } from '../accounts/accounts.repository';
 import type { Acting } from '../audit/actor';
 import type { Actor, AuditService } from '../audit/audit.service';
 import { newOneTimeToken } from '../auth/one-time-token';
 import { throwIfLimited } from '../auth/login-limiter';
 import { ContactLedger } from '../contacts/contact-ledger';
 import { ContactRepository } from '../contacts/contacts.repository';
+import { toDate } from '../db/knex';
+import type { MailJob, PreparedMail } from '../mail/mail-job';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors';
 import { listOf } from '../validation';
 import { DEFAULT_LOCALE, isLocale, type Locale } from '../i18n';
@@ -24,6 +26,9 @@ export interface AddressAnswer {
   outcome: AddressOutcome;
   contactId?: number;
 }
+
+/** The mail job of an invitation written in bulk (an import): the worker makes its link when it sends it. */
+export const INVITATION_JOB = 'invitation';
 
 export const INVITE_PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
 const DAY_MS = 86_400_000;
@@ -46,6 +51,7 @@ export class InvitationService {
   private readonly contacts = new ContactRepository();
   private readonly grants = new PermissionRepository();
   private readonly ledger: ContactLedger;
+  private readonly accounts: AccountRepository;
 
   constructor(
     private readonly db: Knex,
@@ -56,6 +62,7 @@ export class InvitationService {
     private readonly days: number,
   ) {
     this.ledger = new ContactLedger(db);
+    this.accounts = new AccountRepository(db);
   }
 
   /**
@@ -107,6 +114,64 @@ export class InvitationService {
   async inviteAdded(trx: Knex.Transaction, inviter: Actor, contact: { account: AccountRow; contactId: number; email: string; flags: string[] }, locale: Locale): Promise<void> {
     if (contact.flags.length) await this.grants.setExplicit(trx, contact.contactId, contact.flags);
     await this.send(trx, { account: contact.account, contactId: contact.contactId, email: contact.email, inviter, locale });
+  }
+
+  /**
+   * Invitations of many contacts just written (an import, or "Enviar convites" for those it left
+   * waiting), in the caller's transaction: one invitation row each and one outbox job row each,
+   * written in bulk. The link is made by the mail worker when it sends the message
+   * (prepareInvitationMail), so no token waits in the outbox and rendering does not slow the import.
+   */
+  async inviteInBulk(trx: Knex.Transaction, inviter: Actor, account: AccountRow, contacts: { contactId: number; email: string }[], locale: Locale): Promise<void> {
+    if (!contacts.length) return;
+    const expiresAt = new Date(Date.now() + this.days * DAY_MS);
+    const ids = await this.invitations.insertMany(trx, contacts.map((c) => ({
+      account_id: account.id, contact_id: c.contactId, email: c.email,
+      // Never mailed: the worker replaces it with the hash of the link it sends.
+      token_hash: newOneTimeToken().hash,
+      invited_by_contact_id: inviter.contactId, invited_by_name: inviter.name, locale, expires_at: expiresAt,
+    })));
+    await this.mail.enqueueJobs(trx, contacts.map((c) => ({ accountId: account.id, name: INVITATION_JOB, to: c.email, locale, data: { invitationId: ids.get(c.contactId) } })));
+  }
+
+  /**
+   * The mail worker's half of inviteInBulk: a fresh link for an invitation still open (not revoked,
+   * accepted nor expired, its contact still pending), rendered as the add form's invitation; null
+   * when there is nothing to send any more.
+   */
+  async prepareInvitationMail(trx: Knex.Transaction, job: MailJob): Promise<PreparedMail | null> {
+    const id = Number(job.data.invitationId);
+    const invitation = Number.isSafeInteger(id) ? await this.invitations.find(trx, id) : undefined;
+    if (!invitation || invitation.revoked_at || invitation.accepted_at || invitation.contact_id === null) return null;
+    const expiresAt = toDate(invitation.expires_at)!;
+    if (expiresAt.getTime() <= Date.now()) return null;
+    const contact = await this.contacts.find(trx, invitation.account_id, invitation.contact_id);
+    if (!contact || contact.status !== 'pending' || contact.user_id !== null) return null;
+    const account = await this.accounts.findById(invitation.account_id, trx);
+    if (!account) return null;
+    const { token, hash } = newOneTimeToken();
+    await this.invitations.setTokenHash(trx, id, hash);
+    const locale = isLocale(invitation.locale) ? invitation.locale : DEFAULT_LOCALE;
+    const params = { accountName: account.name, inviterName: invitation.invited_by_name ?? '', path: `/invitations/${token}`, days: this.days, expiresAt: expiresAt.toISOString() };
+    const rendered = await this.mail.render({ locale, template: 'invitation', params });
+    return { accountId: account.id, to: invitation.email, locale, template: 'invitation', ...rendered };
+  }
+
+  /** How many pending contacts of the account wait for an invitation ("enviar convites depois"). */
+  countWaiting(accountId: number): Promise<number> {
+    return this.invitations.countWaiting(this.db, accountId);
+  }
+
+  /** "Enviar convites": every pending contact left without an invitation gets one; answers how many. */
+  async sendWaiting(inviter: Acting, locale: Locale): Promise<number> {
+    return this.db.transaction(async (trx) => {
+      const account = await this.lockAccount(trx, inviter.accountId);
+      const waiting = await this.invitations.waiting(trx, inviter.accountId);
+      if (!waiting.length) return 0;
+      await this.inviteInBulk(trx, inviter.actor, account, waiting.map((w) => ({ contactId: w.id, email: w.email })), locale);
+      await this.audit.record(trx, inviter.actor, { accountId: inviter.accountId, action: 'invitation.sent_waiting', details: { count: waiting.length } });
+      return waiting.length;
+    });
   }
 
   /**

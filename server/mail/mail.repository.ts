@@ -66,6 +66,15 @@ export async function insertMail(
   });
 }
 
+/** Many job rows in a few statements (an import's invitations), in the caller's transaction. */
+export async function insertMailJobs(trx: Knex.Transaction, jobs: { accountId: number | null; to: string; locale: string; name: string; data: Record<string, unknown> }[], now: Date): Promise<void> {
+  const rows = jobs.map((j) => ({
+    account_id: j.accountId, to_address: j.to, locale: j.locale, template: j.name, subject: '', text: '', html: '',
+    status: 'pending', attempts: 0, next_attempt_at: now, created_at: now, job: j.name, job_data: JSON.stringify(j.data),
+  }));
+  for (let i = 0; i < rows.length; i += 500) await trx('mail_outbox').insert(rows.slice(i, i + 500));
+}
+
 /** A claimed job becomes the message it prepared; 0 when the claim was lost (the caller rolls back). */
 export function fillPreparedMail(trx: Knex.Transaction, id: number, token: string, m: PreparedMail): Promise<number> {
   return trx('mail_outbox')

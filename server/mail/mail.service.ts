@@ -4,7 +4,7 @@ import type { i18n } from 'i18next';
 import type { Knex } from 'knex';
 import type { Locale } from '../i18n';
 import { isSingleLineText, toSingleLine } from '../plugins/contract';
-import { findMail, insertMail, recentMail, type OutboxMail } from './mail.repository';
+import { findMail, insertMail, insertMailJobs, recentMail, type OutboxMail } from './mail.repository';
 
 export interface MailToSend {
   accountId: number | null;
@@ -69,6 +69,12 @@ export class MailService {
       accountId: null, to: job.to, locale: job.locale, template: job.name, subject: '', text: '', html: '', now: new Date(),
       job: { name: job.name, data: job.data },
     });
+  }
+
+  /** Many job rows at once, each prepared by the worker when it claims it (mail-job.ts). */
+  async enqueueJobs(trx: Knex.Transaction, jobs: { accountId: number | null; name: string; to: string; locale: Locale; data: Record<string, unknown> }[]): Promise<void> {
+    if (jobs.some((j) => !isSingleLineText(j.to))) throw new Error('mail recipient with a control character refused');
+    await insertMailJobs(trx, jobs, new Date());
   }
 
   /** Subject, plain text and HTML of a message, each body inside the shared mail layout. */

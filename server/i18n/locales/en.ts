@@ -155,6 +155,7 @@ export default {
       'invitation.sent': 'Invitation sent', 'invitation.resent': 'Invitation resent', 'invitation.revoked': 'Invitation revoked', 'invitation.accepted': 'Invitation accepted', 'invitation.email_confirmed': 'E-mail confirmed',
       'contact.second_factor_reset': 'Two-step verification reset',
       'owner.transferred': 'Administration transferred',
+      'contacts.imported': 'Users imported', 'invitation.sent_waiting': 'Invitations sent to imported users',
     },
   },
   errors: {
@@ -355,5 +356,78 @@ export default {
     confirm: { title: 'Confirm e-mail', intro: 'Confirm that this address is yours to activate your access to the company.', button: 'Confirm e-mail' },
     confirmed: 'E-mail confirmed! Your access is active.', confirmedLogin: 'Sign in to the portal', joined: 'Invitation accepted. Welcome!',
     list: { invitedBy: 'Invited by', invitedAt: 'Invited on', expires: 'Link valid until', expired: 'Expired on {{when}}', revoked: 'Revoked', noLink: 'No invitation' },
+    waiting: { button: 'Send invitations ({{count}})', hint: '{{count}} imported user(s) are waiting for their invitation.', sent: '{{count}} invitation(s) sent.', none: 'No user is waiting for an invitation.' },
   },
-} satisfies Catalog;
+} satisfies Catalog;  importJobs: {
+    title: 'Import users', cancelled: 'Import discarded.',
+    template: {
+      title: '1. Download the template', intro: 'Fill in one row per person in Excel or LibreOffice and save as CSV (semicolon separated). Format the cpf, ddd and telefone columns as text so leading zeros are kept.',
+      download: 'Download template', columnsTitle: 'What goes in each column',
+    },
+    columns: {
+      nome: 'Full name (required).', email: "The person's e-mail (required); the invitation is sent to it.",
+      cpf: 'CPF, with or without mask (required for Brazil). If the spreadsheet dropped leading zeros, the portal restores them and warns you.',
+      pais: 'Country: code (BR, PT, US…) or name. Empty: Brazil.', documento: 'Outside Brazil: type and number, e.g. "passport: AB123456".',
+      ddd: 'Area code (required for Brazil).', telefone: 'Phone (required).',
+      perfil: 'Administrator, Member or Observer. Empty: Member.', consultoria: 'Authorized for consulting: yes or no. Empty: no.',
+    },
+    upload: {
+      title: '2. Upload the file', file: 'CSV file', hint: 'A .csv file of up to {{mb}} MB, separated by semicolons, commas or tabs (UTF-8 or Excel\'s default).',
+      previewFirst: 'Nothing is saved yet: the portal checks every row and shows what it will do before you confirm.', submit: 'Upload and check',
+    },
+    options: {
+      title: 'Options', updateExisting: 'Update the details of people already in the company',
+      allOrNothing: 'All or nothing: import nothing if any row has an error', inviteLater: 'Send the invitations later (from the Pending tab)',
+    },
+    recent: { title: 'Recent imports', file: 'File', when: 'Uploaded', by: 'By', state: 'Status' },
+    states: { previewing: 'Checking', previewed: 'Waiting for confirmation', refused: 'Refused', importing: 'Importing', done: 'Done', failed: 'Interrupted', cancelled: 'Discarded' },
+    progress: {
+      previewing: 'Checking the file…', importing: 'Importing…', read: '{{count}} row(s) checked so far.',
+      written: '{{done}} of {{total}} row(s) ({{percent}}%).', reload: 'Reload the page',
+    },
+    job: {
+      title: 'Import of {{file}}', heading: 'User import', back: 'Back to Import users', file: 'File', by: 'Uploaded by',
+      byWhen: '{{who}} on {{when}}', read: 'Read as', format: 'Separator: {{separator}}; encoding: {{encoding}}.',
+      unknownColumns: 'Unknown columns', unknownColumnsIgnored: '{{columns}} (ignored)', options: 'Options', noOptions: 'None',
+    },
+    separators: { semicolon: 'semicolon (;)', comma: 'comma (,)', tab: 'tab' },
+    encodings: { 'utf-8': 'UTF-8', 'windows-1252': "Windows-1252 (Excel's default)" },
+    preview: {
+      title: 'File check', whatWasFound: 'What the file holds',
+      toInvite: 'new user(s) to invite', unchanged: 'already in the company (unchanged)', toUpdate: 'already in the company, to update',
+      errors: 'row(s) with errors (will not be imported)', warnings: 'row(s) with warnings (will be imported; check them)',
+      seats: 'Licences: {{used}} in use; after the import, {{after}} of {{limit}}.',
+      ungrantable: 'The file gives the profile {{profiles}}, which you cannot grant. Change the perfil column and upload again.',
+      confirmIntro: 'On confirmation, {{count}} user(s) will be added as pending and invited by e-mail; {{updated}} will be updated.',
+      confirmLater: 'On confirmation, {{count}} user(s) will be added as pending, not invited yet; {{updated}} will be updated.',
+      confirm: 'Confirm import', discard: 'Discard',
+    },
+    done: {
+      title: 'Success!', summary: '{{created}} user(s) added and {{updated}} updated.',
+      invitationsSent: 'Invitations sent: {{count}}.', invitationsLater: 'Invitations to send later: {{count}} ("Send invitations" button on the Pending tab).',
+      unchanged: 'Already in the company, unchanged: {{count}}.', rejected: 'Rows not imported: {{count}}.', seePending: 'See pending users',
+    },
+    failed: { partial: 'Before the interruption {{created}} user(s) were added and {{updated}} updated.' },
+    issues: {
+      title: 'Rows with errors or warnings', line: 'Line', column: 'Column', message: 'Message', error: 'Error', warning: 'Warning',
+      more: 'The first 200 are shown. Download the rejected rows to see them all.',
+    },
+    rejected: { download: 'Download rejected rows (CSV)', line: 'line', reason: 'reason' },
+    refused: { again: 'Upload another file' },
+    errors: {
+      noFile: 'Choose a CSV file to upload.', empty: 'The file is empty.', tooBig: 'The file is over the {{mb}} MB limit. Split it into smaller files.',
+      oneFile: 'Upload one file at a time.', form: 'The form sent is not valid. Reload the page and try again.',
+      notPreviewed: 'This import is not waiting for confirmation (it was already confirmed or discarded).',
+      allOrNothingHasErrors: 'All or nothing: {{count}} row(s) have errors, so nothing will be imported. Fix the file and upload it again.',
+      seats: 'Licence needed: the import needs {{needed}} licence(s) and {{free}} are free. Nothing was saved.',
+      seatsRanOut: 'Licence needed: the licences ran out during the import ({{free}} free for {{needed}}). What was saved so far stays.',
+      allOrNothingFailed: 'All or nothing: line {{line}} could not be imported (see below), so nothing was saved.',
+      unexpected: 'The import stopped on an unexpected error. What was saved so far stays; upload the file again to continue.',
+      fileGone: "This import's file is no longer kept.",
+    },
+    row: {
+      duplicateEmail: 'This e-mail is already on line {{first}} of the file.', duplicateDocument: 'This document is already on line {{first}} of the file.',
+      pendingNotUpdated: 'Pending user: their details do not change until they accept the invitation.',
+    },
+  },
+

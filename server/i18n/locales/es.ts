@@ -155,6 +155,7 @@ export default {
       'invitation.sent': 'Invitación enviada', 'invitation.resent': 'Invitación reenviada', 'invitation.revoked': 'Invitación cancelada', 'invitation.accepted': 'Invitación aceptada', 'invitation.email_confirmed': 'Correo confirmado',
       'contact.second_factor_reset': 'Verificación en dos pasos restablecida',
       'owner.transferred': 'Administración transferida',
+      'contacts.imported': 'Usuarios importados', 'invitation.sent_waiting': 'Invitaciones enviadas a los importados',
     },
   },
   errors: {
@@ -355,5 +356,78 @@ export default {
     confirm: { title: 'Confirmar correo', intro: 'Confirme que esta dirección es suya para activar su acceso a la empresa.', button: 'Confirmar correo' },
     confirmed: '¡Correo confirmado! Su acceso está activo.', confirmedLogin: 'Ingresar al portal', joined: 'Invitación aceptada. ¡Bienvenido(a)!',
     list: { invitedBy: 'Invitado por', invitedAt: 'Invitado el', expires: 'Enlace válido hasta', expired: 'Expiró el {{when}}', revoked: 'Cancelada', noLink: 'Sin invitación' },
+    waiting: { button: 'Enviar invitaciones ({{count}})', hint: '{{count}} usuario(s) importado(s) esperan la invitación.', sent: '{{count}} invitación(es) enviada(s).', none: 'Ningún usuario esperando invitación.' },
   },
-} satisfies Catalog;
+} satisfies Catalog;  importJobs: {
+    title: 'Importar usuarios', cancelled: 'Importación descartada.',
+    template: {
+      title: '1. Descargue el modelo', intro: 'Complete una fila por persona en Excel o LibreOffice y guarde como CSV (separado por punto y coma). Dé formato de texto a las columnas cpf, ddd y telefone para no perder los ceros a la izquierda.',
+      download: 'Descargar modelo', columnsTitle: 'Qué va en cada columna',
+    },
+    columns: {
+      nome: 'Nombre completo (obligatorio).', email: 'Correo electrónico de la persona (obligatorio); la invitación se envía a él.',
+      cpf: 'CPF, con o sin máscara (obligatorio para Brasil). Si la planilla quitó ceros a la izquierda, el portal los completa y avisa.',
+      pais: 'País: código (BR, PT, US…) o nombre. Vacío: Brasil.', documento: 'Fuera de Brasil: tipo y número, por ejemplo "pasaporte: AB123456".',
+      ddd: 'Código de área (obligatorio para Brasil).', telefone: 'Teléfono (obligatorio).',
+      perfil: 'Administrador, Miembro u Observador. Vacío: Miembro.', consultoria: 'Autorizado para consultoría: sí o no. Vacío: no.',
+    },
+    upload: {
+      title: '2. Envíe el archivo', file: 'Archivo CSV', hint: 'Un archivo .csv de hasta {{mb}} MB, separado por punto y coma, coma o tabulación (UTF-8 o el formato de Excel).',
+      previewFirst: 'No se graba nada ahora: el portal revisa todas las filas y muestra lo que hará antes de que usted confirme.', submit: 'Enviar y revisar',
+    },
+    options: {
+      title: 'Opciones', updateExisting: 'Actualizar los datos de quienes ya están en la empresa',
+      allOrNothing: 'Todo o nada: no importar nada si alguna fila tiene error', inviteLater: 'Enviar las invitaciones después (desde la pestaña Pendientes)',
+    },
+    recent: { title: 'Importaciones recientes', file: 'Archivo', when: 'Enviado el', by: 'Por', state: 'Situación' },
+    states: { previewing: 'Revisando', previewed: 'Esperando confirmación', refused: 'Rechazado', importing: 'Importando', done: 'Concluido', failed: 'Interrumpido', cancelled: 'Descartado' },
+    progress: {
+      previewing: 'Revisando el archivo…', importing: 'Importando…', read: '{{count}} fila(s) revisada(s) hasta ahora.',
+      written: '{{done}} de {{total}} fila(s) ({{percent}}%).', reload: 'Actualizar la página',
+    },
+    job: {
+      title: 'Importación de {{file}}', heading: 'Importación de usuarios', back: 'Volver a Importar usuarios', file: 'Archivo', by: 'Enviado por',
+      byWhen: '{{who}} el {{when}}', read: 'Lectura', format: 'Separador: {{separator}}; codificación: {{encoding}}.',
+      unknownColumns: 'Columnas desconocidas', unknownColumnsIgnored: '{{columns}} (ignoradas)', options: 'Opciones', noOptions: 'Ninguna',
+    },
+    separators: { semicolon: 'punto y coma (;)', comma: 'coma (,)', tab: 'tabulación' },
+    encodings: { 'utf-8': 'UTF-8', 'windows-1252': 'Windows-1252 (formato de Excel)' },
+    preview: {
+      title: 'Revisión del archivo', whatWasFound: 'Lo que tiene el archivo',
+      toInvite: 'usuario(s) nuevo(s) a invitar', unchanged: 'ya en la empresa (sin cambios)', toUpdate: 'ya en la empresa, a actualizar',
+      errors: 'fila(s) con error (no se importarán)', warnings: 'fila(s) con aviso (se importarán; revíselas)',
+      seats: 'Licencias: {{used}} en uso; después de la importación, {{after}} de {{limit}}.',
+      ungrantable: 'El archivo otorga el perfil {{profiles}}, que usted no puede conceder. Cambie la columna perfil y envíelo de nuevo.',
+      confirmIntro: 'Al confirmar, {{count}} usuario(s) se registrarán como pendientes y recibirán la invitación por correo; {{updated}} se actualizarán.',
+      confirmLater: 'Al confirmar, {{count}} usuario(s) se registrarán como pendientes, sin invitación por ahora; {{updated}} se actualizarán.',
+      confirm: 'Confirmar importación', discard: 'Descartar',
+    },
+    done: {
+      title: '¡Éxito!', summary: '{{created}} usuario(s) registrado(s) y {{updated}} actualizado(s).',
+      invitationsSent: 'Invitaciones enviadas: {{count}}.', invitationsLater: 'Invitaciones a enviar después: {{count}} (botón "Enviar invitaciones" en la pestaña Pendientes).',
+      unchanged: 'Ya estaban en la empresa sin cambios: {{count}}.', rejected: 'Filas no importadas: {{count}}.', seePending: 'Ver usuarios pendientes',
+    },
+    failed: { partial: 'Antes de la interrupción se grabaron {{created}} registro(s) y {{updated}} actualización(es).' },
+    issues: {
+      title: 'Filas con error o aviso', line: 'Fila', column: 'Columna', message: 'Mensaje', error: 'Error', warning: 'Aviso',
+      more: 'Mostramos las 200 primeras. Descargue las filas rechazadas para verlas todas.',
+    },
+    rejected: { download: 'Descargar filas rechazadas (CSV)', line: 'fila', reason: 'motivo' },
+    refused: { again: 'Enviar otro archivo' },
+    errors: {
+      noFile: 'Elija un archivo CSV para enviar.', empty: 'El archivo está vacío.', tooBig: 'El archivo supera el límite de {{mb}} MB. Divídalo en archivos más pequeños.',
+      oneFile: 'Envíe un archivo a la vez.', form: 'El formulario enviado no es válido. Recargue la página e intente de nuevo.',
+      notPreviewed: 'Esta importación no está esperando confirmación (ya fue confirmada o descartada).',
+      allOrNothingHasErrors: 'Todo o nada: {{count}} fila(s) tienen error, así que no se importará nada. Corrija el archivo y envíelo de nuevo.',
+      seats: 'Recurso necesario: la importación necesita {{needed}} licencia(s) y hay {{free}} libre(s). No se grabó nada.',
+      seatsRanOut: 'Recurso necesario: las licencias se agotaron durante la importación ({{free}} libre(s) para {{needed}}). Lo grabado hasta aquí se mantiene.',
+      allOrNothingFailed: 'Todo o nada: la fila {{line}} no pudo importarse (vea abajo), así que no se grabó nada.',
+      unexpected: 'La importación se interrumpió por un error inesperado. Lo grabado hasta aquí se mantiene; envíe el archivo de nuevo para continuar.',
+      fileGone: 'El archivo de esta importación ya no se guarda.',
+    },
+    row: {
+      duplicateEmail: 'Este correo ya aparece en la fila {{first}} del archivo.', duplicateDocument: 'Este documento ya aparece en la fila {{first}} del archivo.',
+      pendingNotUpdated: 'Usuario pendiente: sus datos no cambian hasta que acepte la invitación.',
+    },
+  },
+
