@@ -358,7 +358,7 @@ export default {
     list: { invitedBy: 'Invited by', invitedAt: 'Invited on', expires: 'Link valid until', expired: 'Expired on {{when}}', revoked: 'Revoked', noLink: 'No invitation' },
     waiting: { button: 'Send invitations ({{count}})', hint: '{{count}} imported user(s) are waiting for their invitation.', sent: '{{count}} invitation(s) sent.', none: 'No user is waiting for an invitation.' },
   },
-} satisfies Catalog;  importJobs: {
+  importJobs: {
     title: 'Import users', cancelled: 'Import discarded.',
     template: {
       title: '1. Download the template', intro: 'Fill in one row per person in Excel or LibreOffice and save as CSV (semicolon separated). Format the cpf, ddd and telefone columns as text so leading zeros are kept.',
@@ -430,4 +430,4 @@ export default {
       pendingNotUpdated: 'Pending user: their details do not change until they accept the invitation.',
     },
   },
-
+} satisfies Catalog;

@@ -358,7 +358,7 @@ export default {
     list: { invitedBy: 'Invitado por', invitedAt: 'Invitado el', expires: 'Enlace válido hasta', expired: 'Expiró el {{when}}', revoked: 'Cancelada', noLink: 'Sin invitación' },
     waiting: { button: 'Enviar invitaciones ({{count}})', hint: '{{count}} usuario(s) importado(s) esperan la invitación.', sent: '{{count}} invitación(es) enviada(s).', none: 'Ningún usuario esperando invitación.' },
   },
-} satisfies Catalog;  importJobs: {
+  importJobs: {
     title: 'Importar usuarios', cancelled: 'Importación descartada.',
     template: {
       title: '1. Descargue el modelo', intro: 'Complete una fila por persona en Excel o LibreOffice y guarde como CSV (separado por punto y coma). Dé formato de texto a las columnas cpf, ddd y telefone para no perder los ceros a la izquierda.',
@@ -430,4 +430,4 @@ export default {
       pendingNotUpdated: 'Usuario pendiente: sus datos no cambian hasta que acepte la invitación.',
     },
   },
-
+} satisfies Catalog;
