@@ -40,5 +40,8 @@ export async function createPortal(config: Config, options: { logger?: Logger; b
     jobs: services.mailJobs,
     printLinks: config.env === 'development' && !config.mail.smtpUrl,
   });
-  return { app, db, registry, i18n, logger, setupCode, mailWorker, importRunner: services.importRunner, close: () => db.destroy() };
+  return { app, db, registry, i18n, logger, setupCode, mailWorker, importRunner: services.importRunner, close: async () => {
+    await services.importRunner.stop();
+    await db.destroy();
+  } };
 }

@@ -48,6 +48,7 @@ export class ImportRunner {
 
   /** One turn of the poll: the jobs nobody works, then, now and then, the sweep of old files. */
   async runOnce(): Promise<void> {
+    this.stopping = false;
     for (const id of await this.jobs.claimable(this.deps.db, new Date(), 10)) this.kick(id);
     await this.idle();
     if (Date.now() >= this.nextSweepAt) {

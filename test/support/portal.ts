@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { Knex } from 'knex';
 import pino, { type Logger } from 'pino';
+import type { ImportRunner } from '../../server/imports/import-runner';
 import supertest from 'supertest';
 import { loadConfig, type Config } from '../../server/config';
 import { createPortal } from '../../server/portal';
@@ -17,6 +18,8 @@ export interface TestPortal {
   setupCode: string | null;
   /** Runs the mail worker until nothing due is left (it sends a batch at a time); answers how many were delivered. */
   deliverMail(): Promise<number>;
+  /** This portal's import jobs: `idle()` waits for the ones its requests started, `runOnce()` is one turn of the poll. */
+  imports: Pick<ImportRunner, 'idle' | 'runOnce' | 'stop' | 'kick'>;
   close(): Promise<void>;
 }
 
@@ -52,6 +55,7 @@ export async function startPortal(env: Record<string, string> = {}, options: { b
       for (let sent = await portal.mailWorker.runOnce(); sent > 0; sent = await portal.mailWorker.runOnce()) delivered += sent;
       return delivered;
     },
+    imports: portal.importRunner,
     close: portal.close,
   };
   portals.push(p);
