@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { addMember, PASSWORD } from '../support/fixtures';
-import { loggedIn, sharedPortal, type TestPortal } from '../support/portal';
+import { sharedSmtp, to } from '../support/mail';
+import { agent, loggedIn, sharedPortal, type TestPortal } from '../support/portal';
 import { auditEventsOf, contactsOf, countersOf, cpfStartingWith, decode, expectCountersExact, newAdmin, type Admin } from './helpers/contacts';
 import { confirmed, csvOf, HEADER, importsBase, jobIdOf, line, person, previewed, textOf, upload } from './helpers/imports';
 import { ageSessions } from './helpers/security';
@@ -112,11 +113,12 @@ describe('Importar usuários', () => {
       await portal.deliverMail();
       const mail = await portal.db('mail_outbox').where({ to_address: row.email }).first();
       expect(mail.status).to.equal('sent');
-      const { to } = await import('../support/mail');
-      const received = await to(row.email);
+      const smtp = await sharedSmtp();
+      await smtp.waitFor(to(row.email));
+      const received = smtp.messages.filter(to(row.email)).pop()!;
       const link = /http:\/\/portal\.test(\/invitations\/[A-Za-z0-9_-]{43})/.exec(received.text ?? '')?.[1];
       expect(link, 'invitation link in the mail').to.be.a('string');
-      const visitor = (await import('../support/portal')).agent(portal);
+      const visitor = agent(portal);
       const page = await visitor.get(link!);
       expect(page.status).to.equal(200);
       expect(decode(page.text)).to.contain(row.email);
