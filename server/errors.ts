@@ -83,3 +83,12 @@ export class LoginExists extends Conflict {
     super('invitations.errors.hasLogin');
   }
 }
+
+/**
+ * An import file that cannot be read at all (empty, not text, broken CSV, no usable header):
+ * refused as a whole, before or while its rows are read, with a message key and its params
+ * (e.g. `{ line }`). Problems of one row are not this: they are reported next to the row.
+ */
+export class ImportFileRefused extends DomainError {
+  override readonly status = 422;
+}

@@ -430,4 +430,32 @@ export default {
       pendingNotUpdated: 'Pending user: their details do not change until they accept the invitation.',
     },
   },
+  imports: {
+    refused: {
+      empty: 'The file is empty.',
+      headerOnly: 'The file has only the header: no user rows to import.',
+      notText: 'The file is not a CSV: it looks like an image, a PDF or another file that is not text.',
+      spreadsheet: 'This file is the spreadsheet itself (Excel or LibreOffice), not a CSV. Open it and use "Save as" → "CSV".',
+      utf16: 'The file was saved as "Unicode Text". Save the spreadsheet again as "CSV UTF-8" or "CSV".',
+      invalidUtf8: 'Line {{line}}: the file is not valid UTF-8 (some characters are corrupted). Save the spreadsheet again as "CSV UTF-8".',
+      unclosedQuote: 'Line {{line}}: a quote (") is opened and never closed.',
+      recordTooLong: 'Line {{line}}: the line is longer than {{maxKb}} KB. Check that this is the right file.',
+      malformed: 'Line {{line}}: the file could not be read as CSV.',
+      duplicatedHeader: 'The column {{column}} appears more than once in the header: {{names}}.',
+      missingColumns: 'Required columns missing from the header: {{columns}}.',
+      noHeader: 'The first line of the file must be the header with the column names, as in the template: {{template}}.',
+    },
+    row: {
+      fieldCount: 'The row has {{found}} fields, but the header has {{expected}}. A value holding the separator must be in quotes.',
+      fieldCountMixed: 'The row has {{found}} fields, but the header has {{expected}}: it seems separated by "{{other}}", and the file uses "{{separator}}".',
+    },
+    cell: {
+      cpfPadded: 'CPF completed with leading zeros: {{cpf}}. Check it.',
+      scientific: 'The spreadsheet saved this number in scientific notation ({{value}}) and digits were lost. Format the column as Text, type the numbers again and save the CSV.',
+      country: 'Unknown country: "{{value}}". Use the code (BR, PT, US) or the country\'s name.',
+      documentType: 'Unknown document type: "{{value}}". Use Passport, National ID or Other, as in "Passport: AB123456".',
+      profile: 'Unknown profile: "{{value}}". Use Administrator, Member or Observer.',
+      consulting: 'Unknown value: "{{value}}". Use yes or no.',
+    },
+  },
 } satisfies Catalog;

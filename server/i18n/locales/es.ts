@@ -430,4 +430,32 @@ export default {
       pendingNotUpdated: 'Usuario pendiente: sus datos no cambian hasta que acepte la invitación.',
     },
   },
+  imports: {
+    refused: {
+      empty: 'El archivo está vacío.',
+      headerOnly: 'El archivo solo tiene el encabezado: ninguna fila de usuario para importar.',
+      notText: 'El archivo no es un CSV: parece una imagen, un PDF u otro archivo que no es texto.',
+      spreadsheet: 'Este archivo es la hoja de cálculo (Excel o LibreOffice), no un CSV. Ábrala y use "Guardar como" → "CSV".',
+      utf16: 'El archivo se guardó como "Texto Unicode". Guarde la hoja de nuevo como "CSV UTF-8" o "CSV".',
+      invalidUtf8: 'Línea {{line}}: el archivo no es UTF-8 válido (hay caracteres dañados). Guarde la hoja de nuevo como "CSV UTF-8".',
+      unclosedQuote: 'Línea {{line}}: hay comillas (") abiertas que no se cerraron.',
+      recordTooLong: 'Línea {{line}}: la línea supera {{maxKb}} KB. Verifique que este sea el archivo correcto.',
+      malformed: 'Línea {{line}}: el archivo no se pudo leer como CSV.',
+      duplicatedHeader: 'La columna {{column}} aparece más de una vez en el encabezado: {{names}}.',
+      missingColumns: 'Faltan columnas obligatorias en el encabezado: {{columns}}.',
+      noHeader: 'La primera línea del archivo debe ser el encabezado con los nombres de las columnas, como en el modelo: {{template}}.',
+    },
+    row: {
+      fieldCount: 'La fila tiene {{found}} campos, pero el encabezado tiene {{expected}}. Un valor que contiene el separador debe ir entre comillas.',
+      fieldCountMixed: 'La fila tiene {{found}} campos, pero el encabezado tiene {{expected}}: parece separada por "{{other}}", y el archivo usa "{{separator}}".',
+    },
+    cell: {
+      cpfPadded: 'CPF completado con ceros a la izquierda: {{cpf}}. Verifíquelo.',
+      scientific: 'La hoja guardó este número en notación científica ({{value}}) y se perdieron dígitos. Dé formato de Texto a la columna, escriba los números de nuevo y guarde el CSV.',
+      country: 'País no reconocido: "{{value}}". Use el código (BR, PT, US) o el nombre del país.',
+      documentType: 'Tipo de documento no reconocido: "{{value}}". Use Pasaporte, Documento de identidad u Otro, como en "Pasaporte: AB123456".',
+      profile: 'Perfil no reconocido: "{{value}}". Use Administrador, Miembro u Observador.',
+      consulting: 'Valor no reconocido: "{{value}}". Use sí o no.',
+    },
+  },
 } satisfies Catalog;

@@ -428,4 +428,33 @@ export default {
       pendingNotUpdated: 'Usuário pendente: os dados não são alterados até ele aceitar o convite.',
     },
   },
+  imports: {
+    // Messages of the import's reader and row check: the view puts "Linha N, coluna X:" before the row ones.
+    refused: {
+      empty: 'O arquivo está vazio.',
+      headerOnly: 'O arquivo tem só o cabeçalho: nenhuma linha de usuário para importar.',
+      notText: 'O arquivo não é um CSV: parece uma imagem, um PDF ou outro arquivo que não é texto.',
+      spreadsheet: 'Este arquivo é a planilha (Excel ou LibreOffice), não um CSV. Abra-a e use "Salvar como" → "CSV".',
+      utf16: 'O arquivo foi salvo como "Texto Unicode". Salve a planilha de novo como "CSV UTF-8" ou "CSV".',
+      invalidUtf8: 'Linha {{line}}: o arquivo não é UTF-8 válido (há caracteres corrompidos). Salve a planilha de novo como "CSV UTF-8".',
+      unclosedQuote: 'Linha {{line}}: há aspas (") abertas que não foram fechadas.',
+      recordTooLong: 'Linha {{line}}: a linha passa de {{maxKb}} KB. Confira se este é o arquivo certo.',
+      malformed: 'Linha {{line}}: o arquivo não pôde ser lido como CSV.',
+      duplicatedHeader: 'A coluna {{column}} aparece mais de uma vez no cabeçalho: {{names}}.',
+      missingColumns: 'Faltam colunas obrigatórias no cabeçalho: {{columns}}.',
+      noHeader: 'A primeira linha do arquivo deve ser o cabeçalho com os nomes das colunas, como no modelo: {{template}}.',
+    },
+    row: {
+      fieldCount: 'A linha tem {{found}} campos, mas o cabeçalho tem {{expected}}. Algum valor com o separador precisa estar entre aspas.',
+      fieldCountMixed: 'A linha tem {{found}} campos, mas o cabeçalho tem {{expected}}: ela parece separada por "{{other}}", e o arquivo usa "{{separator}}".',
+    },
+    cell: {
+      cpfPadded: 'CPF completado com zeros à esquerda: {{cpf}}. Confira.',
+      scientific: 'A planilha gravou este número em notação científica ({{value}}) e dígitos se perderam. Formate a coluna como Texto, digite os números de novo e salve o CSV.',
+      country: 'País não reconhecido: "{{value}}". Use o código (BR, PT, US) ou o nome do país.',
+      documentType: 'Tipo de documento não reconhecido: "{{value}}". Use Passaporte, Documento de identidade ou Outro, como em "Passaporte: AB123456".',
+      profile: 'Perfil não reconhecido: "{{value}}". Use Administrador, Membro ou Observador.',
+      consulting: 'Valor não reconhecido: "{{value}}". Use sim ou não.',
+    },
+  },
 };
