@@ -5,7 +5,7 @@ import { idParam } from '../http/forms';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { flash } from '../http/locals';
 import { CORE_FLAGS } from '../plugins/core-manifest';
-import { csvResponse } from '../csv/csv-writer';
+import { CSV_CONTENT_TYPE, writeCsv } from '../csv/csv-writer';
 import { templateCsv } from './csv-reader';
 import type { ImportJob } from './import-jobs.repository';
 import type { ImportRunner } from './import-runner';
@@ -104,7 +104,8 @@ export function importRoutes(imports: ImportService, runner: ImportRunner, maxBy
         yield [...imports.columns.map((c) => row.cells[c] ?? ''), String(row.line), reasons];
       }
     }
-    await csvResponse(res, `rejeitados-${job.id}.csv`, header, lines());
+    res.set({ 'Content-Type': CSV_CONTENT_TYPE, 'Content-Disposition': `attachment; filename="rejeitados-${job.id}.csv"`, 'Cache-Control': 'no-store' });
+    await writeCsv({ header, rows: lines() }, res);
   });
 
   return router;

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { addMember, PASSWORD } from '../support/fixtures';
 import { sharedSmtp, to } from '../support/mail';
 import { agent, loggedIn, sharedPortal, type TestPortal } from '../support/portal';
-import { auditEventsOf, contactsOf, countersOf, cpfStartingWith, decode, expectCountersExact, newAdmin, type Admin } from './helpers/contacts';
-import { confirmed, csvOf, HEADER, importsBase, jobIdOf, line, person, previewed, textOf, upload } from './helpers/imports';
+import { auditEventsOf, contactsOf, countersOf, cpfStartingWith, decode, expectCountersExact, newAdmin } from './helpers/contacts';
+import { confirmed, csvOf, HEADER, importsBase, line, person, previewed, textOf } from './helpers/imports';
 import { ageSessions } from './helpers/security';
 
 describe('Importar usuários', () => {
