@@ -48,7 +48,8 @@ const LINE_BREAK = /\r\n|\r|\n/;
  * not text, a spreadsheet instead of its CSV, invalid UTF-8 near the start, no recognisable
  * header, a duplicated or missing column. `records` may still throw ImportFileRefused further on
  * (invalid UTF-8, an unclosed quote, a record over `maxRecordBytes`), naming the line.
- * `records` is read once; stopping early (break) closes the file.
+ * `records` is read once. It holds the file open until read to the end or left early (`break`,
+ * or its iterator's `return()` for a caller that reads none of it).
  */
 export async function openContactsCsv(
   filePath: string,
