@@ -51,7 +51,9 @@ export function valuesOf(row: ContactFields): ContactFormValues {
 const base = z.object({
   // One of the countries the form offers (a made-up code such as "ZZ" was stored as is).
   country: z.string().refine(isKnownCountry, 'contacts.validation.country'),
-  name: text(150),
+  // A name that a spreadsheet would run as a formula (=HYPERLINK(…), +cmd, @SUM) names nobody; it
+  // would reach the company's spreadsheets through the export. Refused here, so the import refuses it too.
+  name: text(150).refine((v) => !/^[=+\-@]/.test(v), 'contacts.validation.nameFormula'),
   email,
 });
 

@@ -106,6 +106,7 @@ export class ImportService {
     const job = await this.find(caller.accountId, id);
     if (job.state !== 'previewed') throw new Conflict('importJobs.errors.notPreviewed');
     if (this.ungrantableProfiles(job, caller.flags).length) throw new Forbidden('permissions.errors.cannotGrant');
+    if (job.toInvite + job.toUpdate === 0) throw new Conflict('importJobs.preview.nothingToDo');
     if (job.allOrNothing && job.errorRows > 0) throw new Conflict('importJobs.errors.allOrNothingHasErrors', { count: job.errorRows });
     const { free } = await this.seats(caller.accountId);
     if (job.toInvite > free) throw new Conflict('importJobs.errors.seats', { needed: job.toInvite, free });

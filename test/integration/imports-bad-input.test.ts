@@ -91,14 +91,18 @@ describe('Importar usuários: bad input', () => {
     expect(textOf(page)).to.contain('ela parece separada por ","');
   });
 
-  it('a formula in the name is kept as text and neutralised where a spreadsheet would run it (the rejected rows, the export)', async () => {
+  it('a formula in the name is refused in the form\'s words, and neutralised in the rejected rows a spreadsheet opens', async () => {
     const s = await newAdmin(portal, accountIds);
-    const formula = person({ nome: '=HYPERLINK("http://evil.test";"clique")', email: 'com espaco@example.test' });
+    const before = await snapshot(s.accountId);
+    const formula = person({ nome: '=HYPERLINK("http://evil.test","clique")' });
     const { id, page } = await previewed(portal, s, csvOf([formula]));
     expect(textOf(page)).to.match(/1 linha\(s\) com erro/);
+    expect(textOf(page)).to.contain('O nome não pode começar com =, +, - ou @');
     const rejected = await s.agent.get(`${importsBase(s)}/${id}/rejected.csv`).buffer(true);
     const row = rejected.text.split(/\r\n/)[1]!;
     expect(row.startsWith(`"'=HYPERLINK`) || row.startsWith(`'=HYPERLINK`)).to.equal(true);
+    expect(textOf(page)).not.to.contain('Confirmar importação');
+    expect(await snapshot(s.accountId)).to.deep.equal(before);
   });
 
   for (const allOrNothing of [true, false]) {

@@ -115,14 +115,14 @@ describe('import: one record → a contact, by the add form\'s rules', () => {
   });
 
   describe('a formula in the name', () => {
-    // Decision: the import accepts what the add form accepts; the export neutralises formulas.
-    for (const name of ['=HYPERLINK("http://example.com/x";"clique")', '+cmd|\' /C calc\'!A0', '@SUM(A1:A9)']) {
-      it(`is kept as text, as the add form keeps it: ${name}`, () => {
-        const form = parseContactForm({ ...formValues({ name, email: 'ana@example.com', document: VALID.cpf, areaCode: '11', phone: VALID.telefone }) }, { confirmEmail: false });
-        expect(form.name).to.equal(name);
+    // A name a spreadsheet would run as a formula is refused by the add form's rule, so the import refuses it too.
+    for (const name of ['=HYPERLINK("http://example.com/x";"clique")', '+cmd|\' /C calc\'!A0', '@SUM(A1:A9)', '-2+3']) {
+      it(`is refused with the add form's message: ${name}`, () => {
+        expect(() => parseContactForm({ ...formValues({ name, email: 'ana@example.com', document: VALID.cpf, areaCode: '11', phone: VALID.telefone }) }, { confirmEmail: false })).to.throw();
         const r = row({ nome: name });
-        expect(r.issues).to.deep.equal([]);
-        expect(r.fields!.name).to.equal(name);
+        expect(r.issues).to.have.length(1);
+        expect(r.issues[0]).to.deep.include({ column: 'nome', key: 'contacts.validation.nameFormula', severity: 'error' });
+        expect(r.fields).to.equal(null);
       });
     }
   });

@@ -92,6 +92,7 @@ export default {
       phoneBr: 'Enter a phone number of 8 or 9 digits (mobiles start with 9).',
       phoneOther: 'Enter a phone number of 4 to 15 digits.',
       emailMismatch: 'The confirmation does not match the e-mail.',
+      nameFormula: 'The name cannot start with =, +, - or @: a spreadsheet would read it as a formula.',
       emailTaken: 'A user with this e-mail already exists in this company.',
       cpfTaken: 'A user with this CPF already exists in this company.',
       documentTaken: 'A user with this document already exists in this company.',
@@ -400,6 +401,7 @@ export default {
       ungrantable: 'The file gives the profile {{profiles}}, which you cannot grant. Change the perfil column and upload again.',
       confirmIntro: 'On confirmation, {{count}} user(s) will be added as pending and invited by e-mail; {{updated}} will be updated.',
       confirmLater: 'On confirmation, {{count}} user(s) will be added as pending, not invited yet; {{updated}} will be updated.',
+      nothingToDo: 'There is nothing to import in this file: fix the rows with errors and upload it again.',
       confirm: 'Confirm import', discard: 'Discard',
     },
     done: {

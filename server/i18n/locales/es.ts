@@ -92,6 +92,7 @@ export default {
       phoneBr: 'Ingrese un teléfono de 8 o 9 dígitos (el celular empieza con 9).',
       phoneOther: 'Ingrese un teléfono de 4 a 15 dígitos.',
       emailMismatch: 'La confirmación no coincide con el correo.',
+      nameFormula: 'El nombre no puede empezar con =, +, - o @: una planilla lo leería como fórmula.',
       emailTaken: 'Ya existe un usuario con este correo en esta empresa.',
       cpfTaken: 'Ya existe un usuario con este CPF en esta empresa.',
       documentTaken: 'Ya existe un usuario con este documento en esta empresa.',
@@ -400,6 +401,7 @@ export default {
       ungrantable: 'El archivo otorga el perfil {{profiles}}, que usted no puede conceder. Cambie la columna perfil y envíelo de nuevo.',
       confirmIntro: 'Al confirmar, {{count}} usuario(s) se registrarán como pendientes y recibirán la invitación por correo; {{updated}} se actualizarán.',
       confirmLater: 'Al confirmar, {{count}} usuario(s) se registrarán como pendientes, sin invitación por ahora; {{updated}} se actualizarán.',
+      nothingToDo: 'No hay nada que importar en este archivo: corrija las filas con error y envíelo de nuevo.',
       confirm: 'Confirmar importación', discard: 'Descartar',
     },
     done: {

@@ -90,6 +90,7 @@ export default {
       phoneBr: 'Informe um telefone com 8 ou 9 dígitos (celular começa com 9).',
       phoneOther: 'Informe um telefone com 4 a 15 dígitos.',
       emailMismatch: 'A confirmação não confere com o e-mail.',
+      nameFormula: 'O nome não pode começar com =, +, - ou @: uma planilha o leria como fórmula.',
       emailTaken: 'Já existe um usuário com este e-mail nesta empresa.',
       cpfTaken: 'Já existe um usuário com este CPF nesta empresa.',
       documentTaken: 'Já existe um usuário com este documento nesta empresa.',
@@ -398,6 +399,7 @@ export default {
       ungrantable: 'O arquivo dá o perfil {{profiles}}, que você não pode conceder. Altere a coluna perfil e envie de novo.',
       confirmIntro: 'Ao confirmar, {{count}} usuário(s) serão cadastrados como pendentes e receberão o convite por e-mail; {{updated}} serão atualizados.',
       confirmLater: 'Ao confirmar, {{count}} usuário(s) serão cadastrados como pendentes, sem convite por enquanto; {{updated}} serão atualizados.',
+      nothingToDo: 'Não há nada a importar neste arquivo: corrija as linhas com erro e envie de novo.',
       confirm: 'Confirmar importação', discard: 'Descartar',
     },
     done: {
