@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { expect } from 'chai';
 import { addMember, PASSWORD } from '../support/fixtures';
 import { sharedSmtp, to } from '../support/mail';
@@ -326,5 +328,22 @@ describe('Importar usuários', () => {
     expect(t).to.contain('Observação (ignoradas)');
     expect(t).to.match(/1 usuário\(s\) novo\(s\) a convidar/);
     expect(line(p)).to.contain(p.email);
+  });
+
+  it('the template, filled in and saved by LibreOffice Calc with its defaults, imports (the CPF that lost its zero is completed, with a warning)', async () => {
+    const s = await admin();
+    const bytes = await readFile(path.join(import.meta.dirname, '../fixtures/imports/modelo-preenchido-libreoffice.csv'));
+    // Other tests' accounts use other e-mails: this file's addresses are fixed, so each run's account is new.
+    const { id, page } = await previewed(portal, s, bytes);
+    const t = textOf(page);
+    expect(t).to.contain('Separador: vírgula (,); codificação: Windows-1252');
+    expect(t).to.match(/4 usuário\(s\) novo\(s\) a convidar/);
+    expect(t).to.contain('CPF completado com zeros à esquerda: 012.345.678-90. Confira.');
+    const result = await confirmed(portal, s, id);
+    expect(textOf(result.page)).to.contain('Sucesso!');
+    const byEmail = new Map((await contactsOf(portal.db, s.accountId)).map((c) => [c.email, c]));
+    expect(byEmail.get('caio.prado@example.test')!.document_number).to.equal('01234567890');
+    expect(byEmail.get('beatriz.lima@example.test')!.profile).to.equal('administrator');
+    expect(byEmail.get('hans@example.test')).to.deep.include({ name: 'Hans Müller', country: 'DE', document_type: 'passport', document_number: 'C01X00T47' });
   });
 });
