@@ -44,7 +44,8 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     const latest = list.status === 'pending' ? await invitations.pendingDetails(req.ctx!.account.id, list.rows.map((r) => Number((r as Record<string, unknown>).id))) : new Map();
     const invites = new Map([...latest].map(([id, i]) => [id, { by: i.invited_by_name, at: toDate(i.created_at), expiresAt: toDate(i.expires_at), revoked: Boolean(i.revoked_at) }]));
     const locals = { title: req.t('contacts.list.title'), list, invites, now: new Date(), base: base(req), invitationsBase: `/accounts/${req.ctx!.account.id}/invitations` };
-    if (isFragmentRequest(req, 'contacts-results')) return res.render('contacts/_results', locals);
+    // A fragment also carries the page's "Exportar" link with the new filter (views/contacts/_export.ejs).
+    if (isFragmentRequest(req, 'contacts-results')) return res.render('contacts/_results', { ...locals, fragment: true });
     await res.renderPage('contacts/list', locals);
   });
 

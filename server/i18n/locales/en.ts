@@ -80,6 +80,7 @@ export default {
     confirmations: { placeholder: 'Select', choose: 'Choose one of the options to continue.' },
     owner: 'Primary administrator',
     backToList: 'Back to Users',
+    export: { button: 'Export', hint: 'The list as shown (tab and search), all of it, in a CSV file for spreadsheets.', yes: 'yes', no: 'no' },
     deactivated: 'User deactivated.',
     reactivated: 'User reactivated.',
     validation: {

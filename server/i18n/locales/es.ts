@@ -80,6 +80,7 @@ export default {
     confirmations: { placeholder: 'Seleccione', choose: 'Elija una de las opciones para continuar.' },
     owner: 'Administrador principal',
     backToList: 'Volver a Usuarios',
+    export: { button: 'Exportar', hint: 'La lista tal como está en pantalla (pestaña y búsqueda), completa, en un archivo CSV para hojas de cálculo.', yes: 'sí', no: 'no' },
     deactivated: 'Usuario desactivado.',
     reactivated: 'Usuario reactivado.',
     validation: {

@@ -78,6 +78,7 @@ export default {
     confirmations: { placeholder: 'Selecione', choose: 'Escolha uma das opções para continuar.' },
     owner: 'Administrador principal',
     backToList: 'Voltar para Usuários',
+    export: { button: 'Exportar', hint: 'A lista como está na tela (aba e busca), inteira, em um arquivo CSV para planilhas.', yes: 'sim', no: 'não' },
     deactivated: 'Usuário desativado.',
     reactivated: 'Usuário reativado.',
     validation: {
