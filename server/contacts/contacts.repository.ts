@@ -50,6 +50,15 @@ export interface ListQuery {
   after?: PageCursor;
 }
 
+/** Which contacts the list shows: the account, the tab, the search and the order. */
+export type ListFilter = Pick<ListQuery, 'accountId' | 'status' | 'words' | 'sort'>;
+
+/** What the export writes of a contact. */
+export type ExportedContact = Pick<ContactRow, 'id' | 'name' | 'email' | 'country' | 'document_type' | 'document_number' | 'area_code' | 'phone' | 'profile' | 'consulting_authorized'>;
+
+/** Rows per query of an export: a few hundred KB at a time, ~100 queries for 100,000 contacts. */
+const EXPORT_BATCH = 1000;
+
 /** Where a page ends, in list order: the contact's id and, when sorted by name, its name. */
 export interface PageCursor {
   id: number;
@@ -60,6 +69,7 @@ export interface PageCursor {
 const INSERT_CHUNK = 500;
 
 const listColumns = ['id', 'name', 'email', 'country', 'document_type', 'document_number', 'area_code', 'phone', 'status', 'profile', 'user_id', 'created_at'];
+const exportColumns = ['id', 'name', 'email', 'country', 'document_type', 'document_number', 'area_code', 'phone', 'profile', 'consulting_authorized'];
 
 /** What a profile change writes: the searchable fields come together, so `search` is rewritten with them. */
 export type ContactPatch = (ContactFields | { [K in keyof ContactFields]?: never }) &
@@ -140,10 +150,29 @@ export class ContactRepository {
    * searched or not, is one ordered read of the account's slice that stops at its last row.
    */
   listQuery(db: Knex, query: ListQuery): Knex.QueryBuilder {
-    const q = db.from(searchedInListOrder(db, query)).select(listColumns).where({ account_id: query.accountId, status: query.status });
-    for (const word of query.words) q.whereRaw(`search like ? escape '${LIKE_ESCAPE}'`, [searchPattern(word)]);
-    pageCursor(q, query);
-    return orderPage(q, query).offset(query.offset).limit(query.limit + 1);
+    return filteredInListOrder(db, query, listColumns).offset(query.offset).limit(query.limit + 1);
+  }
+
+  /**
+   * Every contact the list shows under `filter` (tab and search), in list order, for the export:
+   * read as the list's "next" links read it, a batch at a time from where the last batch ended, and
+   * only when the caller asks for more rows. Not knex's `.stream()`: on SQLite it reads the whole
+   * result into memory first (`statement.all`), and on both databases it keeps a connection until the
+   * client has downloaded the last byte; SQLite has one connection, so a slow download would stall
+   * every other request (and ten slow ones MySQL's pool of 10). Between batches no connection is held.
+   * 100,000 contacts: on SQLite as fast as `.stream()` with 58 MB less memory; on MariaDB ~25 % slower.
+   * The file is not one snapshot: a contact renamed while the export runs may be missed or listed
+   * twice, as on the list's pages.
+   */
+  async *everyInListOrder(db: Knex, filter: ListFilter, batchSize = EXPORT_BATCH): AsyncGenerator<ExportedContact> {
+    let after: PageCursor | undefined;
+    for (;;) {
+      const rows: ExportedContact[] = await filteredInListOrder(db, { ...filter, after }, exportColumns).limit(batchSize);
+      yield* rows;
+      const last = rows[rows.length - 1];
+      if (rows.length < batchSize || !last) return;
+      after = { id: Number(last.id), name: String(last.name) };
+    }
   }
 
   creatorName(q: Q, accountId: number, creatorId: number | null): Promise<string | null> {
@@ -152,12 +181,20 @@ export class ContactRepository {
   }
 }
 
+/** The list's rows under a filter, after a cursor, in list order: what a page and the export both read. */
+function filteredInListOrder(db: Knex, query: ListFilter & Pick<ListQuery, 'after'>, columns: string[]): Knex.QueryBuilder {
+  const q = db.from(searchedInListOrder(db, query)).select(columns).where({ account_id: query.accountId, status: query.status });
+  for (const word of query.words) q.whereRaw(`search like ? escape '${LIKE_ESCAPE}'`, [searchPattern(word)]);
+  pageCursor(q, query);
+  return orderPage(q, query);
+}
+
 /**
  * A search by name, on MySQL, names the list index: MariaDB guesses a big account's share of the
  * table, plans a scan, then takes this index for the ORDER BY … LIMIT without checking the words
  * inside it (a row lookup each): 184 ms → 45 ms for a word nobody has among 100,000 contacts.
  */
-function searchedInListOrder(db: Knex, query: ListQuery): Knex.Raw | string {
+function searchedInListOrder(db: Knex, query: ListFilter): Knex.Raw | string {
   if (query.words.length === 0 || query.sort !== 'name' || !isMysql(db)) return 'contacts';
   return db.raw('?? force index (??)', ['contacts', 'contacts_list_by_name']);
 }

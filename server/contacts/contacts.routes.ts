@@ -45,7 +45,8 @@ export function contactRoutes(contacts: ContactService, invitations: Pick<Contac
     const invites = new Map([...latest].map(([id, i]) => [id, { by: i.invited_by_name, at: toDate(i.created_at), expiresAt: toDate(i.expires_at), revoked: Boolean(i.revoked_at) }]));
     const waiting = list.status === 'pending' && req.ctx!.can(CORE_FLAGS.contactsInvite) ? await invitations.countWaiting(req.ctx!.account.id) : 0;
     const locals = { title: req.t('contacts.list.title'), list, invites, waiting, now: new Date(), base: base(req), invitationsBase: `/accounts/${req.ctx!.account.id}/invitations` };
-    if (isFragmentRequest(req, 'contacts-results')) return res.render('contacts/_results', locals);
+    // A fragment also carries the page's "Exportar" link with the new filter (views/contacts/_export.ejs).
+    if (isFragmentRequest(req, 'contacts-results')) return res.render('contacts/_results', { ...locals, fragment: true });
     await res.renderPage('contacts/list', locals);
   });
 

@@ -23,7 +23,6 @@ export interface AccountSnapshot {
   counts: { active: number; pending: number; deactivated: number };
 }
 
-/** The access chosen on "Adicionar usuário", and the flags of whoever adds (nobody grants what they lack). */
 /** The access the form chose for the invitation (a profile, or Personalizado with flags). */
 export interface AddAccess {
   profile?: unknown;
@@ -37,6 +36,15 @@ export interface ListParams {
   page?: unknown;
   /** The "next" link's cursor: `<id>` (newest first) or `<id>.<name>` (by name). */
   after?: unknown;
+}
+
+/** The tab, search and order of the list (and of its export) as the query string asks for them. */
+export function listFilterOf(params: Pick<ListParams, 'status' | 'q' | 'sort'>): { status: ContactStatus; sort: 'name' | 'created'; q: string } {
+  return {
+    status: CONTACT_STATUSES.includes(params.status as ContactStatus) ? (params.status as ContactStatus) : 'active',
+    sort: params.sort === 'created' ? 'created' : 'name',
+    q: typeof params.q === 'string' ? params.q.trim().slice(0, 200) : '',
+  };
 }
 
 const cursorText = (sort: 'name' | 'created', id: number, name: string) => (sort === 'created' ? String(id) : `${id}.${name}`);
@@ -102,10 +110,8 @@ export class ContactService {
    * the membership query), so the page costs one more query, not two.
    */
   async list(account: AccountSnapshot, params: ListParams) {
-    const status = CONTACT_STATUSES.includes(params.status as ContactStatus) ? (params.status as ContactStatus) : 'active';
-    const sort = params.sort === 'created' ? 'created' : 'name';
+    const { status, sort, q } = listFilterOf(params);
     const page = Math.min(Math.max(1, Number.parseInt(String(params.page ?? '1'), 10) || 1), 10_000);
-    const q = typeof params.q === 'string' ? params.q.trim().slice(0, 200) : '';
     // The "next" link carries where page N-1 ended; a typed or shared `page=N` alone, and the
     // "previous" link (page N-1 by number), are read by offset. Page 1 is always read from the top.
     // No backward cursor: MariaDB reads a descending page from the far end of the account's slice,

@@ -156,6 +156,11 @@ export function validatePhone(country: string, areaCode: string | undefined, num
   return { ok: true, areaCode: area === '' ? null : area, number: digits };
 }
 
+/** `987654321` → `98765-4321`, `34567890` → `3456-7890`: a number without its area code, as Brazilians write it. */
+export function formatLocalNumber(number: string): string {
+  return number.length > 4 ? `${number.slice(0, -4)}-${number.slice(-4)}` : number;
+}
+
 /**
  * Display form of a stored phone: `(11) 98765-4321` / `(11) 3456-7890` in Brasil,
  * `+<calling code> [<area code> ]<number>` elsewhere (`+351 912345678`).
@@ -165,7 +170,7 @@ export function formatPhone(country: string, areaCode: string | null | undefined
   if (country === 'BR') {
     // Stored numbers were validated on the way in, and for Brazil the library's national format
     // is exactly this mask: parsing each of a page's phones again cost ~25 µs apiece.
-    const split = number.length > 4 ? `${number.slice(0, -4)}-${number.slice(-4)}` : number;
+    const split = formatLocalNumber(number);
     return area ? `(${area}) ${split}` : split;
   }
   const local = area ? `${area} ${number}` : number;

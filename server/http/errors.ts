@@ -33,7 +33,12 @@ const isCsrfError = (err: unknown) => err === csrf.invalidCsrfTokenError || (err
  */
 export function errorHandler(logger: Logger, showStack: boolean) {
   return async (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (res.headersSent) return;
+    if (res.headersSent) {
+      // A response already under way (a streamed download cut short) cannot become an error page,
+      // but what cut it is still logged.
+      if (!isDomainError(err)) (req.log ?? logger).error({ err: withoutBoundValues(err) }, 'error after the response started');
+      return;
+    }
     const t = req.t ?? fallbackT;
     let status = 500;
     let message = t('errors.server.message');

@@ -12,3 +12,11 @@ export function formatDateTime(d: Date | null | undefined, locale: string): stri
   // Intl puts a comma between date and time in most locales; Brazilians write none.
   return f.format(d).replace(', ', ' ');
 }
+
+const isoDates = new Intl.DateTimeFormat('en', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: TIME_ZONE });
+
+/** `2026-11-23`: the day of `d` in the portal's time zone, for file names. */
+export function isoDate(d: Date): string {
+  const part = (type: string) => isoDates.formatToParts(d).find((p) => p.type === type)!.value;
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}

@@ -1,10 +1,11 @@
+import { CONTACT_CSV_HEADER } from '../contacts/contact-csv';
 import { fold } from '../contacts/search-text';
 
-/** The import file's columns, named as the template's header names them. */
-export type ImportColumn = 'nome' | 'email' | 'cpf' | 'pais' | 'documento' | 'ddd' | 'telefone' | 'perfil' | 'consultoria';
+/** The import file's columns, named as the template's header names them: the export's, so an export imports back. */
+export type ImportColumn = (typeof CONTACT_CSV_HEADER)[number];
 
 /** The template's header, in its order. */
-export const TEMPLATE_COLUMNS: readonly ImportColumn[] = Object.freeze(['nome', 'email', 'cpf', 'pais', 'documento', 'ddd', 'telefone', 'perfil', 'consultoria'] as const);
+export const TEMPLATE_COLUMNS: readonly ImportColumn[] = CONTACT_CSV_HEADER;
 
 /** Required in the header; besides these, at least one of cpf / documento (Brazilians need cpf, others documento). */
 export const REQUIRED_COLUMNS: readonly ImportColumn[] = Object.freeze(['nome', 'email', 'telefone'] as const);

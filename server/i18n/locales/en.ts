@@ -69,6 +69,7 @@ export default {
     documentTypes: { passport: 'Passport', national_id: 'National ID', other: 'Other' },
     actions: { view: 'View', edit: 'Edit profile', permissions: 'Access permissions', deactivate: 'Deactivate', reactivate: 'Reactivate', delete: 'Delete' },
     add: { title: 'Add user', another: 'Add another user', invited: 'Invitation sent: the person will receive an e-mail to finish signing up.', invitedNamed: 'Invitation sent to {{name}} ({{email}}).', invitedNext: 'Until they accept, the person stays under "Pending", with the access chosen here.', seePending: 'See pending', access: 'Access', accessHint: 'What the person will be able to use once they accept. With "Custom", tick each permission.' },
+    importHint: 'Many people at once from a spreadsheet (CSV), checked before anything is saved.',
     addHint: 'One person, with the details filled in by you and the access chosen: they only create a password.', inviteHint: 'Several people at once, by e-mail only: each fills in their own details.',
     edit: { title: 'Edit profile' },
     show: {
@@ -80,6 +81,7 @@ export default {
     confirmations: { placeholder: 'Select', choose: 'Choose one of the options to continue.' },
     owner: 'Primary administrator',
     backToList: 'Back to Users',
+    export: { button: 'Export', hint: 'The list as shown (tab and search), all of it, in a CSV file for spreadsheets.', yes: 'yes', no: 'no' },
     deactivated: 'User deactivated.',
     reactivated: 'User reactivated.',
     validation: {

@@ -69,6 +69,7 @@ export default {
     documentTypes: { passport: 'Pasaporte', national_id: 'Documento de identidad', other: 'Otro' },
     actions: { view: 'Ver', edit: 'Editar perfil', permissions: 'Permisos de acceso', deactivate: 'Desactivar', reactivate: 'Reactivar', delete: 'Eliminar' },
     add: { title: 'Agregar usuario', another: 'Agregar otro usuario', invited: 'Invitación enviada: la persona recibirá un correo para completar el registro.', invitedNamed: 'Invitación enviada a {{name}} ({{email}}).', invitedNext: 'Hasta que acepte, la persona queda en "Pendientes", con el acceso elegido aquí.', seePending: 'Ver pendientes', access: 'Acceso', accessHint: 'Lo que la persona podrá usar al aceptar la invitación. En "Personalizado", marque cada permiso.' },
+    importHint: 'Muchas personas a la vez, desde una planilla (CSV), revisadas antes de grabar.',
     addHint: 'Una persona, con los datos llenados por usted y el acceso elegido: ella solo crea la contraseña.', inviteHint: 'Varias personas a la vez, solo por correo: cada una llena sus propios datos.',
     edit: { title: 'Editar perfil' },
     show: {
@@ -80,6 +81,7 @@ export default {
     confirmations: { placeholder: 'Seleccione', choose: 'Elija una de las opciones para continuar.' },
     owner: 'Administrador principal',
     backToList: 'Volver a Usuarios',
+    export: { button: 'Exportar', hint: 'La lista tal como está en pantalla (pestaña y búsqueda), completa, en un archivo CSV para hojas de cálculo.', yes: 'sí', no: 'no' },
     deactivated: 'Usuario desactivado.',
     reactivated: 'Usuario reactivado.',
     validation: {

@@ -67,6 +67,7 @@ export default {
     documentTypes: { passport: 'Passaporte', national_id: 'Documento de identidade', other: 'Outro' },
     actions: { view: 'Ver', edit: 'Editar perfil', permissions: 'Permissões de acesso', deactivate: 'Desativar', reactivate: 'Reativar', delete: 'Excluir' },
     add: { title: 'Adicionar usuário', another: 'Adicionar novo usuário', invited: 'Convite enviado: a pessoa receberá um e-mail para finalizar o cadastro.', invitedNamed: 'Convite enviado para {{name}} ({{email}}).', invitedNext: 'Até aceitar, a pessoa fica em "Pendentes", com o acesso escolhido aqui.', seePending: 'Ver pendentes', access: 'Acesso', accessHint: 'O que a pessoa poderá usar ao aceitar o convite. Em "Personalizado", marque cada permissão.' },
+    importHint: 'Muitas pessoas de uma vez, de uma planilha (CSV), conferidas antes de gravar.',
     addHint: 'Uma pessoa, com os dados preenchidos por você e o acesso escolhido: ela só cria a senha.', inviteHint: 'Várias pessoas de uma vez, só pelo e-mail: cada uma preenche os próprios dados.',
     edit: { title: 'Editar perfil' },
     show: {
@@ -78,6 +79,7 @@ export default {
     confirmations: { placeholder: 'Selecione', choose: 'Escolha uma das opções para continuar.' },
     owner: 'Administrador principal',
     backToList: 'Voltar para Usuários',
+    export: { button: 'Exportar', hint: 'A lista como está na tela (aba e busca), inteira, em um arquivo CSV para planilhas.', yes: 'sim', no: 'não' },
     deactivated: 'Usuário desativado.',
     reactivated: 'Usuário reativado.',
     validation: {
