@@ -346,4 +346,36 @@ describe('Importar usuários', () => {
     expect(byEmail.get('beatriz.lima@example.test')!.profile).to.equal('administrator');
     expect(byEmail.get('hans@example.test')).to.deep.include({ name: 'Hans Müller', country: 'DE', document_type: 'passport', document_number: 'C01X00T47' });
   });
+
+  it('importing an export gives back the same contacts (a round trip through "Exportar")', async () => {
+    const from = await admin();
+    const people = [
+      person({ nome: 'Ana Zero', cpf: cpfStartingWith('00') }),
+      person({ nome: 'Bia Admin', perfil: 'Administrador', consultoria: 'sim' }),
+      person({ nome: 'Caio Observa', perfil: 'Observador (pode baixar documentos)' }),
+      person({ nome: 'Dora Portugal', cpf: '', pais: 'PT', documento: 'Passaporte: P1234567', ddd: '', telefone: '912345678' }),
+    ];
+    const first = await previewed(portal, from, csvOf(people));
+    expect(textOf(first.page)).to.match(/4 usuário\(s\) novo\(s\) a convidar/);
+    await confirmed(portal, from, first.id);
+
+    const exported = await from.agent.get(`/accounts/${from.accountId}/contacts.csv?status=pending`).buffer(true).parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+    expect(exported.status).to.equal(200);
+
+    const to = await admin();
+    const second = await previewed(portal, to, exported.body as Buffer);
+    expect(textOf(second.page)).to.match(/4 usuário\(s\) novo\(s\) a convidar/);
+    expect(textOf(second.page)).to.match(/0 linha\(s\) com erro/);
+    await confirmed(portal, to, second.id);
+
+    const fields = ['name', 'email', 'country', 'document_type', 'document_number', 'area_code', 'phone', 'profile', 'status'];
+    const shape = (rows: Record<string, unknown>[]) => rows.filter((c) => c.status === 'pending')
+      .map((c): Record<string, unknown> => ({ ...Object.fromEntries(fields.map((f) => [f, c[f]])), consulting: Boolean(Number(c.consulting_authorized)) }))
+      .sort((a, b) => String(a.email).localeCompare(String(b.email)));
+    expect(shape(await contactsOf(portal.db, to.accountId))).to.deep.equal(shape(await contactsOf(portal.db, from.accountId)));
+  });
 });
