@@ -44,7 +44,7 @@ export class ContactLedger {
     const free = this.freeSeats(account);
     if (needed > free) throw full(needed, free);
     const idOf = await this.contacts.insertMany(trx, account.id, people.map((p) => ({ ...p, account_id: account.id })));
-    const ids = people.map((p) => idOf.get(p.email)!);
+    const ids = people.map((p) => idOf.get(p.email.toLowerCase())!);
     await this.count(trx, account, Object.fromEntries(people.map((p) => [p.status, people.filter((q) => q.status === p.status).length])));
     return ids;
   }

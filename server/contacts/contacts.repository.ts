@@ -83,15 +83,19 @@ export class ContactRepository {
   }
 
   /**
-   * Many rows of one account in a few statements, answering each new id by e-mail (unique in the
+   * Many rows of one account in a few statements, answering each new id by its e-mail in lower case (unique in the
    * account). Ids are read back, not computed from the first one: on a Galera cluster
    * auto-increment steps by the number of nodes and interleaves.
    */
   async insertMany(q: Q, accountId: number, contacts: NewContact[]): Promise<Map<string, number>> {
     const now = new Date();
-    const rows = contacts.map((c) => ({ ...c, account_id: accountId, search: searchTextOf(c), sort_name: sortNameOf(c.name), created_at: now, updated_at: now }));
+    // Every row names every column: a multi-row insert cannot leave one row's column to its default.
+    const rows = contacts.map((c) => ({
+      document_type: null, document_number: null, area_code: null, phone: null, consulting_authorized: false, created_by_contact_id: null,
+      ...c, account_id: accountId, search: searchTextOf(c), sort_name: sortNameOf(c.name), created_at: now, updated_at: now,
+    }));
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await q('contacts').insert(rows.slice(i, i + INSERT_CHUNK));
-    return new Map((await this.findByEmails(q, accountId, contacts.map((c) => c.email))).map((r) => [r.email, r.id]));
+    return new Map((await this.findByEmails(q, accountId, contacts.map((c) => c.email))).map((r) => [r.email.toLowerCase(), Number(r.id)]));
   }
 
   /** The account's contacts with any of these e-mails (stored lower-case). */
