@@ -60,6 +60,15 @@ describe('Importar usuários', () => {
     });
   });
 
+  it('an upload without the form\'s CSRF token (another site posting a file) is refused and starts nothing', async () => {
+    const s = await admin();
+    const res = await s.agent.post(importsBase(s)).attach('file', csvOf([person()]), 'a.csv');
+    expect(res.status).to.equal(403);
+    const forged = await s.agent.post(`${importsBase(s)}?_csrf=${'x'.repeat(43)}`).attach('file', csvOf([person()]), 'a.csv');
+    expect(forged.status).to.equal(403);
+    expect(await portal.db('import_jobs').where({ account_id: s.accountId })).to.have.length(0);
+  });
+
   describe('preview, confirm, "Sucesso!"', () => {
     it('previews without writing, then imports pending contacts invited as "Adicionar usuário" does, with one audit event', async () => {
       const s = await admin();
