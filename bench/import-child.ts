@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Knex } from 'knex';
 import pino from 'pino';
 import type { Acting } from '../server/audit/actor';
 import { loadConfig } from '../server/config';
@@ -50,6 +51,7 @@ async function setup(): Promise<SetupResult> {
 async function measure(file: string, rows: number, inviteLater: boolean, account: SetupResult, mailBatch: number): Promise<Measured> {
   const portal = await createPortal(loadConfig(process.env), { logger: silent });
   const { services, importRunner, registry, db } = portal;
+  const sql = process.env.BENCH_SQL === '1' ? statementTimes(db) : null;
   try {
     const bootRssMb = maxRssMb();
     // As the upload leaves it: a random name in the imports folder.
@@ -72,6 +74,7 @@ async function measure(file: string, rows: number, inviteLater: boolean, account
       throw new Error(`preview: state ${previewed.state}, ${previewed.toInvite} to invite, ${previewed.errorRows} errors (${previewed.error?.key ?? ''})`);
     }
     const previewRssMb = maxRssMb();
+    if (sql) sql.print('preview');
 
     const t1 = performance.now();
     await services.imports.confirm(acting, id);
@@ -97,10 +100,37 @@ async function measure(file: string, rows: number, inviteLater: boolean, account
       const prepared = await count(db('mail_outbox').where({ account_id: account.accountId, template: 'invitation' }).whereNull('job').count({ n: '*' }));
       if (prepared !== mailJobs) throw new Error(`${mailJobs} mail jobs done, ${prepared} invitation messages prepared`);
     }
+    if (sql) sql.print();
     return { previewMs, importMs, bootRssMb, previewRssMb, peakRssMb, outboxRows, invitationRows, mailJobs, mailMs };
   } finally {
     await portal.close();
   }
+}
+
+/**
+ * BENCH_SQL=1: database time per statement shape (knex's query and query-response events, the
+ * values left out), printed after each phase on stderr with the process's memory.
+ */
+function statementTimes(db: Knex) {
+  const started = new Map<string, number>();
+  const totals = new Map<string, { n: number; ms: number }>();
+  const shape = (q: { sql: string }) => q.sql.replace(/\((\?, )*\?\)(, \((\?, )*\?\))*/g, '(…)').replace(/in \(\?(, \?)*\)/g, 'in (…)').slice(0, 110);
+  db.on('query', (q: { __knexQueryUid: string }) => started.set(q.__knexQueryUid, performance.now()));
+  db.on('query-response', (_r: unknown, q: { __knexQueryUid: string; sql: string }) => {
+    const t = totals.get(shape(q)) ?? { n: 0, ms: 0 };
+    t.n++;
+    t.ms += performance.now() - (started.get(q.__knexQueryUid) ?? performance.now());
+    started.delete(q.__knexQueryUid);
+    totals.set(shape(q), t);
+  });
+  return {
+    print(phase = 'import') {
+      const m = process.memoryUsage();
+      console.error(`  [${phase}] rss ${Math.round(m.rss / 1e6)} MB, heap used ${Math.round(m.heapUsed / 1e6)} of ${Math.round(m.heapTotal / 1e6)} MB, external ${Math.round(m.external / 1e6)} MB; database time by statement:`);
+      for (const [k, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) console.error(`    ${t.ms.toFixed(0).padStart(6)} ms ${String(t.n).padStart(6)}× ${k}`);
+      totals.clear();
+    },
+  };
 }
 
 const [mode, ...args] = process.argv.slice(2);

@@ -22,7 +22,8 @@
  *
  * Environment: BENCH_MYSQL_URL (server only; default mysql://root@127.0.0.1:3306/test),
  * BENCH_DATABASES (mariadb,sqlite), BENCH_ROWS (100000), BENCH_SMALL_ROWS (1000),
- * BENCH_PARTS (big,later,small), BENCH_MAIL_BATCH (200; 0: none). Exits 1 when a goal is missed.
+ * BENCH_PARTS (big,later,small), BENCH_MAIL_BATCH (200; 0: none), BENCH_CHILD_NODE_ARGS (node
+ * options of the measuring child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). Exits 1 when a goal is missed.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
@@ -38,6 +39,8 @@ const SMALL_ROWS = Number(process.env.BENCH_SMALL_ROWS ?? 1_000);
 const DATABASES = (process.env.BENCH_DATABASES ?? 'mariadb,sqlite').split(',') as ('mariadb' | 'sqlite')[];
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'big,later,small').split(','));
 const MAIL_BATCH = Number(process.env.BENCH_MAIL_BATCH ?? 200);
+/** e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for the measuring child. */
+const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const GOAL_BIG_S = 20;
 const GOAL_RSS_MB = 250;
 const GOAL_SMALL_S = 1;
@@ -52,9 +55,9 @@ interface Run {
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** A child process running this bench's child half (bench/import-child.ts) with tsx's loader; answers its one message. */
-function child<T>(args: string[], env: NodeJS.ProcessEnv): Promise<T> {
+function child<T>(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...process.execArgv, path.join(import.meta.dirname, 'import-child.ts'), ...args], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = spawn(process.execPath, [...process.execArgv, ...nodeArgs, path.join(import.meta.dirname, 'import-child.ts'), ...args], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let answer: T | undefined;
     proc.on('message', (m) => (answer = m as T));
     proc.on('error', reject);
@@ -87,7 +90,7 @@ async function runOne(run: Run, work: string, n: number): Promise<Measured & { l
   const seats = await raiseSeats(account.accountId, run.rows + 10, env);
   console.log(`  ${seats.split('\n').filter((l) => !l.startsWith('Database')).join(' ')}`);
   const loadBefore = load();
-  const measured = await child<Measured>(['--measure', run.file, String(run.rows), String(run.inviteLater), JSON.stringify(account), String(MAIL_BATCH)], env);
+  const measured = await child<Measured>(['--measure', run.file, String(run.rows), String(run.inviteLater), JSON.stringify(account), String(MAIL_BATCH)], env, CHILD_NODE_ARGS);
   return { ...measured, loadBefore, loadAfter: load() };
 }
 
