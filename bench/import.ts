@@ -119,14 +119,14 @@ async function main(): Promise<void> {
       console.log(`\n${run.database}, ${run.rows.toLocaleString('en-US')} rows, invitations ${run.inviteLater ? 'later' : 'sent'}:`);
       const r = { ...run, ...(await runOne(run, work, i)) };
       results.push(r);
-      console.log(`  preview ${s(r.previewMs)} s, import ${s(r.importMs)} s, peak RSS ${r.peakRssMb} MB (after boot ${r.bootRssMb} MB); outbox ${r.outboxRows}, invitations ${r.invitationRows}; load ${r.loadBefore} → ${r.loadAfter}`);
+      console.log(`  preview ${s(r.previewMs)} s (CPU ${s(r.previewCpuMs)} s), import ${s(r.importMs)} s (CPU ${s(r.importCpuMs)} s), peak RSS ${r.peakRssMb} MB (after boot ${r.bootRssMb} MB); outbox ${r.outboxRows}, invitations ${r.invitationRows}; load ${r.loadBefore} → ${r.loadAfter}`);
     }
 
-    console.log('\n| database | rows | invitations | preview s (rows/s) | import s (rows/s) | total s | peak RSS MB | outbox rows | mail prep ms/job | load 1/5/15 min (before → after) |');
-    console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---|');
+    console.log('\n| database | rows | invitations | preview s (rows/s) | import s (rows/s) | total s | node CPU s | peak RSS MB | outbox rows | mail prep ms/job | load 1/5/15 min (before → after) |');
+    console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const r of results) {
       const mail = r.mailJobs ? `${(r.mailMs / r.mailJobs).toFixed(1)} (${r.mailJobs})` : '–';
-      console.log(`| ${r.database} | ${r.rows.toLocaleString('en-US')} | ${r.inviteLater ? 'later' : 'sent'} | ${s(r.previewMs)} (${perSecond(r.rows, r.previewMs)}) | ${s(r.importMs)} (${perSecond(r.rows, r.importMs)}) | ${s(r.previewMs + r.importMs)} | ${r.peakRssMb} | ${r.outboxRows} | ${mail} | ${r.loadBefore} → ${r.loadAfter} |`);
+      console.log(`| ${r.database} | ${r.rows.toLocaleString('en-US')} | ${r.inviteLater ? 'later' : 'sent'} | ${s(r.previewMs)} (${perSecond(r.rows, r.previewMs)}) | ${s(r.importMs)} (${perSecond(r.rows, r.importMs)}) | ${s(r.previewMs + r.importMs)} | ${s(r.previewCpuMs + r.importCpuMs)} | ${r.peakRssMb} | ${r.outboxRows} | ${mail} | ${r.loadBefore} → ${r.loadAfter} |`);
     }
 
     const missed: string[] = [];
