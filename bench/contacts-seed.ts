@@ -63,7 +63,7 @@ const SURNAME_BAG = SURNAMES.flatMap((s) => Array<[string, number, string]>(s[1]
 const DDDS = ['11', '11', '11', '11', '21', '21', '31', '41', '51', '61', '71', '81', '85', '19', '27', '48', '62', '92', '98', '13'];
 const FREE_MAIL = ['gmail.com', 'hotmail.com', 'outlook.com', 'yahoo.com.br', 'uol.com.br', 'bol.com.br'];
 
-function personName(): { name: string; first: string; last: string } {
+export function personName(): { name: string; first: string; last: string } {
   const first = rnd.pick(FIRST_NAMES);
   const parts = [first];
   if (rnd.next() < 0.25) parts.push(rnd.pick(FIRST_NAMES.filter((n) => n !== first)));
@@ -93,14 +93,14 @@ function cpfFromBase(base: number): string {
 
 /** Distinct CPFs: the bases walk a permutation of 0..999,999,999 (the multiplier is coprime with 10). */
 let cpfCounter = 0;
-function nextCpf(): string {
+export function nextCpf(): string {
   for (;;) {
     const doc = cpfFromBase((cpfCounter++ * 387_420_489 + 12_345_678) % 1_000_000_000);
     if (cpf.isValid(doc)) return doc; // skips the library's blacklist (111.111.111-11, …)
   }
 }
 
-function nextPhone(): { area_code: string; phone: string } {
+export function nextPhone(): { area_code: string; phone: string } {
   for (;;) {
     const digits = (n: number) => Array.from({ length: n }, () => rnd.int(10)).join('');
     const phone = rnd.next() < 0.8 ? `9${6 + rnd.int(4)}${digits(7)}` : `${2 + rnd.int(4)}${digits(7)}`;

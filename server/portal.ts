@@ -40,7 +40,7 @@ export async function createPortal(config: Config, options: { logger?: Logger; b
     jobs: services.mailJobs,
     printLinks: config.env === 'development' && !config.mail.smtpUrl,
   });
-  return { app, db, registry, i18n, logger, setupCode, mailWorker, importRunner: services.importRunner, close: async () => {
+  return { app, db, registry, i18n, logger, setupCode, mailWorker, services, importRunner: services.importRunner, close: async () => {
     await services.importRunner.stop();
     await db.destroy();
   } };

@@ -45,7 +45,10 @@ export class ContactLedger {
     if (needed > free) throw full(needed, free);
     const idOf = await this.contacts.insertMany(trx, account.id, people.map((p) => ({ ...p, account_id: account.id })));
     const ids = people.map((p) => idOf.get(p.email.toLowerCase())!);
-    await this.count(trx, account, Object.fromEntries(people.map((p) => [p.status, people.filter((q) => q.status === p.status).length])));
+    // One pass: an import enters hundreds per call, and a count per person made it quadratic.
+    const delta: Partial<Record<ContactStatus, number>> = {};
+    for (const p of people) delta[p.status] = (delta[p.status] ?? 0) + 1;
+    await this.count(trx, account, delta);
     return ids;
   }
 

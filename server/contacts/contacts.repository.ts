@@ -95,7 +95,13 @@ export class ContactRepository {
       ...c, account_id: accountId, search: searchTextOf(c), sort_name: sortNameOf(c.name), created_at: now, updated_at: now,
     }));
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await q('contacts').insert(rows.slice(i, i + INSERT_CHUNK));
-    return new Map((await this.findByEmails(q, accountId, contacts.map((c) => c.email))).map((r) => [r.email.toLowerCase(), Number(r.id)]));
+    // Only the ids: the rows were just written, reading them whole again is wasted work.
+    const ids = new Map<string, number>();
+    for (let i = 0; i < contacts.length; i += INSERT_CHUNK) {
+      const found: Pick<ContactRow, 'id' | 'email'>[] = await q('contacts').select('id', 'email').where({ account_id: accountId }).whereIn('email', contacts.slice(i, i + INSERT_CHUNK).map((c) => c.email));
+      for (const r of found) ids.set(r.email.toLowerCase(), Number(r.id));
+    }
+    return ids;
   }
 
   /** The account's contacts with any of these e-mails (stored lower-case). */

@@ -79,10 +79,12 @@ export async function runPreview(deps: PhaseDeps, job: ImportJob, token: string)
   const duplicates = new FileDuplicates();
   try {
     const { records } = await openContactsCsv(filePathOf(deps.folder, job));
+    // Read once: the import decides every row again under the account's lock anyway.
+    const ownerContactId = await ownerOf(deps.db, job.accountId);
     for await (const batch of batches(records, BATCH_ROWS)) {
       if (deps.interrupted()) throw new ClaimLost();
       const rows = batch.map((r) => duplicates.check(rowOf(r)));
-      const outcomes = await outcomesOf(deps.db, rows, { accountId: job.accountId, updateExisting: job.updateExisting, ownerContactId: await ownerOf(deps.db, job.accountId), actorContactId: job.createdByContactId });
+      const outcomes = await outcomesOf(deps.db, rows, { accountId: job.accountId, updateExisting: job.updateExisting, ownerContactId, actorContactId: job.createdByContactId });
       for (const o of outcomes) {
         counts.total_rows++;
         if (o.kind === 'error') counts.error_rows++;

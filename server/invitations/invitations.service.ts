@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AccountRepository, type AccountRow } from '../accounts/accounts.repository';
@@ -125,10 +126,12 @@ export class InvitationService {
   async inviteInBulk(trx: Knex.Transaction, inviter: Actor, account: AccountRow, contacts: { contactId: number; email: string }[], locale: Locale): Promise<void> {
     if (!contacts.length) return;
     const expiresAt = new Date(Date.now() + this.days * DAY_MS);
-    const ids = await this.invitations.insertMany(trx, contacts.map((c) => ({
+    // Never mailed, and no token hashes to it: the worker replaces it with the hash of the link it
+    // sends. 32 random bytes each, drawn at once (one draw per row cost ~10 µs of an import's row).
+    const placeholders = randomBytes(32 * contacts.length);
+    const ids = await this.invitations.insertMany(trx, contacts.map((c, i) => ({
       account_id: account.id, contact_id: c.contactId, email: c.email,
-      // Never mailed: the worker replaces it with the hash of the link it sends.
-      token_hash: newOneTimeToken().hash,
+      token_hash: placeholders.toString('hex', 32 * i, 32 * (i + 1)),
       invited_by_contact_id: inviter.contactId, invited_by_name: inviter.name, locale, expires_at: expiresAt,
     })));
     await this.mail.enqueueJobs(trx, contacts.map((c) => ({ accountId: account.id, name: INVITATION_JOB, to: c.email, locale, data: { invitationId: ids.get(c.contactId) } })));
