@@ -115,7 +115,7 @@ describe('Importar usuários: bad input', () => {
       const { id, page } = await previewed(portal, s, csvOf(rows), { allOrNothing });
       expect(textOf(page)).to.match(/1999 usuário\(s\) novo\(s\) a convidar/);
       expect(textOf(page)).to.match(/1 linha\(s\) com erro/);
-      expect(textOf(page)).to.match(/1236 cpf/);
+      expect(textOf(page)).to.match(/Linha 1236, coluna cpf:/);
       const result = await confirmed(portal, s, id);
       if (allOrNothing) {
         expect(textOf(result.page)).to.contain('Tudo ou nada: 1 linha(s) têm erro, então nada será importado.');

@@ -208,8 +208,8 @@ describe('Importar usuários', () => {
       const text = textOf(page);
       expect(text).to.match(/2 usuário\(s\) novo\(s\) a convidar/);
       expect(text).to.match(/4 linha\(s\) com erro/);
-      expect(text).to.match(/3 cpf .*CPF/);
-      expect(text).to.match(/4 email .*e-mail/i);
+      expect(text).to.match(/Linha 3, coluna cpf: .*CPF/);
+      expect(text).to.match(/Linha 4, coluna email: .*e-mail/i);
       expect(text).to.contain('Este e-mail já aparece na linha 5 do arquivo.');
 
       const rejected = await s.agent.get(`${importsBase(s)}/${id}/rejected.csv`).buffer(true);
