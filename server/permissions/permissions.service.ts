@@ -120,6 +120,12 @@ export class PermissionService {
    */
   async accessOf(contact: { contactId: number; profile: string; isOwner: boolean }, q: Knex | Knex.Transaction = this.db): Promise<{ permissions: ReadonlySet<string>; can(key: string): boolean }> {
     const extraFlags = contact.isOwner ? [] : await this.repo.extraFlags(q, contact.contactId);
+    return this.accessFrom({ ...contact, extraFlags });
+  }
+
+  /** The same from grants already read (the account context's membership statement brings them). */
+  accessFrom(contact: { profile: string; isOwner: boolean; extraFlags: readonly string[] }): { permissions: ReadonlySet<string>; can(key: string): boolean } {
+    const extraFlags = contact.isOwner ? [] : contact.extraFlags;
     const permissions = effectivePermissions(this.registry, { profile: contact.profile, isOwner: contact.isOwner, extraFlags });
     return { permissions, can: (key) => can(permissions, key) };
   }
