@@ -1,13 +1,13 @@
 /**
  * The product's shape for bench/contacts-list: 20,000 accounts of 25 contacts and one account of
  * 100,000, with Brazilian names, valid CPFs, real DDDs and phones, unique e-mails per account,
- * mostly active contacts, and the `search` column as the app writes it (searchTextOf).
+ * mostly active contacts, and the `search` and `sort_name` columns as the app writes them.
  * Deterministic (a seeded PRNG): every run seeds the same data.
  */
 import { cnpj, cpf } from 'cpf-cnpj-validator';
 import type { Knex } from 'knex';
 import { validatePhone } from '../server/contacts/identity';
-import { fold, searchTextOf } from '../server/contacts/search-text';
+import { fold, searchTextOf, sortNameOf } from '../server/contacts/search-text';
 import { hashPassword } from '../server/users/passwords';
 
 export const TYPICAL_ACCOUNTS = 20_000;
@@ -138,7 +138,7 @@ function accountContacts(accountId: number, count: number, domain: string, owner
       consulting_authorized: rnd.next() < 0.3, created_by_contact_id: owner ? null : rows[0]!.id,
       created_at: created, updated_at: created, deactivated_at: status === 'deactivated' ? new Date(created.getTime() + 86_400_000) : null,
     };
-    rows.push({ ...contact, search: searchTextOf(contact) });
+    rows.push({ ...contact, search: searchTextOf(contact), sort_name: sortNameOf(contact.name) });
   }
   return rows;
 }

@@ -7,7 +7,9 @@
  *   instead of the libraries' formatters).
  */
 import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
+import inspector from 'node:inspector/promises';
 import path from 'node:path';
 import { loadConfig } from '../server/config';
 import { createPortal } from '../server/portal';
@@ -16,6 +18,10 @@ export interface RunningServer {
   url: string;
   /** CPU time (user + system) the server process has used so far, in ms. */
   cpuMs: () => Promise<number>;
+  /** Statements the portal has sent so far (knex's 'query' event); 0 for the ceiling. */
+  statements: () => Promise<number>;
+  /** V8's CPU profiler in the server process (node:inspector): start, then stop into a .cpuprofile file. */
+  profile: { start: () => Promise<void>; stop: (file: string) => Promise<void> };
   stop: () => Promise<void>;
 }
 
@@ -33,7 +39,7 @@ async function ceilingServer(databaseUrl: string): Promise<http.Server> {
   app.get('/accounts/:accountId/contacts', async (req, res) => {
     const accountId = Number(req.params.accountId);
     const [rows] = await pool.query(
-      'SELECT id, name, email, country, document_type, document_number, area_code, phone, status, profile, user_id, created_at FROM contacts WHERE account_id = ? AND status = ? ORDER BY name, id LIMIT 25',
+      'SELECT id, name, email, country, document_type, document_number, area_code, phone, status, profile, user_id, created_at FROM contacts WHERE account_id = ? AND status = ? ORDER BY sort_name, id LIMIT 25',
       [accountId, 'active'],
     );
     res.render('ceiling', { rows, base: `/accounts/${accountId}/contacts`, profiles, cpf, phone });
@@ -41,14 +47,40 @@ async function ceilingServer(databaseUrl: string): Promise<http.Server> {
   return http.createServer(app);
 }
 
+let statements = 0;
+let profiler: inspector.Session | undefined;
+
+async function onProfileMessage(msg: { profile: 'start' | 'stop'; file?: string }): Promise<void> {
+  if (msg.profile === 'start') {
+    profiler = new inspector.Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  } else if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(msg.file!, JSON.stringify(profile));
+    profiler.disconnect();
+    profiler = undefined;
+  }
+  process.send!({ profiled: msg.profile });
+}
+
+async function portalServer(): Promise<http.Server> {
+  const portal = await createPortal(loadConfig(process.env));
+  portal.db.on('query', () => statements++);
+  return http.createServer(portal.app);
+}
+
 async function serve(kind: string): Promise<void> {
-  const server = kind === 'portal' ? http.createServer((await createPortal(loadConfig(process.env))).app)
+  const server = kind === 'portal' ? await portalServer()
     : kind === 'ceiling' ? await ceilingServer(process.env.DATABASE_URL!)
     : undefined;
   if (!server) throw new Error(`unknown server kind ${kind}`);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (msg) => {
     if (msg === 'cpu') return process.send!({ cpu: process.cpuUsage() });
+    if (msg === 'statements') return process.send!({ statements });
+    if (typeof msg === 'object' && msg !== null && 'profile' in msg) return void onProfileMessage(msg as { profile: 'start' | 'stop'; file?: string });
     if (msg !== 'stop') return;
     server.closeAllConnections();
     process.exit(0);
@@ -58,10 +90,13 @@ async function serve(kind: string): Promise<void> {
   process.send!({ port: (server.address() as { port: number }).port });
 }
 
-/** Starts a server child with `env` (DATABASE_URL, and the portal's configuration). */
-export function startServer(kind: 'portal' | 'ceiling', env: NodeJS.ProcessEnv): Promise<RunningServer> {
-  const child = fork(import.meta.filename, ['--serve', kind], { env, execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = <T>(msg: string, pick: (reply: unknown) => T) =>
+/**
+ * Starts a server child with `env` (DATABASE_URL, and the portal's configuration); `nodeOptions`
+ * are added to its Node flags (`--cpu-prof`: a CPU profile written when it stops).
+ */
+export function startServer(kind: 'portal' | 'ceiling', env: NodeJS.ProcessEnv, nodeOptions: string[] = []): Promise<RunningServer> {
+  const child = fork(import.meta.filename, ['--serve', kind], { env, execArgv: [...process.execArgv, ...nodeOptions], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = <T>(msg: string | { profile: string; file?: string }, pick: (reply: unknown) => T) =>
     new Promise<T>((resolve) => {
       child.once('message', (reply) => resolve(pick(reply)));
       child.send(msg);
@@ -74,6 +109,11 @@ export function startServer(kind: 'portal' | 'ceiling', env: NodeJS.ProcessEnv):
       resolve({
         url: `http://127.0.0.1:${(msg as { port: number }).port}`,
         cpuMs: () => ask('cpu', (m) => ((m as { cpu: NodeJS.CpuUsage }).cpu.user + (m as { cpu: NodeJS.CpuUsage }).cpu.system) / 1000),
+        statements: () => ask('statements', (m) => (m as { statements: number }).statements),
+        profile: {
+          start: () => ask({ profile: 'start' }, () => undefined),
+          stop: (file: string) => ask({ profile: 'stop', file }, () => undefined),
+        },
         stop: () => new Promise<void>((done) => (child.once('exit', () => done()), child.send('stop'))),
       });
     });

@@ -12,9 +12,11 @@ import { firstRunSetupCode } from './setup/setup-code';
 /**
  * In development the console is for a person: one short coloured line per request (pino-pretty),
  * so the setup code and mail links stay visible. Production keeps one JSON object per line.
+ * pino-pretty runs in a worker thread, which would inherit `--import tsx` and start TypeScript's
+ * loader (and its own loader thread) for plain JavaScript: `execArgv: []` spares every start that.
  */
 const DEVELOPMENT_CONSOLE = {
-  transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,req,res,responseTime,reqId' } },
+  transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,req,res,responseTime,reqId' }, worker: { execArgv: [] } },
 };
 
 /** Everything a running portal needs: config → plugins → db → migrations → i18n → app. */

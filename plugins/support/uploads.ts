@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Response } from 'express';
-import multer from 'multer';
+import type multer from 'multer';
 import type { PluginRequest } from 'portal/plugin';
 
 export const MAX_FILES = 5;
@@ -138,8 +138,12 @@ async function sweep(incoming: string): Promise<void> {
   }
 }
 
-/** Streams the body to `incoming` (every path written is pushed to `temporary`); null when the client went away. */
-function parse(req: PluginRequest, res: Response, incoming: string, temporary: string[]): Promise<Uploads | null> {
+/**
+ * Streams the body to `incoming` (every path written is pushed to `temporary`); null when the client
+ * went away. multer is imported on the first upload, not with the portal: every start paid for it.
+ */
+async function parse(req: PluginRequest, res: Response, incoming: string, temporary: string[]): Promise<Uploads | null> {
+  const { default: multer } = await import('multer');
   const options = {
     storage: multer.diskStorage({
       destination: (_req, _file, cb) => cb(null, incoming),

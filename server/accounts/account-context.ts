@@ -24,7 +24,8 @@ export interface AccountContext {
 
 /** What a contact may do: the permissions feature answers it (handed in by the app's composition). */
 export interface AccessPolicy {
-  accessOf(contact: { contactId: number; profile: string; isOwner: boolean }): Promise<Pick<AccountContext, 'permissions' | 'can'>>;
+  /** From the grants the membership read brought (no statement of its own). */
+  accessFrom(contact: { profile: string; isOwner: boolean; extraFlags: readonly string[] }): Pick<AccountContext, 'permissions' | 'can'>;
 }
 
 declare global {
@@ -38,8 +39,9 @@ declare global {
 }
 
 /**
- * Loads the account from `:accountId` and the signed-in user's contact in it on every request, so
- * a deactivation or a permission change applies on the contact's next request. An account the user
+ * Loads the account from `:accountId` and the signed-in user's contact in it, with its grants, on
+ * every request (one statement), so a deactivation or a permission change applies on the contact's
+ * next request. An account the user
  * is not an active member of answers 404, never revealing that it exists. The page and the layout
  * see the context as `ctx`.
  */
@@ -50,7 +52,7 @@ export function accountContext(accounts: AccountService, access: AccessPolicy) {
     const m = await accounts.activeMembership(accountId, req.user.id);
     if (!m) throw new NotFound();
     const isOwner = m.owner_contact_id === m.contact_id;
-    const { permissions, can } = await access.accessOf({ contactId: m.contact_id, profile: m.profile, isOwner });
+    const { permissions, can } = access.accessFrom({ profile: m.profile, isOwner, extraFlags: m.extra_flags });
     req.ctx = {
       account: {
         id: m.account_id, name: m.account_name, ownerContactId: m.owner_contact_id, seatLimit: m.seat_limit,

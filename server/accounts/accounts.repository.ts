@@ -29,6 +29,12 @@ export interface Membership {
   deactivated_count: number;
 }
 
+export interface ActiveMembership extends Membership {
+  company_count: number;
+  /** The contact's explicit and group grants (the primary administrator's are ignored: they hold every flag). */
+  extra_flags: string[];
+}
+
 const accountColumns = ['id', 'name', 'document', 'seat_limit', 'owner_contact_id', 'active_count', 'pending_count', 'deactivated_count'];
 
 export class AccountRepository {
@@ -88,13 +94,25 @@ export class AccountRepository {
   }
 
   /**
-   * The user's active contact in one account with the account's counters: read on every account
-   * page. `company_count` (in how many companies the user is an active contact) comes in the same
-   * query, for the layout's "Trocar de empresa", which only makes sense from two companies up.
+   * The user's active contact in one account with the account's counters and the contact's extra
+   * flags (explicit and group grants), in one statement: read on every account page, so a
+   * deactivation or a permission change applies on the next request. `company_count` (in how many
+   * companies the user is an active contact) comes in it too, for the layout's "Trocar de empresa",
+   * which only makes sense from two companies up. The grants come as comma-joined lists (a flag key
+   * holds no comma: server/plugins/loader.ts); the tables are the permissions feature's, named here
+   * because the row that decides access is this one.
    */
-  async activeMembership(accountId: number, userId: number, q: Q = this.db): Promise<(Membership & { company_count: number }) | undefined> {
+  async activeMembership(accountId: number, userId: number, q: Q = this.db): Promise<ActiveMembership | undefined> {
     const companies = q('contacts as c2').count('* as n').where('c2.user_id', userId).andWhere('c2.status', 'active').as('company_count');
-    const row = await this.memberships(q).select(companies).where({ 'c.account_id': accountId, 'c.user_id': userId, 'c.status': 'active' }).first();
-    return row ? { ...row, company_count: Number(row.company_count) } : undefined;
+    const explicit = q('contact_permissions as cp').select(q.raw('group_concat(cp.permission_key)')).whereRaw('cp.contact_id = c.id').as('explicit_flags');
+    const viaGroups = q('group_members as gm').join('group_permissions as gp', 'gp.group_id', 'gm.group_id')
+      .select(q.raw('group_concat(gp.permission_key)')).whereRaw('gm.contact_id = c.id').as('group_flags');
+    const row = await this.memberships(q).select(companies, explicit, viaGroups).where({ 'c.account_id': accountId, 'c.user_id': userId, 'c.status': 'active' }).first();
+    if (!row) return undefined;
+    const { explicit_flags: e, group_flags: g, ...membership } = row;
+    const extraFlags = [...new Set([...listOfKeys(e), ...listOfKeys(g)])];
+    return { ...membership, company_count: Number(row.company_count), extra_flags: extraFlags };
   }
 }
+
+const listOfKeys = (joined: string | null): string[] => (joined ? joined.split(',') : []);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { AccountRepository, type Membership } from './accounts.repository';
+import { AccountRepository, type ActiveMembership, type Membership } from './accounts.repository';
 
 /** A user's places in the accounts: the account picker and the membership every account page checks. */
 export class AccountService {
@@ -14,7 +14,7 @@ export class AccountService {
   }
 
   /** Undefined when the user has no active contact in the account. */
-  activeMembership(accountId: number, userId: number): Promise<(Membership & { company_count: number }) | undefined> {
+  activeMembership(accountId: number, userId: number): Promise<ActiveMembership | undefined> {
     return this.accounts.activeMembership(accountId, userId);
   }
 }

@@ -1,14 +1,9 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Knex } from 'knex';
 import type { Me } from '../audit/actor';
 import type { AuditService } from '../audit/audit.service';
@@ -17,6 +12,11 @@ import { UserRepository } from '../users/users.repository';
 import type { FactorKind, FactorNotices } from './factor-notice';
 import { PasskeyRepository, type PasskeyRow } from './passkeys.repository';
 import type { SecondFactorReset } from './second-factor-reset';
+
+// Imported on the first passkey ceremony: loading the library (and its ASN.1 and COSE modules) took
+// ~0.4-0.7 s of every start-up, for a page few people open.
+const webauthn = () => import('@simplewebauthn/server');
+const base64url = async () => (await import('@simplewebauthn/server/helpers')).isoBase64URL;
 
 const RP_NAME = 'Portal do Cliente';
 const NAME_MAX = 60;
@@ -93,7 +93,7 @@ export class PasskeyService implements SecondFactorReset {
   async registrationOptions(user: { id: number; email: string; name: string }, nameInput: unknown): Promise<{ name: string; options: PublicKeyCredentialCreationOptionsJSON }> {
     const existing = await this.repo.listOf(this.db, user.id);
     const name = this.checkName(nameInput, existing);
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: RP_NAME,
       rpID: this.rp.id,
       userName: user.email,
@@ -116,7 +116,7 @@ export class PasskeyService implements SecondFactorReset {
     const name = this.checkName(expected.name, await this.repo.listOf(this.db, actor.userId));
     let verification;
     try {
-      verification = await verifyRegistrationResponse({
+      verification = await (await webauthn()).verifyRegistrationResponse({
         response,
         expectedChallenge: expected.challenge,
         expectedOrigin: this.rp.origin,
@@ -131,7 +131,7 @@ export class PasskeyService implements SecondFactorReset {
     return this.db.transaction(async (trx) => {
       if (await this.repo.credentialExists(trx, credential.id)) throw new ValidationFailed({ response: { key: 'security.passkeys.alreadyRegistered' } });
       const id = await this.repo.insert(trx, {
-        userId: actor.userId, credentialId: credential.id, publicKey: isoBase64URL.fromBuffer(credential.publicKey),
+        userId: actor.userId, credentialId: credential.id, publicKey: (await base64url()).fromBuffer(credential.publicKey),
         counter: credential.counter, transports: credential.transports ?? response.response.transports ?? [], name,
       });
       await this.audit.record(trx, actor, { accountId: null, action: 'user.passkey_added', target: { type: 'user', id: actor.userId }, details: { passkeyId: id, name } });
@@ -144,7 +144,7 @@ export class PasskeyService implements SecondFactorReset {
   async authenticationOptions(userId: number): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const passkeys = await this.repo.listOf(this.db, userId);
     if (!passkeys.length) throw new NotFound();
-    return generateAuthenticationOptions({
+    return (await webauthn()).generateAuthenticationOptions({
       rpID: this.rp.id,
       timeout: CEREMONY_MS,
       allowCredentials: passkeys.map((p) => ({ id: p.credential_id, transports: p.transports })),
@@ -164,12 +164,12 @@ export class PasskeyService implements SecondFactorReset {
     if (!passkey) throw refused();
     let verification;
     try {
-      verification = await verifyAuthenticationResponse({
+      verification = await (await webauthn()).verifyAuthenticationResponse({
         response,
         expectedChallenge: challenge,
         expectedOrigin: this.rp.origin,
         expectedRPID: this.rp.id,
-        credential: { id: passkey.credential_id, publicKey: isoBase64URL.toBuffer(passkey.public_key), counter: passkey.counter, transports: passkey.transports },
+        credential: { id: passkey.credential_id, publicKey: (await base64url()).toBuffer(passkey.public_key), counter: passkey.counter, transports: passkey.transports },
         requireUserVerification: false,
       });
     } catch {

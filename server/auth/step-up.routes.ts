@@ -1,5 +1,4 @@
 import { Router, type Request, type Response } from 'express';
-import QRCode from 'qrcode';
 import { me } from '../audit/actor';
 import { Forbidden, TooManyAttempts, ValidationFailed, type FieldErrors } from '../errors';
 import { requireLogin, STEP_UP_MS } from '../http/guards';
@@ -32,9 +31,10 @@ export function stepUpRoutes(stepUp: StepUpService, link: (path: string) => stri
       pending.accountId !== null ? stepUp.secondFactorRequired(pending.accountId, userId) : Promise.resolve(false),
     ]);
     // The link is only inside the QR code: a link on this page would let this very session approve itself.
+    // qrcode is imported here, on first use, not with the app: start-up is paid on every start.
     await res.renderPage('step-up/confirm', {
       title: req.t('security.stepUp.title'), errors, error, hasCode, passwordAllowed: !secondFactorOnly,
-      qrDataUrl: await QRCode.toDataURL(link(`/step-up/approve/${approval.token}`), { margin: 1, width: 220 }),
+      qrDataUrl: await (await import('qrcode')).default.toDataURL(link(`/step-up/approve/${approval.token}`), { margin: 1, width: 220 }),
       shortCode: grouped(approval.code), approveAddress: link('/step-up/approve').replace(/^https?:\/\//, ''),
     }, status);
   };

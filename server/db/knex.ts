@@ -43,7 +43,15 @@ export function createDb(config: DatabaseConfig): Db {
       supportBigNumbers: true,
       dateStrings: false,
     } as Knex.MySql2ConnectionConfig,
-    pool: { min: 0, max: 10 },
+    pool: {
+      min: 0,
+      max: 10,
+      // The membership read joins a contact's grants with group_concat, which MySQL cuts at 1,024
+      // bytes by default (MariaDB at 1 MB): set once per connection, never per request.
+      afterCreate(conn: { query(sql: string, done: (err: Error | null) => void): void }, done: (err: Error | null, c: unknown) => void) {
+        conn.query('SET SESSION group_concat_max_len = 1048576', (err) => done(err, conn));
+      },
+    },
     acquireConnectionTimeout: 10_000,
   });
 }

@@ -15,7 +15,7 @@ export function permissionRoutes(permissions: PermissionService) {
   router.use(requirePermission(CORE_FLAGS.contactsManage));
 
   const page = async (req: Request, res: Response, status = 200, override: { profile?: string; flags?: string[]; groups?: number[]; error?: string } = {}) => {
-    const data = await permissions.editorData(req.ctx!.account.id, idParam(req, 'contactId'));
+    const data = await permissions.editorData(req.ctx!.account, idParam(req, 'contactId'));
     const profile = override.profile ?? (data.contact.profile as string);
     await res.renderPage('permissions/editor', {
       title: req.t('permissions.editor.title'),
@@ -37,7 +37,7 @@ export function permissionRoutes(permissions: PermissionService) {
 
   // Choosing a profile loads its flags read-only; "Personalizado" makes them editable.
   router.get('/preview', async (req, res) => {
-    const data = await permissions.editorData(req.ctx!.account.id, idParam(req, 'contactId'));
+    const data = await permissions.editorData(req.ctx!.account, idParam(req, 'contactId'));
     const profile = (PROFILES as readonly string[]).includes(String(req.query.profile)) ? String(req.query.profile) : 'member';
     const current = data.contact.profile === 'custom' ? [...data.explicit] : [...permissions.profileFlags(data.contact.profile)];
     res.render('permissions/_flags', {

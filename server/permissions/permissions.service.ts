@@ -46,17 +46,18 @@ export class PermissionService {
     return profile === 'custom' ? new Set() : this.registry.flagsOfProfile(profile);
   }
 
-  async editorData(accountId: number, contactId: number) {
+  /** `account`: the request's own (its primary administrator was read with the membership). */
+  async editorData(account: { id: number; ownerContactId: number | null }, contactId: number) {
+    const accountId = account.id;
     const contact = await this.contacts.find(this.db, accountId, contactId);
     if (!contact) throw new NotFound();
-    const [account, explicit, memberOf, groups, groupFlags] = await Promise.all([
-      this.accounts.findById(accountId),
+    const [explicit, memberOf, groups, groupFlags] = await Promise.all([
       this.repo.explicitOf(this.db, contactId),
       this.repo.groupIdsOfContact(this.db, contactId),
       this.repo.groupsOfAccount(this.db, accountId),
       this.repo.groupFlags(this.db, accountId),
     ]);
-    const isOwner = account?.owner_contact_id === contactId;
+    const isOwner = account.ownerContactId === contactId;
     const profileSet = this.profileFlags(contact.profile);
     const sources = new Map<string, FlagSource>();
     for (const perm of this.registry.permissions) {
@@ -120,6 +121,12 @@ export class PermissionService {
    */
   async accessOf(contact: { contactId: number; profile: string; isOwner: boolean }, q: Knex | Knex.Transaction = this.db): Promise<{ permissions: ReadonlySet<string>; can(key: string): boolean }> {
     const extraFlags = contact.isOwner ? [] : await this.repo.extraFlags(q, contact.contactId);
+    return this.accessFrom({ ...contact, extraFlags });
+  }
+
+  /** The same from grants already read (the account context's membership statement brings them). */
+  accessFrom(contact: { profile: string; isOwner: boolean; extraFlags: readonly string[] }): { permissions: ReadonlySet<string>; can(key: string): boolean } {
+    const extraFlags = contact.isOwner ? [] : contact.extraFlags;
     const permissions = effectivePermissions(this.registry, { profile: contact.profile, isOwner: contact.isOwner, extraFlags });
     return { permissions, can: (key) => can(permissions, key) };
   }

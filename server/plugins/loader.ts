@@ -200,8 +200,12 @@ export async function loadRegistry(options: LoadOptions = {}): Promise<Registry>
     ...builtInPluginFolders(options.builtInDir).map((folder) => resolveEntry(folder)),
     ...(options.extra ?? []).map(resolveEntry),
   ];
-  const loaded: PluginManifest[] = [];
-  for (const entry of entries) loaded.push(await importManifest(entry));
+  // Imported together (TypeScript's loader works on one while another is evaluated); a failure is
+  // reported for the first plugin in order, as when they were imported one by one.
+  const settled = await Promise.allSettled(entries.map(importManifest));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const loaded = settled.map((r) => (r as PromiseFulfilledResult<PluginManifest>).value);
   const disabled = new Set(options.disabled ?? []);
   for (const id of disabled) {
     if (!loaded.some((p) => p?.id === id)) throw new PluginError(id, 'PORTAL_DISABLED_PLUGINS names a plugin that is not installed');

@@ -1,9 +1,13 @@
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { MIN_PASSWORD_LENGTH } from '../users/passwords';
 
-// zxcvbn's common-password and keyboard-pattern lists; its score 3 is "safely unguessable".
-const strength = new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });
+// zxcvbn's common-password and keyboard-pattern lists; its score 3 is "safely unguessable". Loaded
+// on the first password checked: the lists took ~0.2 s of every start-up.
+let strength: Promise<ZxcvbnFactory> | undefined;
+const strengthChecker = () =>
+  (strength ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common')]).then(
+    ([{ ZxcvbnFactory: Factory }, { adjacencyGraphs, dictionary }]) => new Factory({ dictionary, graphs: adjacencyGraphs }),
+  ));
 const MIN_SCORE = 3;
 
 /** The i18n key of the first broken rule, or null: length, not the e-mail, not a common password. */
@@ -15,6 +19,6 @@ export async function passwordProblem(password: string, email: string): Promise<
   const local = mail.split('@')[0] ?? '';
   // A blank e-mail (a form sent without one) is "contained" in every password: its field says so instead.
   if ((mail && lower.includes(mail)) || (local.length >= 4 && lower.includes(local))) return 'invitations.register.passwordIsEmail';
-  const result = await strength.check(password, [email, local]);
+  const result = await (await strengthChecker()).check(password, [email, local]);
   return result.score < MIN_SCORE ? 'invitations.register.passwordCommon' : null;
 }
