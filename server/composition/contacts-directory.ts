@@ -25,6 +25,12 @@ export function contactsDirectory(db: Knex, permissions: PermissionService): Con
     const row = await q('contacts').select('id', 'name', 'email', 'status', 'profile').where({ account_id: accountId, id }).first();
     return row ? { id: Number(row.id), name: row.name, email: row.email, status: row.status, profile: row.profile } : undefined;
   };
+  const names = async (accountId: number, ids: readonly number[], q: Q): Promise<Map<number, string>> => {
+    const wanted = [...new Set(ids.filter((id) => positiveId(id) !== null))];
+    if (!wanted.length) return new Map();
+    const rows = await q('contacts').select('id', 'name').where({ account_id: accountId }).whereIn('id', wanted);
+    return new Map(rows.map((r) => [Number(r.id), String(r.name)]));
+  };
   const listActive = async (accountId: number, q: Q, holding?: string) => {
     if (holding) {
       // As PermissionService.holders, but through `q`: inside a transaction on SQLite's single
@@ -46,11 +52,13 @@ export function contactsDirectory(db: Knex, permissions: PermissionService): Con
     find: (req, id, trx) => find(accountOf(req), id, trx ?? db),
     listActive: (req, options = {}) => listActive(accountOf(req), options.trx ?? db, options.holding),
     displayName: async (req, id, trx) => (await find(accountOf(req), id, trx ?? db))?.name ?? null,
+    displayNames: (req, ids, trx) => names(accountOf(req), ids, trx ?? db),
     flagsOf: (req, id, trx) => flagsOf(accountOf(req), id, trx ?? db),
     of: (accountId, trx): AccountContacts => ({
       find: (id) => find(accountId, id, trx),
       listActive: (options = {}) => listActive(accountId, trx, options.holding),
       displayName: async (id) => (await find(accountId, id, trx))?.name ?? null,
+      displayNames: (ids) => names(accountId, ids, trx),
       flagsOf: (id) => flagsOf(accountId, id, trx),
     }),
   };

@@ -112,6 +112,8 @@ export interface ContactsDirectory {
   listActive(req: Request, options?: { holding?: string; trx?: Knex.Transaction }): Promise<{ id: number; name: string; email: string }[]>;
   /** The contact's name, or `null` when there is no such contact in the account (e.g. deleted). */
   displayName(req: Request, id: number, trx?: Knex.Transaction): Promise<string | null>;
+  /** Names of several contacts of the account in one read (a page's owners); ids not found are absent. */
+  displayNames(req: Request, ids: readonly number[], trx?: Knex.Transaction): Promise<Map<number, string>>;
   /**
    * The flags the contact holds now, by the rule of `req.ctx.can` (profile, groups, grants; the
    * primary administrator holds every non-narrowing flag): e.g. whether a receiver may see what
@@ -130,6 +132,7 @@ export interface AccountContacts {
   find(id: number): Promise<DirectoryContact | undefined>;
   listActive(options?: { holding?: string }): Promise<{ id: number; name: string; email: string }[]>;
   displayName(id: number): Promise<string | null>;
+  displayNames(ids: readonly number[]): Promise<Map<number, string>>;
   flagsOf(id: number): Promise<ReadonlySet<string>>;
 }
 

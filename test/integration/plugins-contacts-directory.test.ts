@@ -61,6 +61,15 @@ describe('the plugin contacts directory', () => {
     expect(await contacts.displayName(req, 999999999)).to.equal(null);
   });
 
+  it("names several contacts in one read, leaving out ids the account does not have (another account's, unknown, not ids)", async () => {
+    const names = await contacts.displayNames(req, [ids.member, ids.inactive, ids.stranger, 999999999, 0, -1, ids.member]);
+    expect([...names.entries()].sort((a, b) => a[0] - b[0])).to.deep.equal([[ids.member, 'Beatriz Membro'], [ids.inactive, 'Davi Desativado']].sort((a, b) => Number(a[0]) - Number(b[0])));
+    await portal.db.transaction(async (trx) => {
+      expect([...(await contacts.of(other.accountId, trx).displayNames([ids.member, ids.stranger])).values()]).to.deep.equal(['Estela Estranha']);
+    });
+    expect((await contacts.displayNames(req, [])).size).to.equal(0);
+  });
+
   it('lists the active contacts by name; with holding, only the holders of the flag', async () => {
     const all = (await contacts.listActive(req)).map((c) => c.name);
     expect(all).to.deep.equal(['Ana Administradora', 'Beatriz Membro', 'Caio Personalizado']);
