@@ -45,7 +45,7 @@ export function createServices({ config, db, registry, i18n, setupCode, logger }
   const twoFactor = new TwoFactorService(db, audit, new SecretBox(config.sessionSecret), new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'two_factor'), factorNotices);
   const permissions = new PermissionService(db, registry, audit);
   const pluginContext = pluginContexts({ db, audit, permissions, dataDir: config.dataDir });
-  const hooks = pluginHooks(registry, pluginContext);
+  const hooks = pluginHooks(registry, pluginContext, audit);
   const stepUp = new StepUpService(
     db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor, permissions, mail,
     new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up_code'),

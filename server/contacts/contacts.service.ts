@@ -241,7 +241,7 @@ export class ContactService {
       assertNotPending(contact);
       if (contact.status === 'deactivated') throw new Conflict('contacts.errors.alreadyDeactivated');
       await this.ledger.move(trx, account, contact, 'deactivated', { deactivated_at: new Date() });
-      await this.hooks.run('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, fields }, trx);
+      await this.hooks.run('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, fields }, trx, caller.actor);
       await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.deactivated', target: { type: 'contact', id }, details: { before: { status: contact.status }, after: { status: 'deactivated' } } });
     });
   }
@@ -264,7 +264,7 @@ export class ContactService {
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
       this.assertNotSelfOrOwner(caller, account, id, 'delete');
-      await this.hooks.run('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input, fields }, trx);
+      await this.hooks.run('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input, fields }, trx, caller.actor);
       await this.invitations.revokeFor(trx, caller.actor, caller.accountId, id);
       await this.ledger.remove(trx, account, contact);
       const { created_at: _c, updated_at: _u, deactivated_at: _d, ...snapshot } = contact;
