@@ -133,14 +133,15 @@ export class ContactService {
     };
   }
 
-  /** One contact with its history; the owner comes from the request's account context. */
+  /** One contact with its history (what was done to them and by them); the owner comes from the request's account context. */
   async get(account: Pick<AccountSnapshot, 'id' | 'ownerContactId'>, id: number) {
     const accountId = account.id;
     const contact = await this.contacts.find(this.db, accountId, id);
     if (!contact) throw new NotFound();
     const [creatorName, history] = await Promise.all([
       this.contacts.creatorName(this.db, accountId, contact.created_by_contact_id),
-      this.auditLog.listForTarget(this.db, accountId, 'contact', String(id), 20),
+      // Done to them and done by them, newest first (the Auditoria page's "Fez ou foi alvo").
+      this.auditLog.page(this.db, { accountId, person: { contactId: id, role: 'any' } }, 20).then((rows) => rows.slice(0, 20)),
     ]);
     return {
       contact: { ...contact, created_at: toDate(contact.created_at), updated_at: toDate(contact.updated_at), deactivated_at: toDate(contact.deactivated_at) },
