@@ -138,11 +138,11 @@ export function describeEvent(row: AuditListRow, h: ViewHelpers): EventView {
   const changes: Line[] = [];
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (HIDDEN.has(key)) continue;
-    changes.push({
-      label: labelOf(h, key, namespace),
-      ...(key in before ? { before: valueOf(h, key, before[key], before) } : {}),
-      ...(key in after ? { after: valueOf(h, key, after[key], after) } : {}),
-    });
+    const was = key in before ? valueOf(h, key, before[key], before) : undefined;
+    const is = key in after ? valueOf(h, key, after[key], after) : undefined;
+    // Nothing to read where both sides say the same (no groups before, none after).
+    if ((was ?? '—') === (is ?? '—')) continue;
+    changes.push({ label: labelOf(h, key, namespace), ...(was !== undefined ? { before: was } : {}), ...(is !== undefined ? { after: is } : {}) });
   }
   const facts: Line[] = Object.entries(details)
     .filter(([k, v]) => k !== 'before' && k !== 'after' && !HIDDEN.has(k) && v !== undefined)
