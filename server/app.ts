@@ -34,6 +34,8 @@ import type { Registry } from './plugins/registry';
 import { pluginRoutes } from './composition/plugin-routes';
 import { createServices, type Services } from './services';
 import { importRoutes } from './imports/imports.routes';
+import { auditRoutes } from './audit/audit.routes';
+import { actionLabel } from './audit/event-view';
 import { setupRoutes } from './setup/setup.routes';
 import './http/types';
 
@@ -72,6 +74,7 @@ export function createApp(deps: AppDeps) {
   Object.assign(app.locals, contactFormatters);
   const labels = new Map(registry.permissions.map((p) => [p.key, p.label]));
   app.locals.permissionLabel = (key: string) => labels.get(key) ?? key;
+  app.locals.auditActionLabel = actionLabel;
 
   app.use(requestLogging(logger));
   app.use(securityHeaders(config));
@@ -118,6 +121,7 @@ export function createApp(deps: AppDeps) {
   account.use('/owner', ownerTransferRoutes(services.ownerTransfer));
   account.use('/imports', importRoutes(services.imports, services.importRunner, config.importMaxBytes));
   account.use('/groups', groupRoutes(services.groups, services.permissions));
+  account.use('/audit', auditRoutes(services.auditView));
   account.use(pluginRoutes(registry, services.pluginContext));
   account.use('/', accountHomeRoutes());
   app.use('/accounts/:accountId', account);

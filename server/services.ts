@@ -31,6 +31,8 @@ import { PermissionService } from './permissions/permissions.service';
 import type { Registry } from './plugins/registry';
 import { pluginContexts } from './composition/plugin-context';
 import { pluginHooks } from './composition/plugin-hooks';
+import { auditPeople, auditVocabulary } from './composition/audit-view';
+import { AuditViewService } from './audit/audit-view.service';
 import { SetupService } from './setup/setup.service';
 
 /** Wires the services once per app; routes receive only the services they use. */
@@ -45,7 +47,7 @@ export function createServices({ config, db, registry, i18n, setupCode, logger }
   const twoFactor = new TwoFactorService(db, audit, new SecretBox(config.sessionSecret), new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'two_factor'), factorNotices);
   const permissions = new PermissionService(db, registry, audit);
   const pluginContext = pluginContexts({ db, audit, permissions, dataDir: config.dataDir });
-  const hooks = pluginHooks(registry, pluginContext);
+  const hooks = pluginHooks(registry, pluginContext, audit);
   const stepUp = new StepUpService(
     db, audit, new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up'), twoFactor, permissions, mail,
     new PasswordChangeLimiter(db, config.loginLimits, databaseName, 'step_up_code'),
@@ -81,6 +83,7 @@ export function createServices({ config, db, registry, i18n, setupCode, logger }
     // Every kind of second factor takes part in an administrator's reset.
     secondFactorReset: new SecondFactorResetService(db, audit, factorNotices, [twoFactor, passkeys]),
     permissions,
+    auditView: new AuditViewService(db, auditPeople(db), auditVocabulary(registry)),
     groups: new GroupService(db, registry, audit),
     imports: new ImportService(db, invitations, importsFolder),
     /** Works import jobs in this process; the routes start a job at once, server/main.ts polls for the rest. */

@@ -71,6 +71,7 @@ export default definePlugin({
   },
   locales: {
     'pt-BR': { plugins: { cloud: {
+      audit: { environment_restarted: 'Ambiente reiniciado' },
       name: 'Cloud',
       controlCenter: 'Centro de Controle Cloud', controlCenterHelp: 'Vê os ambientes cloud da empresa.',
       itAdmin: 'Administradores de TI', itAdminHelp: 'Executa ações administrativas nos ambientes.',
@@ -80,6 +81,7 @@ export default definePlugin({
       states: { running: 'Em execução', restarting: 'Reiniciando', stopped: 'Parado' },
     } } },
     es: { plugins: { cloud: {
+      audit: { environment_restarted: 'Entorno reiniciado' },
       name: 'Cloud',
       controlCenter: 'Centro de Control Cloud', controlCenterHelp: 'Ve los entornos cloud de la empresa.',
       itAdmin: 'Administradores de TI', itAdminHelp: 'Ejecuta acciones administrativas en los entornos.',
@@ -89,6 +91,7 @@ export default definePlugin({
       states: { running: 'En ejecución', restarting: 'Reiniciando', stopped: 'Detenido' },
     } } },
     en: { plugins: { cloud: {
+      audit: { environment_restarted: 'Environment restarted' },
       name: 'Cloud',
       controlCenter: 'Cloud Control Center', controlCenterHelp: 'Sees the company\'s cloud environments.',
       itAdmin: 'IT administrators', itAdminHelp: 'Runs administrative actions on the environments.',

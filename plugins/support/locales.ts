@@ -3,6 +3,7 @@ import type { Catalogs } from 'portal/plugin';
 /** The support plugin's texts; `_one` / `_other` are i18next plural forms chosen by `count`. */
 export const locales: Catalogs = {
   'pt-BR': { plugins: { support: {
+    audit: { ticket_opened: 'Chamado aberto', ticket_commented: 'Chamado comentado', tickets_transferred: 'Chamados transferidos', tickets_handed_over: 'Chamados repassados (usuário saiu)' },
     name: 'Suporte', menu: 'Chamados', menuTransfer: 'Transferir chamados',
     portal: 'Portal de Clientes Autoatendimento', portalHelp: 'Abre e acompanha chamados de suporte.',
     bpoFull: 'Acesso completo a chamados BPO', bpoFullHelp: 'Vê todos os chamados BPO da empresa.',
@@ -68,6 +69,7 @@ export const locales: Catalogs = {
     },
   } } },
   es: { plugins: { support: {
+    audit: { ticket_opened: 'Ticket abierto', ticket_commented: 'Ticket comentado', tickets_transferred: 'Tickets transferidos', tickets_handed_over: 'Tickets traspasados (el usuario salió)' },
     name: 'Soporte', menu: 'Tickets', menuTransfer: 'Transferir tickets',
     portal: 'Portal de Clientes Autoservicio', portalHelp: 'Abre y sigue tickets de soporte.',
     bpoFull: 'Acceso completo a tickets BPO', bpoFullHelp: 'Ve todos los tickets BPO de la empresa.',
@@ -133,6 +135,7 @@ export const locales: Catalogs = {
     },
   } } },
   en: { plugins: { support: {
+    audit: { ticket_opened: 'Ticket opened', ticket_commented: 'Ticket commented', tickets_transferred: 'Tickets transferred', tickets_handed_over: 'Tickets handed over (user left)' },
     name: 'Support', menu: 'Tickets', menuTransfer: 'Transfer tickets',
     portal: 'Self-service Customer Portal', portalHelp: 'Opens and follows support tickets.',
     bpoFull: 'Full access to BPO tickets', bpoFullHelp: 'Sees every BPO ticket of the company.',

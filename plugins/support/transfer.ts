@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { Knex } from 'knex';
-import { HookRefusal, type ConfirmationAsker, type HookEvents, type PluginContext } from 'portal/plugin';
+import { HookRefusal, type ConfirmationAsker, type HookContext, type HookEvents, type PluginContext } from 'portal/plugin';
 import { addEntry, moveIfOwnedBy, openTicketsOwnedBy, ticketsByIds, visibleIds, type Visibility } from './repository';
 import { BPO_FLAG, PORTAL_FLAG, RESTRICTED_FLAG } from './visibility';
 
@@ -109,7 +109,7 @@ export const askForReceiver: ConfirmationAsker = async (req, ctx, contactId) => 
  * are read through the directory inside the core transaction (core re-asks the question on submit
  * and accepts only one of its options, which are holders of the portal flag).
  */
-export async function handOverOpenTickets(event: HookEvents['contact.deleting'] | HookEvents['contact.deactivated'], trx: Knex.Transaction, ctx: PluginContext): Promise<void> {
+export async function handOverOpenTickets(event: HookEvents['contact.deleting'] | HookEvents['contact.deactivated'], trx: Knex.Transaction, ctx: PluginContext, hook: HookContext): Promise<void> {
   const open = await openTicketsOwnedBy(trx, event.accountId, event.contactId);
   if (open.length === 0) return;
   const raw = event.fields?.[RECEIVER_FIELD] ?? ('input' in event ? event.input?.[RECEIVER_FIELD] : undefined);
@@ -124,5 +124,11 @@ export async function handOverOpenTickets(event: HookEvents['contact.deleting'] 
     const found = id ? await contacts.find(id) : undefined;
     return found ? { id: found.id, name: found.name } : null;
   };
-  await transferTickets(trx, event.accountId, open.map((t) => t.id), (await person(event.contactId))!, { id: receiver.id, name: receiver.name }, await person(event.actorContactId));
+  const from = (await person(event.contactId))!;
+  const result = await transferTickets(trx, event.accountId, open.map((t) => t.id), from, { id: receiver.id, name: receiver.name }, await person(hook.actor.contactId));
+  // The trail says where a leaving person's tickets went, in the same transaction as the deletion.
+  await hook.audit({
+    action: 'support.tickets_handed_over', target: { type: 'contact', id: receiver.id },
+    details: { from: from.id, to: receiver.id, tickets: result.moved, skipped: result.skipped.map((s) => s.id), reason: 'input' in event ? 'deleted' : 'deactivated' },
+  });
 }

@@ -9,6 +9,7 @@ export function actorFrom(req: Request): Actor {
     contactId: req.ctx?.contact.id ?? null,
     name: req.ctx?.contact.name ?? req.user?.name ?? null,
     ...requestMeta(req),
+    ...(req.stepUpConfirmation ? { stepUp: req.stepUpConfirmation } : {}),
   };
 }
 

@@ -18,6 +18,38 @@ export interface AuditRow {
   hash: string;
 }
 
+/** A row of the trail as the Auditoria page reads it: the event and the actor's login e-mail. */
+export interface AuditListRow {
+  id: number | string;
+  action: string;
+  actor_user_id: number | null;
+  actor_contact_id: number | null;
+  actor_name: string | null;
+  actor_email: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  details: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Date | string | number;
+}
+
+/** What the Auditoria page asks of one account's trail (the routes parse it, the service resolves names to ids). */
+export interface AuditQuery {
+  accountId: number;
+  /** A contact who acted (`by`), was acted on (`to`), or either (`any`). */
+  person?: { contactId: number; role: 'by' | 'to' | 'any' };
+  actions?: string[];
+  target?: { type: string; id: string };
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+  /** The page starts below this id (the "next" link's cursor). */
+  before?: number;
+  /** Free text, resolved to actions whose label matches, contacts found by it, and the start of the actor's name. */
+  text?: { actions: string[]; contactIds: number[]; namePrefix: string };
+}
+
 /** An account's chain is its id; events that belong to no account form chain 0. */
 const chainOf = (accountId: number | null) => accountId ?? 0;
 
@@ -42,6 +74,58 @@ export class AuditRepository {
 
   insert(trx: Knex.Transaction, row: AuditRow): Promise<number> {
     return insertId(trx, 'audit_events', { ...row });
+  }
+
+  /**
+   * One page of the account's trail, newest first: `limit + 1` rows (the extra one says whether a
+   * next page exists). Each filter is an equality or IN on an indexed column (see the migration
+   * of the audit view's indexes); a person seen both ways reads the two indexes apart and merges.
+   */
+  async page(db: Knex, query: AuditQuery, limit: number): Promise<AuditListRow[]> {
+    if (query.person?.role !== 'any') return this.pageQuery(db, query, query.person ? { role: query.person.role, contactId: query.person.contactId } : null, limit);
+    const { contactId } = query.person;
+    const [by, to] = await Promise.all([
+      this.pageQuery(db, query, { role: 'by', contactId }, limit),
+      this.pageQuery(db, query, { role: 'to', contactId }, limit),
+    ]);
+    const byId = new Map([...by, ...to].map((r) => [Number(r.id), r]));
+    return [...byId.values()].sort((a, b) => Number(b.id) - Number(a.id)).slice(0, limit + 1);
+  }
+
+  private pageQuery(db: Knex, query: AuditQuery, person: { role: 'by' | 'to'; contactId: number } | null, limit: number): Promise<AuditListRow[]> {
+    const q = db('audit_events as e')
+      .leftJoin('users as u', 'u.id', 'e.actor_user_id')
+      .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
+      .where('e.account_id', query.accountId);
+    if (person?.role === 'by') q.where('e.actor_contact_id', person.contactId);
+    if (person?.role === 'to') q.where({ 'e.target_type': 'contact', 'e.target_id': String(person.contactId) });
+    if (query.actions) q.whereIn('e.action', query.actions);
+    if (query.target) q.where({ 'e.target_type': query.target.type, 'e.target_id': query.target.id });
+    if (query.from) q.where('e.created_at', '>=', query.from);
+    if (query.to) q.where('e.created_at', '<', query.to);
+    if (query.before) q.where('e.id', '<', query.before);
+    const text = query.text;
+    if (text) {
+      q.where((w) => {
+        w.whereIn('e.action', text.actions.length ? text.actions : ['']);
+        if (text.contactIds.length) {
+          w.orWhereIn('e.actor_contact_id', text.contactIds);
+          w.orWhere((t) => t.where('e.target_type', 'contact').whereIn('e.target_id', text.contactIds.map(String)));
+        }
+        // The name at the time, from its start: a prefix still reads the index in order.
+        w.orWhereRaw(`e.actor_name like ? escape '!'`, [`${text.namePrefix.replace(/[!%_]/g, (c) => `!${c}`)}%`]);
+      });
+    }
+    return q.orderBy('e.id', 'desc').limit(limit + 1);
+  }
+
+  /** One event of the account, with the actor's login e-mail; another account's id is not found. */
+  findInAccount(db: Knex, accountId: number, id: number): Promise<AuditListRow | undefined> {
+    return db('audit_events as e')
+      .leftJoin('users as u', 'u.id', 'e.actor_user_id')
+      .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
+      .where({ 'e.account_id': accountId, 'e.id': id })
+      .first();
   }
 
   listForTarget(db: Knex, accountId: number, targetType: string, targetId: string, limit = 20) {

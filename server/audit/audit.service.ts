@@ -10,6 +10,12 @@ export interface Actor {
   ip?: string | null;
   userAgent?: string | null;
   requestId?: string | null;
+  /**
+   * How the acting request was confirmed (a recent sign-in, or the password, a code, a passkey or
+   * a QR approval on /step-up): set by actorFrom() on requests that passed requireStepUp. Kept in
+   * the event's details under the reserved key `_stepUp`.
+   */
+  stepUp?: { method: string; at: string; device?: string | null; factor?: string | null };
 }
 
 export interface AuditEvent {
@@ -36,7 +42,7 @@ export class AuditService {
       action: event.action,
       target_type: event.target?.type ?? null,
       target_id: event.target ? String(event.target.id) : null,
-      details: event.details ? JSON.stringify(event.details) : null,
+      details: event.details || actor.stepUp ? JSON.stringify(actor.stepUp ? { ...event.details, _stepUp: actor.stepUp } : event.details) : null,
       ip: actor.ip ?? null,
       user_agent: actor.userAgent?.slice(0, 255) ?? null,
       request_id: actor.requestId ?? null,

@@ -139,6 +139,7 @@ export function passkeyRoutes(passkeys: PasskeyService) {
       return res.redirect(303, '/step-up');
     }
     req.session.steppedUpAt = req.session.secondFactorAt = Date.now();
+    req.session.stepUpProof = { method: 'passkey' };
     res.redirect(303, '/step-up/continue');
   });
 

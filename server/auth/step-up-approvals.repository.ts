@@ -14,6 +14,7 @@ export interface StepUpApprovalRow {
   expires_at: Date;
   approved_at: Date | null;
   approved_factor: SignInFactor | null;
+  approved_browser: string | null;
 }
 
 export interface NewApproval {
@@ -30,7 +31,7 @@ export interface NewApproval {
 }
 
 type Q = Knex | Knex.Transaction;
-const columns = ['id', 'user_id', 'asking_session', 'account_id', 'account_name', 'action', 'browser', 'ip', 'expires_at', 'approved_at', 'approved_factor'];
+const columns = ['id', 'user_id', 'asking_session', 'account_id', 'account_name', 'action', 'browser', 'ip', 'expires_at', 'approved_at', 'approved_factor', 'approved_browser'];
 const row = (r: StepUpApprovalRow | undefined) => (r ? { ...r, expires_at: toDate(r.expires_at)!, approved_at: toDate(r.approved_at) } : undefined);
 
 /** QR approvals of step-ups (`step_up_approvals`), found by the hash of their link token or short code. */
@@ -39,7 +40,7 @@ export class StepUpApprovalRepository {
     return insertId(q, 'step_up_approvals', {
       user_id: a.userId, token_hash: a.tokenHash, code_hash: a.codeHash, asking_session: a.askingSession,
       account_id: a.accountId, account_name: a.accountName, action: a.action, browser: a.browser, ip: a.ip,
-      expires_at: a.expiresAt, approved_at: null, approved_factor: null, created_at: new Date(),
+      expires_at: a.expiresAt, approved_at: null, approved_factor: null, approved_browser: null, created_at: new Date(),
     });
   }
 
@@ -61,9 +62,9 @@ export class StepUpApprovalRepository {
   }
 
   /** 0 when it was approved already or has expired: an approval is given once. */
-  approve(q: Q, id: number, factor: SignInFactor): Promise<number> {
+  approve(q: Q, id: number, factor: SignInFactor, browser: string | null): Promise<number> {
     return q('step_up_approvals').where({ id }).whereNull('approved_at').where('expires_at', '>', new Date())
-      .update({ approved_at: new Date(), approved_factor: factor });
+      .update({ approved_at: new Date(), approved_factor: factor, approved_browser: browser });
   }
 
   /** The asking session's poll spends an approval: 1 for the poll that deleted it. */

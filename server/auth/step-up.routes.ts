@@ -61,6 +61,7 @@ export function stepUpRoutes(stepUp: StepUpService, link: (path: string) => stri
       throw err;
     }
     req.session.steppedUpAt = Date.now();
+    req.session.stepUpProof = { method: byCode ? 'code' : 'password' };
     if (byCode) req.session.secondFactorAt = Date.now();
     res.redirect(303, '/step-up/continue');
   });
@@ -68,9 +69,10 @@ export function stepUpRoutes(stepUp: StepUpService, link: (path: string) => stri
   // Polled by the waiting page (hx-trigger="every 2s"): moves on by itself once the phone approved.
   router.get('/step-up/status', async (req, res) => {
     const approvalId = req.session.stepUp?.approvalId;
-    const status = approvalId ? await stepUp.approvalStatus(req.user!.id, req.sessionID, approvalId) : 'expired';
+    const { status, device } = approvalId ? await stepUp.approvalStatus(req.user!.id, req.sessionID, approvalId) : { status: 'expired', device: null };
     if (status === 'approved') {
       req.session.steppedUpAt = req.session.secondFactorAt = Date.now();
+      req.session.stepUpProof = { method: 'qr', device };
       if (req.get('hx-request') === 'true') return res.set('HX-Redirect', '/step-up/continue').status(200).end();
       return res.redirect(303, '/step-up/continue');
     }

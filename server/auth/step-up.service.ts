@@ -172,11 +172,12 @@ export class StepUpService implements StepUpPolicy {
    * Polled by the waiting page: an approval counts only for the session that asked, and is spent
    * by the first poll that sees it approved.
    */
-  async approvalStatus(userId: number, sessionId: string, approvalId: number): Promise<ApprovalStatus> {
+  async approvalStatus(userId: number, sessionId: string, approvalId: number): Promise<{ status: ApprovalStatus; device: string | null }> {
     const row = await this.approvals.findById(this.db, approvalId);
-    if (!row || row.user_id !== userId || row.asking_session !== sessionKey(sessionId)) return 'expired';
-    if (row.approved_at) return (await this.approvals.deleteById(this.db, row.id)) === 1 ? 'approved' : 'expired';
-    return row.expires_at.getTime() <= Date.now() ? 'expired' : 'waiting';
+    if (!row || row.user_id !== userId || row.asking_session !== sessionKey(sessionId)) return { status: 'expired', device: null };
+    // The approving device goes with the confirmation into the session (and the audit trail).
+    if (row.approved_at) return (await this.approvals.deleteById(this.db, row.id)) === 1 ? { status: 'approved', device: row.approved_browser } : { status: 'expired', device: null };
+    return { status: row.expires_at.getTime() <= Date.now() ? 'expired' : 'waiting', device: null };
   }
 
   /** The companies whose primary administrator this user is, with their setting (the "Segurança" section). */
@@ -245,7 +246,7 @@ export class StepUpService implements StepUpPolicy {
 
   private async recordApproval(approver: Approver, row: StepUpApprovalRow, via: 'link' | 'code'): Promise<void> {
     await this.db.transaction(async (trx) => {
-      if ((await this.approvals.approve(trx, row.id, approver.factor!)) === 0) throw new ApprovalLinkInvalid();
+      if ((await this.approvals.approve(trx, row.id, approver.factor!, summariseBrowser(approver.userAgent))) === 0) throw new ApprovalLinkInvalid();
       await this.audit.record(trx, approver, {
         accountId: null, action: 'user.step_up_approved', target: { type: 'user', id: approver.userId },
         details: { method: 'qr', via, approverFactor: approver.factor, action: row.action, accountId: row.account_id, askingBrowser: row.browser, askingIp: row.ip },

@@ -7,6 +7,7 @@ import type { PermissionService } from '../permissions/permissions.service';
 import { contactsDirectory } from './contacts-directory';
 import type { PluginContext, PluginManifest } from '../plugins/contract';
 import { mountPath } from '../plugins/registry';
+import { pluginEvent } from './plugin-hooks';
 
 export interface PluginContextDeps {
   db: Knex;
@@ -28,7 +29,7 @@ export function createPluginContext(plugin: PluginManifest, deps: PluginContextD
       if (!views) throw new Error(`plugin ${plugin.id} declares no views folder`);
       return res.renderPage(path.join(views, view), locals, status);
     },
-    audit: (trx, req, event) => deps.audit.record(trx, actorFrom(req), { accountId: req.ctx!.account.id, ...event }),
+    audit: (trx, req, event) => deps.audit.record(trx, actorFrom(req), { accountId: req.ctx!.account.id, ...pluginEvent(plugin, event) }),
     notFound: () => {
       throw new NotFound();
     },

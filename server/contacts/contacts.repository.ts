@@ -185,6 +185,16 @@ export class ContactRepository {
     }
   }
 
+  /** Names and e-mails of the account's contacts among `ids` (another account's are not found). */
+  async namesByIds(q: Q, accountId: number, ids: number[]): Promise<Map<number, { name: string; email: string }>> {
+    const found = new Map<number, { name: string; email: string }>();
+    for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+      const rows: { id: number; name: string; email: string }[] = await q('contacts').select('id', 'name', 'email').where({ account_id: accountId }).whereIn('id', ids.slice(i, i + INSERT_CHUNK));
+      for (const r of rows) found.set(Number(r.id), { name: r.name, email: r.email });
+    }
+    return found;
+  }
+
   creatorName(q: Q, accountId: number, creatorId: number | null): Promise<string | null> {
     if (!creatorId) return Promise.resolve(null);
     return q('contacts').select('name').where({ id: creatorId, account_id: accountId }).first().then((r) => r?.name ?? null);

@@ -133,14 +133,15 @@ export class ContactService {
     };
   }
 
-  /** One contact with its history; the owner comes from the request's account context. */
+  /** One contact with its history (what was done to them and by them); the owner comes from the request's account context. */
   async get(account: Pick<AccountSnapshot, 'id' | 'ownerContactId'>, id: number) {
     const accountId = account.id;
     const contact = await this.contacts.find(this.db, accountId, id);
     if (!contact) throw new NotFound();
     const [creatorName, history] = await Promise.all([
       this.contacts.creatorName(this.db, accountId, contact.created_by_contact_id),
-      this.auditLog.listForTarget(this.db, accountId, 'contact', String(id), 20),
+      // Done to them and done by them, newest first (the Auditoria page's "Fez ou foi alvo").
+      this.auditLog.page(this.db, { accountId, person: { contactId: id, role: 'any' } }, 20).then((rows) => rows.slice(0, 20)),
     ]);
     return {
       contact: { ...contact, created_at: toDate(contact.created_at), updated_at: toDate(contact.updated_at), deactivated_at: toDate(contact.deactivated_at) },
@@ -241,7 +242,7 @@ export class ContactService {
       assertNotPending(contact);
       if (contact.status === 'deactivated') throw new Conflict('contacts.errors.alreadyDeactivated');
       await this.ledger.move(trx, account, contact, 'deactivated', { deactivated_at: new Date() });
-      await this.hooks.run('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, fields }, trx);
+      await this.hooks.run('contact.deactivated', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, fields }, trx, caller.actor);
       await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.deactivated', target: { type: 'contact', id }, details: { before: { status: contact.status }, after: { status: 'deactivated' } } });
     });
   }
@@ -264,7 +265,7 @@ export class ContactService {
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
       this.assertNotSelfOrOwner(caller, account, id, 'delete');
-      await this.hooks.run('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input, fields }, trx);
+      await this.hooks.run('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input, fields }, trx, caller.actor);
       await this.invitations.revokeFor(trx, caller.actor, caller.accountId, id);
       await this.ledger.remove(trx, account, contact);
       const { created_at: _c, updated_at: _u, deactivated_at: _d, ...snapshot } = contact;

@@ -41,7 +41,28 @@ declare module 'express-session' {
     signInFactor?: SignInFactor;
     /** The request that waits for a confirmation: replayed as a form post once confirmed. */
     stepUp?: PendingStepUp;
+    /** How the last confirmation on /step-up was given (kept with `steppedUpAt`), for the audit trail. */
+    stepUpProof?: StepUpProof;
   }
+}
+
+/** How a person confirmed on /step-up: their password, a TOTP code, a passkey, or a QR approval from another signed-in device. */
+export interface StepUpProof {
+  method: 'password' | 'code' | 'passkey' | 'qr';
+  /** The approving device in short ("Chrome 131 · Android"), for a QR approval. */
+  device?: string | null;
+}
+
+/**
+ * What let a sensitive request through requireStepUp: a recent sign-in (with the factor it proved)
+ * or a recent confirmation. Carried by the request's audit actor into its events.
+ */
+export interface StepUpConfirmation {
+  method: StepUpProof['method'] | 'sign_in';
+  /** When it was given (ISO 8601). */
+  at: string;
+  device?: string | null;
+  factor?: SignInFactor | null;
 }
 
 /** What a session proved besides the password when it signed in. */
@@ -71,6 +92,8 @@ declare global {
   namespace Express {
     interface Request {
       stepUpPolicy?: StepUpPolicy;
+      /** Set by requireStepUp when it lets the request through: how the act was confirmed. */
+      stepUpConfirmation?: StepUpConfirmation;
     }
   }
 }
@@ -97,7 +120,11 @@ export function stepUpFor(accountOf: (req: Request) => number | null) {
     if (req.method === 'GET' || req.method === 'HEAD' || !req.user) return next();
     const now = Date.now();
     const s = req.session;
-    if (isRecent(s.secondFactorAt, now)) return next();
+    const pass = () => {
+      req.stepUpConfirmation = confirmationOf(s, now);
+      next();
+    };
+    if (isRecent(s.secondFactorAt, now)) return pass();
     const accountId = accountOf(req);
     if (isRecent(s.signedInAt, now) || isRecent(s.steppedUpAt, now)) {
       // Closed when the app forgot to wire the policy: a company's rule is never skipped silently.
@@ -105,7 +132,7 @@ export function stepUpFor(accountOf: (req: Request) => number | null) {
       // On the company's own pages the request already knows who administers it; elsewhere the policy reads it.
       const known = req.ctx && req.ctx.account.id === accountId ? req.ctx : undefined;
       const strict = accountId !== null && (await req.stepUpPolicy.secondFactorRequired(accountId, req.user.id, known));
-      if (!strict) return next();
+      if (!strict) return pass();
     }
     s.stepUp = { method: 'POST', url: req.originalUrl, fields: formFields(req.body), accountId };
     if (req.get('hx-request') === 'true') {
@@ -114,6 +141,15 @@ export function stepUpFor(accountOf: (req: Request) => number | null) {
     }
     res.redirect(303, '/step-up');
   };
+}
+
+/** The newest of the recent sign-in and the recent confirmation: what the guard accepted. */
+function confirmationOf(s: Request['session'], now: number): StepUpConfirmation | undefined {
+  const signedIn = isRecent(s.signedInAt, now) ? s.signedInAt! : 0;
+  const steppedUp = isRecent(s.steppedUpAt, now) && s.stepUpProof ? s.steppedUpAt! : 0;
+  if (steppedUp && steppedUp >= signedIn) return { ...s.stepUpProof!, at: new Date(steppedUp).toISOString() };
+  if (signedIn) return { method: 'sign_in', at: new Date(signedIn).toISOString(), factor: s.signInFactor ?? null };
+  return undefined;
 }
 
 /** The step-up of a page below /accounts/:accountId: that company's rule applies. */

@@ -20,3 +20,29 @@ export function isoDate(d: Date): string {
   const part = (type: string) => isoDates.formatToParts(d).find((p) => p.type === type)!.value;
   return `${part('year')}-${part('month')}-${part('day')}`;
 }
+
+/** The portal's time zone (dates are shown and typed in it). */
+export const DISPLAY_TIME_ZONE = TIME_ZONE;
+
+/**
+ * The instant a day (`2026-11-23`, as a date input sends it) starts in the portal's time zone;
+ * null for anything else. Found by asking Intl for the zone's offset at that day's UTC midnight,
+ * then once more at the result (a day that starts on a daylight-saving change).
+ */
+export function zonedDayStart(ymd: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd);
+  if (!m) return null;
+  const utc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (Number.isNaN(utc) || new Date(utc).getUTCDate() !== Number(m[3])) return null;
+  let at = utc - offsetAt(utc);
+  at = utc - offsetAt(at);
+  return new Date(at);
+}
+
+const offsetParts = new Intl.DateTimeFormat('en', { timeZone: TIME_ZONE, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+
+/** The zone's offset from UTC at `ms`, in ms (São Paulo: -3 h). */
+function offsetAt(ms: number): number {
+  const p = Object.fromEntries(offsetParts.formatToParts(new Date(ms)).map((x) => [x.type, Number(x.value)]));
+  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - Math.floor(ms / 1000) * 1000;
+}

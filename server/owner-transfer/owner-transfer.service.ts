@@ -53,7 +53,7 @@ export class OwnerTransferService {
       if ((await this.transfers.setOwner(trx, caller.accountId, caller.contactId, toId)) !== 1) throw new Conflict('owner.errors.notOwner');
       if (receiver.profile !== 'administrator') await this.contacts.update(trx, caller.accountId, toId, { profile: 'administrator' });
       if (former.profile !== formerProfile) await this.contacts.update(trx, caller.accountId, caller.contactId, { profile: formerProfile });
-      await this.hooks.run('owner.transferred', { accountId: caller.accountId, fromContactId: caller.contactId, toContactId: toId }, trx);
+      await this.hooks.run('owner.transferred', { accountId: caller.accountId, fromContactId: caller.contactId, toContactId: toId }, trx, caller.actor);
       await this.audit.record(trx, caller.actor, {
         accountId: caller.accountId, action: 'owner.transferred', target: { type: 'account', id: caller.accountId },
         details: {

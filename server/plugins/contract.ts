@@ -60,8 +60,35 @@ export interface HookEvents {
   'owner.transferred': { accountId: number; fromContactId: number; toContactId: number };
 }
 export type HookName = keyof HookEvents;
-/** `ctx`: the plugin's own context; inside a hook, read contacts with `ctx.contacts.of(event.accountId, trx)`. */
-export type Hook<N extends HookName> = (event: HookEvents[N], trx: Knex.Transaction, ctx: PluginContext) => Promise<void> | void;
+/** What a plugin writes to the audit trail; `action` must be in the plugin's namespace (`<plugin id>.<name>`). */
+export interface PluginAuditEvent {
+  action: string;
+  target?: { type: string; id: number | string };
+  details?: Record<string, unknown>;
+}
+
+/** Who made the change that fired a hook; ids are null when nobody signed in acted (the system, an operator). */
+export interface HookActor {
+  userId: number | null;
+  contactId: number | null;
+  name: string | null;
+}
+
+/** What one hook call is handed besides its plugin's context: who acts, and the trail of this change. */
+export interface HookContext {
+  actor: HookActor;
+  /**
+   * Writes an audit event for the hook event's account, signed by `actor` (with the request's IP
+   * and browser), inside the hook's transaction: it commits or rolls back with the change.
+   */
+  audit(event: PluginAuditEvent): Promise<void>;
+}
+
+/**
+ * `ctx`: the plugin's own context; inside a hook, read contacts with `ctx.contacts.of(event.accountId, trx)`.
+ * `hook`: the actor and an audit writer bound to `trx` (e.g. record the tickets a deletion moved).
+ */
+export type Hook<N extends HookName> = (event: HookEvents[N], trx: Knex.Transaction, ctx: PluginContext, hook: HookContext) => Promise<void> | void;
 export type Hooks = { [N in HookName]?: Hook<N> };
 
 /**
@@ -72,8 +99,8 @@ export interface PluginContext {
   db: Knex;
   /** Renders `<plugin views>/<view>.ejs` inside the portal layout. */
   render(res: Response, view: string, locals?: Record<string, unknown>, status?: number): Promise<void>;
-  /** Writes an audit event for the current account, signed by the current contact, in `trx`. */
-  audit(trx: Knex.Transaction, req: Request, event: { action: string; target?: { type: string; id: number | string }; details?: Record<string, unknown> }): Promise<void>;
+  /** Writes an audit event for the current account, signed by the current contact, in `trx`; `action` in the plugin's namespace. */
+  audit(trx: Knex.Transaction, req: Request, event: PluginAuditEvent): Promise<void>;
   /** Answers the portal's 404 page (an id of another account, a missing record). */
   notFound(): never;
   /** Active contacts of the current account who hold `key`. */

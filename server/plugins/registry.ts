@@ -4,6 +4,8 @@ import type { Catalogs } from '../i18n';
 import {
   BUILT_IN_PROFILES,
   type Hook,
+  type HookActor,
+  type HookContext,
   type HookEvents,
   type HookName,
   type MenuEntry,
@@ -61,17 +63,24 @@ export class Registry {
    * Awaited inside the caller's transaction: a hook that throws rolls the whole change back. Each
    * hook gets its plugin's context (`contextOf`), so it reads contacts through the directory.
    */
-  async runHook<N extends HookName>(name: N, event: HookEvents[N], trx: Knex.Transaction, contextOf: (plugin: PluginManifest) => PluginContext): Promise<void> {
+  async runHook<N extends HookName>(
+    name: N, event: HookEvents[N], trx: Knex.Transaction,
+    contextOf: (plugin: PluginManifest) => PluginContext, hookContextOf: (plugin: PluginManifest) => HookContext,
+  ): Promise<void> {
     for (const plugin of this.plugins) {
       const hook = plugin.hooks?.[name] as Hook<N> | undefined;
-      if (hook) await hook(event, trx, contextOf(plugin));
+      if (hook) await hook(event, trx, contextOf(plugin), hookContextOf(plugin));
     }
   }
 }
 
-/** What a service that fires hooks is handed at composition: the registry's hooks with their plugins' contexts. */
+/**
+ * What a service that fires hooks is handed at composition: the registry's hooks with their
+ * plugins' contexts. `actor` is the service's audit actor (server/audit's Actor: it carries the
+ * request's IP and browser too, which the hooks' events keep; plugins read only HookActor's part).
+ */
 export interface PluginHooks {
-  run<N extends HookName>(name: N, event: HookEvents[N], trx: Knex.Transaction): Promise<void>;
+  run<N extends HookName>(name: N, event: HookEvents[N], trx: Knex.Transaction, actor: HookActor): Promise<void>;
 }
 
 /** Where a plugin's routes live below the account. */

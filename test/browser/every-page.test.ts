@@ -158,6 +158,8 @@ describe('browser: every page at 1280 and 390 pixels', () => {
       ['group', `${a}/groups/${group.id}`],
       ['invitations', `${a}/invitations`],
       ['owner-transfer', `${a}/owner`],
+      ['audit', `${a}/audit`],
+      ['audit-person', `${a}/audit?person=${other.id}`],
       ['me', '/me'],
       ['support', `${a}/p/support`],
       ['support-new', `${a}/p/support/new`],

@@ -46,7 +46,9 @@ describe("an administrator resets a contact's second factor", () => {
     const events = await portal.db('audit_events').where({ account_id: c.accountId, action: 'contact.second_factor_reset' });
     expect(events).to.have.length(1);
     expect(events[0]).to.include({ actor_user_id: c.admin.userId, target_type: 'contact', target_id: String(c.member.contactId) });
-    expect(JSON.parse(events[0].details)).to.deep.equal({ userId: c.member.userId, before: { factors: ['totp', 'recovery-codes'] }, after: { factors: [] } });
+    const { _stepUp: confirmedBy, ...details } = JSON.parse(events[0].details);
+    expect(details).to.deep.equal({ userId: c.member.userId, before: { factors: ['totp', 'recovery-codes'] }, after: { factors: [] } });
+    expect(confirmedBy, 'confirmed by signing in a moment ago').to.include({ method: 'sign_in' });
     expect(JSON.stringify(events)).not.to.contain(c.secret);
 
     const mail = await factorMail(portal, c.member.email, 'um administrador da sua empresa redefiniu a sua verificação em duas etapas');
@@ -148,7 +150,8 @@ describe("an administrator's reset also removes the contact's passkeys", () => {
 
     expect(await portal.db('passkeys').where({ user_id: member.userId })).to.have.length(0);
     const event = await portal.db('audit_events').where({ account_id: account.accountId, action: 'contact.second_factor_reset' }).first();
-    expect(JSON.parse(event.details)).to.deep.equal({ userId: member.userId, before: { factors: ['passkey'] }, after: { factors: [] } });
+    const { _stepUp: _confirmedBy, ...details } = JSON.parse(event.details);
+    expect(details).to.deep.equal({ userId: member.userId, before: { factors: ['passkey'] }, after: { factors: [] } });
     expect((await login(agent(portal), member.email, PASSWORD)).headers.location).to.equal('/accounts');
   });
 });

@@ -162,7 +162,8 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
     // Opening the link approves nothing by itself.
     expect((await w.agent.get('/step-up/status').set('HX-Request', 'true')).status).to.equal(204);
 
-    const approved = await phone.agent.post(path).type('form').send({ _csrf: phone.csrf });
+    const phoneBrowser = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36';
+    const approved = await phone.agent.post(path).set('User-Agent', phoneBrowser).type('form').send({ _csrf: phone.csrf });
     expect(approved.status).to.equal(200);
     expect(approved.text).to.contain('Aprovado!');
     const moved = await w.agent.get('/step-up/status').set('HX-Request', 'true');
@@ -174,6 +175,9 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
     expect(events).to.have.length(1);
     expect(events[0]).to.include({ method: 'qr', via: 'link', approverFactor: 'totp', action: 'contactPermissions', accountId: w.accountId, askingBrowser: 'Chrome 131 · Windows' });
     expect(events[0].askingIp).to.match(/127\.0\.0\.1/);
+    // The change itself says how it was confirmed: a QR approval, from the phone's browser.
+    const change = await portal.db('audit_events').where({ account_id: w.accountId, action: 'contact.permissions_changed' }).first('details');
+    expect(JSON.parse(change.details)._stepUp).to.include({ method: 'qr', device: 'Chrome 130 · Android' });
 
     // Replayed: the approval was given once.
     const reused = await phone.agent.post(path).type('form').send({ _csrf: phone.csrf });
@@ -445,7 +449,10 @@ describe('step-up ("sudo mode") before sensitive acts', () => {
       expect(told.sort()).to.deep.equal([other.email, custom.email].sort());
       expect(told).not.to.include(member.email);
       const [event] = await portal.db('audit_events').where({ account_id: accountId, action: 'account.security_changed' }).pluck('details');
-      expect(JSON.parse(event)).to.deep.equal({ before: { requireSecondFactor: true }, after: { requireSecondFactor: false } });
+      const { _stepUp: confirmedBy, ...change } = JSON.parse(event);
+      expect(change).to.deep.equal({ before: { requireSecondFactor: true }, after: { requireSecondFactor: false } });
+      // The event says how the act was confirmed: the TOTP code typed on /step-up.
+      expect(confirmedBy).to.include({ method: 'code' });
     });
   });
 });

@@ -236,6 +236,12 @@ describe('Transferir chamados', () => {
         expect(await ownerOf(portal.db, closed)).to.equal(maria.contactId); // history, not work to hand over
         const show = decode((await admin.agent.get(`/accounts/${account.accountId}/p/support/${tickets[0]}`)).text);
         expect(show).to.contain('Ana Administradora transferiu de Maria Saindo para Bruno Recebe.');
+        // The hook leaves its own trace, signed by who deleted or deactivated, in the same transaction.
+        const events = await portal.db('audit_events').where({ account_id: account.accountId, action: 'support.tickets_handed_over' });
+        expect(events).to.have.length(1);
+        expect(events[0]).to.include({ actor_contact_id: account.admin.contactId, actor_name: 'Ana Administradora', target_type: 'contact', target_id: String(bruno.contactId) });
+        expect(events[0].ip, 'the request the deletion came from').to.be.a('string');
+        expect(JSON.parse(events[0].details)).to.deep.include({ from: maria.contactId, to: bruno.contactId, tickets, reason: change === 'delete' ? 'deleted' : 'deactivated' });
       });
     }
 
@@ -274,7 +280,8 @@ describe('Transferir chamados', () => {
         db: portal.db, audit, permissions: new PermissionService(portal.db, portal.registry, audit), dataDir: portal.config.dataDir,
       });
       for (const fields of [{}, { 'support.receiver': String(bruno.contactId) }] as Record<string, string>[]) {
-        const refusal = await portal.db.transaction((trx) => handOverOpenTickets({ ...event, fields }, trx, ctx)).then(() => null, (err: unknown) => err);
+        const hook = { actor: { userId: account.admin.userId, contactId: account.admin.contactId, name: account.admin.name }, audit: () => Promise.reject(new Error('nothing to record')) };
+        const refusal = await portal.db.transaction((trx) => handOverOpenTickets({ ...event, fields }, trx, ctx, hook)).then(() => null, (err: unknown) => err);
         expect(refusal).to.be.instanceOf(HookRefusal);
       }
       for (const id of tickets) expect(await ownerOf(portal.db, id)).to.equal(maria.contactId);
