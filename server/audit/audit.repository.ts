@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { forUpdate, insertId } from '../db/knex';
+import { readableActorName } from './event-format';
 
 export interface AuditRow {
+  format: number;
   account_id: number | null;
   actor_user_id: number | null;
   actor_contact_id: number | null;
@@ -10,6 +12,9 @@ export interface AuditRow {
   target_type: string | null;
   target_id: string | null;
   details: string | null;
+  personal: string | null;
+  personal_salt: string | null;
+  personal_digest: string | null;
   ip: string | null;
   user_agent: string | null;
   request_id: string | null;
@@ -44,11 +49,13 @@ export class AuditRepository {
     return insertId(trx, 'audit_events', { ...row });
   }
 
-  listForTarget(db: Knex, accountId: number, targetType: string, targetId: string, limit = 20) {
-    return db('audit_events')
-      .select('id', 'action', 'actor_name', 'details', 'created_at')
+  /** A target's newest events, the actor's name read from the personal values. */
+  async listForTarget(db: Knex, accountId: number, targetType: string, targetId: string, limit = 20) {
+    const rows: { id: number; action: string; actor_name: string | null; personal: string | null; created_at: unknown }[] = await db('audit_events')
+      .select('id', 'action', 'actor_name', 'personal', 'created_at')
       .where({ account_id: accountId, target_type: targetType, target_id: targetId })
       .orderBy('id', 'desc')
       .limit(limit);
+    return rows.map(({ personal, ...r }) => ({ ...r, actor_name: readableActorName({ personal, actor_name: r.actor_name }) }));
   }
 }
