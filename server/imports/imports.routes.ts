@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { actingIn } from '../audit/actor';
-import { isDomainError } from '../errors';
+import { Conflict, isDomainError } from '../errors';
 import { idParam } from '../http/forms';
 import { requirePermission, requireStepUp } from '../http/guards';
 import { flash } from '../http/locals';
@@ -96,6 +96,8 @@ export function importRoutes(imports: ImportService, runner: ImportRunner, maxBy
   // The rows not imported, each with why, in the template's columns: fixed in a spreadsheet and imported again.
   router.get('/:jobId/rejected.csv', async (req, res) => {
     const job = await imports.find(req.ctx!.account.id, jobId(req));
+    // Said before the download starts: once the CSV's first bytes left, an error can only cut it short.
+    if (job.fileRemoved) throw new Conflict('importJobs.errors.fileGone');
     const rows = imports.rejectedRows(job);
     const header = [...imports.columns, req.t('importJobs.rejected.line'), req.t('importJobs.rejected.reason')];
     async function* lines() {

@@ -128,7 +128,20 @@ describe('browser: every page at 1280 and 390 pixels', () => {
     const other = await b.portal.db('contacts').where({ account_id: aurora, status: 'active' }).whereNot({ id: ownerId }).orderBy('id').first('id');
     const group = await b.portal.db('groups').where({ account_id: aurora }).first('id');
     const ticket = await b.portal.db('support_tickets').where({ account_id: aurora }).first('id', 'owner_contact_id');
+    // A previewed import with an error and a warning (the job page as the administrator meets it before confirming).
+    const now = new Date();
+    const [job] = await b.portal.db('import_jobs').insert({
+      account_id: aurora, created_by_contact_id: ownerId, created_by_name: 'Aurora Administradora', file_name: 'usuarios-filial-campinas.csv', stored_name: 'missing.csv',
+      file_bytes: 2048, encoding: 'windows-1252', separator: ';', unknown_columns: JSON.stringify(['Observação']), profiles: JSON.stringify(['member']),
+      locale: 'pt-BR', state: 'previewed', total_rows: 12, error_rows: 1, warning_rows: 1, to_invite: 10, unchanged_rows: 1, progress_rows: 12, created_at: now, updated_at: now,
+    });
+    await b.portal.db('import_job_issues').insert([
+      { job_id: job, phase: 'preview', line: 4, column_name: 'cpf', message_key: 'imports.cell.cpfPadded', params: JSON.stringify({ cpf: '012.345.678-90' }), severity: 'warning' },
+      { job_id: job, phase: 'preview', line: 9, column_name: 'email', message_key: 'validation.email', params: null, severity: 'error' },
+    ]);
     pages.push(
+      ['imports', `${a}/imports`],
+      ['import-preview', `${a}/imports/${job}`],
       ['accounts', '/accounts'],
       ['home', a],
       ['contacts-active', `${a}/contacts`],

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { addMember, PASSWORD } from '../support/fixtures';
@@ -7,6 +7,12 @@ import { agent, loggedIn, sharedPortal, type TestPortal } from '../support/porta
 import { auditEventsOf, contactsOf, countersOf, cpfStartingWith, decode, expectCountersExact, newAdmin } from './helpers/contacts';
 import { confirmed, csvOf, HEADER, importsBase, line, person, previewed, textOf } from './helpers/imports';
 import { ageSessions } from './helpers/security';
+
+async function expectMissing(file: string) {
+  let exists = true;
+  await access(file).catch(() => (exists = false));
+  expect(exists, `${file} still there`).to.equal(false);
+}
 
 describe('Importar usuários', () => {
   let portal: TestPortal;
@@ -52,6 +58,15 @@ describe('Importar usuários', () => {
       expect(res.status).to.equal(403);
       expect(await portal.db('import_jobs').where({ account_id: s.accountId }).count({ n: '*' }).first()).to.deep.include({ n: 0 });
     });
+  });
+
+  it('an upload without the form\'s CSRF token (another site posting a file) is refused and starts nothing', async () => {
+    const s = await admin();
+    const res = await s.agent.post(importsBase(s)).attach('file', csvOf([person()]), 'a.csv');
+    expect(res.status).to.equal(403);
+    const forged = await s.agent.post(`${importsBase(s)}?_csrf=${'x'.repeat(43)}`).attach('file', csvOf([person()]), 'a.csv');
+    expect(forged.status).to.equal(403);
+    expect(await portal.db('import_jobs').where({ account_id: s.accountId })).to.have.length(0);
   });
 
   describe('preview, confirm, "Sucesso!"', () => {
@@ -379,5 +394,38 @@ describe('Importar usuários', () => {
       .map((c): Record<string, unknown> => ({ ...Object.fromEntries(fields.map((f) => [f, c[f]])), consulting: Boolean(Number(c.consulting_authorized)) }))
       .sort((a, b) => String(a.email).localeCompare(String(b.email)));
     expect(shape(await contactsOf(portal.db, to.accountId))).to.deep.equal(shape(await contactsOf(portal.db, from.accountId)));
+  });
+
+  it('"Enviar convites" is refused to a member (403) and asks a stale session to confirm first; nothing is sent before', async () => {
+    const s = await admin();
+    const { id } = await previewed(portal, s, csvOf([person()]), { inviteLater: true });
+    await confirmed(portal, s, id);
+    const member = await addMember(portal.db, s.accountId, { profile: 'member' });
+    const m = await loggedIn(portal, member.email, PASSWORD);
+    expect((await m.agent.post(`/accounts/${s.accountId}/invitations/waiting`).type('form').send({ _csrf: m.csrf })).status).to.equal(403);
+    await ageSessions(portal.db, s.admin.userId, 20);
+    const stale = await s.agent.post(`/accounts/${s.accountId}/invitations/waiting`).type('form').send({ _csrf: s.csrf });
+    expect(stale.headers.location).to.equal('/step-up');
+    expect(await portal.db('invitations').where({ account_id: s.accountId })).to.have.length(0);
+  });
+
+  it('a finished job\'s file and per-row messages are removed after the days they are kept; its counts stay', async () => {
+    const s = await admin();
+    const { id } = await previewed(portal, s, csvOf([person(), person({ cpf: '111.111.111-11' })]));
+    await confirmed(portal, s, id);
+    const job = await portal.db('import_jobs').where({ id }).first();
+    const file = path.join(portal.config.dataDir, 'imports', job.stored_name);
+    await access(file);
+    await portal.db('import_jobs').where({ id }).update({ updated_at: new Date(Date.now() - 4 * 86_400_000) });
+    await portal.imports.runOnce();
+    await portal.imports.runOnce(); // the sweep runs on the first turn of a runner; again is harmless
+    await expectMissing(file);
+    const swept = await portal.db('import_jobs').where({ id }).first();
+    expect(Boolean(swept.file_removed)).to.equal(true);
+    expect(Number(swept.created_count)).to.equal(1);
+    expect(await portal.db('import_job_issues').where({ job_id: id })).to.have.length(0);
+    const rejected = await s.agent.get(`${importsBase(s)}/${id}/rejected.csv`);
+    expect(rejected.status).to.equal(409);
+    expect(textOf(rejected.text)).to.contain('O arquivo desta importação não está mais guardado.');
   });
 });

@@ -359,7 +359,7 @@ export default {
     confirm: { title: 'Confirm e-mail', intro: 'Confirm that this address is yours to activate your access to the company.', button: 'Confirm e-mail' },
     confirmed: 'E-mail confirmed! Your access is active.', confirmedLogin: 'Sign in to the portal', joined: 'Invitation accepted. Welcome!',
     list: { invitedBy: 'Invited by', invitedAt: 'Invited on', expires: 'Link valid until', expired: 'Expired on {{when}}', revoked: 'Revoked', noLink: 'No invitation' },
-    waiting: { button: 'Send invitations ({{count}})', hint: '{{count}} imported user(s) are waiting for their invitation.', sent: '{{count}} invitation(s) sent.', none: 'No user is waiting for an invitation.' },
+    waiting: { button: 'Send invitations ({{count}})', hint: '{{count}} pending user(s) without an invitation yet (for example, imported with "send the invitations later").', sent: '{{count}} invitation(s) sent.', none: 'No user is waiting for an invitation.' },
   },
   importJobs: {
     title: 'Import users', cancelled: 'Import discarded.',
@@ -413,6 +413,7 @@ export default {
     },
     failed: { partial: 'Before the interruption {{created}} user(s) were added and {{updated}} updated.' },
     issues: {
+      where: 'Line {{line}}, column {{column}}:',
       title: 'Rows with errors or warnings', line: 'Line', column: 'Column', message: 'Message', error: 'Error', warning: 'Warning',
       more: 'The first 200 are shown. Download the rejected rows to see them all.',
     },

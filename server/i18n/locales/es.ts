@@ -359,7 +359,7 @@ export default {
     confirm: { title: 'Confirmar correo', intro: 'Confirme que esta dirección es suya para activar su acceso a la empresa.', button: 'Confirmar correo' },
     confirmed: '¡Correo confirmado! Su acceso está activo.', confirmedLogin: 'Ingresar al portal', joined: 'Invitación aceptada. ¡Bienvenido(a)!',
     list: { invitedBy: 'Invitado por', invitedAt: 'Invitado el', expires: 'Enlace válido hasta', expired: 'Expiró el {{when}}', revoked: 'Cancelada', noLink: 'Sin invitación' },
-    waiting: { button: 'Enviar invitaciones ({{count}})', hint: '{{count}} usuario(s) importado(s) esperan la invitación.', sent: '{{count}} invitación(es) enviada(s).', none: 'Ningún usuario esperando invitación.' },
+    waiting: { button: 'Enviar invitaciones ({{count}})', hint: '{{count}} usuario(s) pendiente(s) aún sin invitación (por ejemplo, importados con "enviar las invitaciones después").', sent: '{{count}} invitación(es) enviada(s).', none: 'Ningún usuario esperando invitación.' },
   },
   importJobs: {
     title: 'Importar usuarios', cancelled: 'Importación descartada.',
@@ -413,6 +413,7 @@ export default {
     },
     failed: { partial: 'Antes de la interrupción se grabaron {{created}} registro(s) y {{updated}} actualización(es).' },
     issues: {
+      where: 'Fila {{line}}, columna {{column}}:',
       title: 'Filas con error o aviso', line: 'Fila', column: 'Columna', message: 'Mensaje', error: 'Error', warning: 'Aviso',
       more: 'Mostramos las 200 primeras. Descargue las filas rechazadas para verlas todas.',
     },

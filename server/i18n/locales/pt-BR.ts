@@ -357,7 +357,7 @@ export default {
     confirm: { title: 'Confirmar e-mail', intro: 'Confirme que este endereço é seu para ativar seu acesso à empresa.', button: 'Confirmar e-mail' },
     confirmed: 'E-mail confirmado! Seu acesso está ativo.', confirmedLogin: 'Entrar no portal', joined: 'Convite aceito. Bem-vindo(a)!',
     list: { invitedBy: 'Convidado por', invitedAt: 'Convidado em', expires: 'Link válido até', expired: 'Expirado em {{when}}', revoked: 'Cancelado', noLink: 'Sem convite' },
-    waiting: { button: 'Enviar convites ({{count}})', hint: '{{count}} usuário(s) importado(s) aguardam o convite.', sent: '{{count}} convite(s) enviado(s).', none: 'Nenhum usuário aguardando convite.' },
+    waiting: { button: 'Enviar convites ({{count}})', hint: '{{count}} usuário(s) pendente(s) ainda sem convite (por exemplo, importados com "enviar os convites depois").', sent: '{{count}} convite(s) enviado(s).', none: 'Nenhum usuário aguardando convite.' },
   },
   importJobs: {
     title: 'Importar usuários', cancelled: 'Importação descartada.',
@@ -411,6 +411,7 @@ export default {
     },
     failed: { partial: 'Antes da interrupção foram gravados {{created}} cadastro(s) e {{updated}} atualização(ões).' },
     issues: {
+      where: 'Linha {{line}}, coluna {{column}}:',
       title: 'Linhas com erro ou aviso', line: 'Linha', column: 'Coluna', message: 'Mensagem', error: 'Erro', warning: 'Aviso',
       more: 'Mostramos as 200 primeiras. Baixe as linhas rejeitadas para ver todas.',
     },
