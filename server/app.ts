@@ -35,6 +35,8 @@ import { pluginRoutes } from './composition/plugin-routes';
 import { createServices, type Services } from './services';
 import { importRoutes } from './imports/imports.routes';
 import { setupRoutes } from './setup/setup.routes';
+import { privacyRoutes } from './privacy/privacy.routes';
+import { myDataRoutes } from './privacy/my-data.routes';
 import './http/types';
 
 export interface AppDeps {
@@ -103,6 +105,7 @@ export function createApp(deps: AppDeps) {
   app.use(stepUpRoutes(services.stepUp, (p) => services.mail.link(p)));
   app.use(meRoutes(services.me, services.twoFactor, services.stepUp, services.emailChange, services.passkeys));
   app.use(securityRoutes(services.twoFactor, services.stepUp));
+  app.use(myDataRoutes(services.myData));
   app.use(accountRoutes(services.accounts));
   app.use(invitationPublicRoutes(services.invitationAcceptance));
   // Without SMTP_URL a developer reads the outbox here; a test or production portal has no such page.
@@ -118,6 +121,7 @@ export function createApp(deps: AppDeps) {
   account.use('/owner', ownerTransferRoutes(services.ownerTransfer));
   account.use('/imports', importRoutes(services.imports, services.importRunner, config.importMaxBytes));
   account.use('/groups', groupRoutes(services.groups, services.permissions));
+  account.use('/privacy', privacyRoutes(services.erasure));
   account.use(pluginRoutes(registry, services.pluginContext));
   account.use('/', accountHomeRoutes());
   app.use('/accounts/:accountId', account);

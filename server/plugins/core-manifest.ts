@@ -46,5 +46,6 @@ export const coreManifest: PluginManifest = {
     { label: 'menu.contacts', path: '/contacts', requires: F.contactsManage },
     { label: 'menu.groups', path: '/groups', requires: F.contactsManage },
     { label: 'menu.invitations', path: '/invitations', requires: F.contactsInvite },
+    { label: 'menu.privacy', path: '/privacy', requires: F.accountSettings },
   ],
 };
