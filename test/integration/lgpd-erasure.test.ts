@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { eventHash, maskCpf, personalIntact, type EventRow } from '../../server/audit/event-format';
 import { isMysql } from '../../server/db/knex';
 import { activatePending, addMember, createAccount, PASSWORD } from '../support/fixtures';
-import { loggedIn, sharedPortal, type TestPortal } from '../support/portal';
+import { loggedIn, sharedPortal, type Agent, type TestPortal } from '../support/portal';
 import { decode, distinctCpf, validContact } from './helpers/contacts';
 import { ageSessions } from './helpers/security';
 
@@ -64,7 +64,8 @@ describe('LGPD: "Excluir dados pessoais"', () => {
   }
 
   const privacy = (accountId: number) => `/accounts/${accountId}/privacy`;
-  const follow = async (c: { owner: { agent: ReturnType<typeof Object> } }, res: { headers: Record<string, string> }) => decode((await (c.owner.agent as never as { get(p: string): Promise<{ text: string }> }).get(res.headers.location!)).text);
+  /** The page a refusal or success is redirected to, as the administrator reads it. */
+  const follow = async (c: { owner: { agent: Agent } }, res: { headers: Record<string, string> }) => decode((await c.owner.agent.get(res.headers.location!)).text);
 
   it('a deleted person: listed under the company\'s LGPD page, erased from every table, the trail still verifies', async () => {
     const c = await companyWithPerson();
