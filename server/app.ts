@@ -37,6 +37,8 @@ import { importRoutes } from './imports/imports.routes';
 import { auditRoutes } from './audit/audit.routes';
 import { actionLabel } from './audit/event-view';
 import { setupRoutes } from './setup/setup.routes';
+import { privacyRoutes } from './privacy/privacy.routes';
+import { myDataRoutes } from './privacy/my-data.routes';
 import './http/types';
 
 export interface AppDeps {
@@ -106,6 +108,7 @@ export function createApp(deps: AppDeps) {
   app.use(stepUpRoutes(services.stepUp, (p) => services.mail.link(p)));
   app.use(meRoutes(services.me, services.twoFactor, services.stepUp, services.emailChange, services.passkeys));
   app.use(securityRoutes(services.twoFactor, services.stepUp));
+  app.use(myDataRoutes(services.myData));
   app.use(accountRoutes(services.accounts));
   app.use(invitationPublicRoutes(services.invitationAcceptance));
   // Without SMTP_URL a developer reads the outbox here; a test or production portal has no such page.
@@ -122,6 +125,7 @@ export function createApp(deps: AppDeps) {
   account.use('/imports', importRoutes(services.imports, services.importRunner, config.importMaxBytes));
   account.use('/groups', groupRoutes(services.groups, services.permissions));
   account.use('/audit', auditRoutes(services.auditView));
+  account.use('/privacy', privacyRoutes(services.erasure));
   account.use(pluginRoutes(registry, services.pluginContext));
   account.use('/', accountHomeRoutes());
   app.use('/accounts/:accountId', account);

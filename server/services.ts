@@ -34,6 +34,8 @@ import { pluginHooks } from './composition/plugin-hooks';
 import { auditPeople, auditVocabulary } from './composition/audit-view';
 import { AuditViewService } from './audit/audit-view.service';
 import { SetupService } from './setup/setup.service';
+import { ErasureService } from './privacy/erasure.service';
+import { MyDataService } from './privacy/my-data.service';
 
 /** Wires the services once per app; routes receive only the services they use. */
 export function createServices({ config, db, registry, i18n, setupCode, logger }: { config: Config; db: Knex; registry: Registry; i18n: i18n; setupCode?: string | null; logger?: Pick<Logger, 'error' | 'info'> }) {
@@ -79,6 +81,9 @@ export function createServices({ config, db, registry, i18n, setupCode, logger }
     invitations,
     invitationAcceptance: new InvitationAcceptanceService(db, audit, mail, config.invitationDays),
     contacts: new ContactService(db, hooks, audit, invitations),
+    /** LGPD: erasure of people who left, and "Meus dados". */
+    erasure: new ErasureService(db, hooks, audit, config.sessionSecret),
+    myData: new MyDataService(db, audit),
     contactExport: new ContactExportService(db, audit),
     // Every kind of second factor takes part in an administrator's reset.
     secondFactorReset: new SecondFactorResetService(db, audit, factorNotices, [twoFactor, passkeys]),

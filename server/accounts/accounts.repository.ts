@@ -12,6 +12,8 @@ export interface AccountRow {
   active_count: number;
   pending_count: number;
   deactivated_count: number;
+  /** Days a contact stays deactivated before their personal data may be erased (LGPD). */
+  erasure_days: number;
 }
 
 /** A user's place in one account: the row that decides access on every request. */
@@ -35,7 +37,7 @@ export interface ActiveMembership extends Membership {
   extra_flags: string[];
 }
 
-const accountColumns = ['id', 'name', 'document', 'seat_limit', 'owner_contact_id', 'active_count', 'pending_count', 'deactivated_count'];
+const accountColumns = ['id', 'name', 'document', 'seat_limit', 'owner_contact_id', 'active_count', 'pending_count', 'deactivated_count', 'erasure_days'];
 
 export class AccountRepository {
   constructor(private readonly db: Knex) {}

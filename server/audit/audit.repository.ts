@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { forUpdate, insertId } from '../db/knex';
+import { readableActorName } from './event-format';
 
 export interface AuditRow {
+  format: number;
   account_id: number | null;
   actor_user_id: number | null;
   actor_contact_id: number | null;
@@ -10,6 +12,9 @@ export interface AuditRow {
   target_type: string | null;
   target_id: string | null;
   details: string | null;
+  personal: string | null;
+  personal_salt: string | null;
+  personal_digest: string | null;
   ip: string | null;
   user_agent: string | null;
   request_id: string | null;
@@ -29,6 +34,8 @@ export interface AuditListRow {
   target_type: string | null;
   target_id: string | null;
   details: string | null;
+  /** The event's personal values (format 2), apart from what the hash covers: read through event-format.ts. */
+  personal: string | null;
   ip: string | null;
   user_agent: string | null;
   created_at: Date | string | number;
@@ -95,7 +102,7 @@ export class AuditRepository {
   private pageQuery(db: Knex, query: AuditQuery, person: { role: 'by' | 'to'; contactId: number } | null, limit: number): Promise<AuditListRow[]> {
     const q = db('audit_events as e')
       .leftJoin('users as u', 'u.id', 'e.actor_user_id')
-      .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
+      .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.personal', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
       .where('e.account_id', query.accountId);
     if (person?.role === 'by') q.where('e.actor_contact_id', person.contactId);
     if (person?.role === 'to') q.where({ 'e.target_type': 'contact', 'e.target_id': String(person.contactId) });
@@ -123,16 +130,18 @@ export class AuditRepository {
   findInAccount(db: Knex, accountId: number, id: number): Promise<AuditListRow | undefined> {
     return db('audit_events as e')
       .leftJoin('users as u', 'u.id', 'e.actor_user_id')
-      .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
+      .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.personal', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
       .where({ 'e.account_id': accountId, 'e.id': id })
       .first();
   }
 
-  listForTarget(db: Knex, accountId: number, targetType: string, targetId: string, limit = 20) {
-    return db('audit_events')
-      .select('id', 'action', 'actor_name', 'details', 'created_at')
+  /** A target's newest events, the actor's name read from the personal values. */
+  async listForTarget(db: Knex, accountId: number, targetType: string, targetId: string, limit = 20) {
+    const rows: { id: number; action: string; actor_name: string | null; personal: string | null; created_at: unknown }[] = await db('audit_events')
+      .select('id', 'action', 'actor_name', 'personal', 'created_at')
       .where({ account_id: accountId, target_type: targetType, target_id: targetId })
       .orderBy('id', 'desc')
       .limit(limit);
+    return rows.map(({ personal, ...r }) => ({ ...r, actor_name: readableActorName({ personal, actor_name: r.actor_name }) }));
   }
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AuditRepository } from './audit.repository';
+import { eventHash, FORMAT, splitPersonal } from './event-format';
 
 /** Who did it and from where; built from the request by server/audit/actor.ts. */
 export interface Actor {
@@ -32,24 +32,32 @@ export interface AuditEvent {
 export class AuditService {
   private readonly repo = new AuditRepository();
 
+  /**
+   * Personal values (the actor's name, names, e-mails, CPFs masked, phones) go to `personal`, apart
+   * from what the hash covers (server/audit/event-format.ts); callers just hand their details.
+   */
   async record(trx: Knex.Transaction, actor: Actor, event: AuditEvent): Promise<void> {
     const prevHash = await this.repo.lockHead(trx, event.accountId);
+    // How the act was confirmed travels with the details (the reserved key `_stepUp`).
+    const details = actor.stepUp ? { ...event.details, _stepUp: actor.stepUp } : event.details;
+    const split = splitPersonal(details, actor.name);
     const row = {
+      format: FORMAT,
       account_id: event.accountId,
       actor_user_id: actor.userId,
       actor_contact_id: actor.contactId,
-      actor_name: actor.name,
+      actor_name: null,
       action: event.action,
       target_type: event.target?.type ?? null,
       target_id: event.target ? String(event.target.id) : null,
-      details: event.details || actor.stepUp ? JSON.stringify(actor.stepUp ? { ...event.details, _stepUp: actor.stepUp } : event.details) : null,
+      ...split,
       ip: actor.ip ?? null,
       user_agent: actor.userAgent?.slice(0, 255) ?? null,
       request_id: actor.requestId ?? null,
       created_at: new Date(),
       prev_hash: prevHash,
     };
-    const hash = createHash('sha256').update(JSON.stringify({ ...row, created_at: row.created_at.toISOString() })).digest('hex');
+    const hash = eventHash(row);
     await this.repo.insert(trx, { ...row, hash });
     await this.repo.advanceHead(trx, event.accountId, hash);
   }

@@ -6,18 +6,15 @@
 import { toDate } from '../db/knex';
 import { formatDateTime } from '../i18n/format';
 import type { AuditListRow } from './audit.repository';
+import { readableActorName, readableDetails } from './event-format';
 
 type T = (key: string, options?: Record<string, unknown>) => string;
 
-/**
- * The event's details as an object. The one place the page reads them: the event format may keep
- * personal values apart (the trail's format work swaps this for its own reader at merge).
- */
-export function detailsOf(row: Pick<AuditListRow, 'details'>): Record<string, unknown> {
-  if (!row.details) return {};
+/** The event's details with its personal values put back (or the pseudonym, once erased): event-format.ts. */
+export function detailsOf(row: Pick<AuditListRow, 'details' | 'personal'>): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(row.details);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    const details = readableDetails(row);
+    return details && typeof details === 'object' && !Array.isArray(details) ? details : {};
   } catch {
     return {};
   }
@@ -164,7 +161,7 @@ export function describeEvent(row: AuditListRow, h: ViewHelpers): EventView {
     when: formatDateTime(at, h.locale),
     action: row.action,
     label: actionLabel(h.t, row.action),
-    actor: { name: row.actor_name ?? h.t('audit.system'), email: row.actor_email, contactId: row.actor_contact_id },
+    actor: { name: readableActorName(row) ?? h.t('audit.system'), email: row.actor_email, contactId: row.actor_contact_id },
     target,
     ip: row.ip,
     browser: h.browserOf(row.user_agent),

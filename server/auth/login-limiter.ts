@@ -55,3 +55,8 @@ export function throwIfLimited(results: PromiseSettledResult<unknown>[]): void {
   const waitMs = Math.max(...limited.map((reason) => (reason as RateLimiterRes).msBeforeNext));
   throw new TooManyAttempts(Math.max(1, Math.ceil(waitMs / 1000)));
 }
+
+/** LGPD erasure of a login: the counters keyed by its e-mail (`login_email:<address>` and the like) go. */
+export async function forgetCountersOf(q: Knex | Knex.Transaction, email: string): Promise<void> {
+  await q('rate_limits').whereRaw("?? like ? escape '!'", ['key', `%:${email.replace(/[!%_]/g, (c) => `!${c}`)}`]).delete();
+}

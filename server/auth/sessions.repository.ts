@@ -17,6 +17,11 @@ export class SessionRepository {
    * finds no session and goes to the login page, in every app process. Reads the whole table: it
    * runs on a password change, not per request.
    */
+  /** Every session of the user (an erased login), in every app process. */
+  endAll(q: Knex | Knex.Transaction, userId: number): Promise<number> {
+    return this.endOthers(q, userId, undefined);
+  }
+
   endOthers(q: Knex | Knex.Transaction, userId: number, keepSid: string | undefined): Promise<number> {
     const rows = q('sessions').whereRaw(`${sessionUserSql(q, 'sess')} = ?`, [userId]);
     if (keepSid) rows.whereNot('sid', keepSid);

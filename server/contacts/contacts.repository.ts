@@ -195,6 +195,17 @@ export class ContactRepository {
     return found;
   }
 
+  /** The account's deactivated contacts, longest deactivated first (the LGPD page). */
+  deactivated(q: Q, accountId: number, limit: number): Promise<Pick<ContactRow, 'id' | 'name' | 'email' | 'deactivated_at'>[]> {
+    return q('contacts').select('id', 'name', 'email', 'deactivated_at').where({ account_id: accountId, status: 'deactivated' }).orderBy([{ column: 'deactivated_at' }, { column: 'id' }]).limit(limit);
+  }
+
+  /** Every contact of a login, in every company ("Meus dados"). */
+  ofUser(q: Q, userId: number): Promise<ContactRow[]> {
+    return q('contacts').select('id', 'account_id', 'status', 'profile', 'name', 'email', 'country', 'document_type', 'document_number', 'area_code', 'phone', 'consulting_authorized', 'created_at', 'updated_at', 'deactivated_at')
+      .where({ user_id: userId }).orderBy('id');
+  }
+
   creatorName(q: Q, accountId: number, creatorId: number | null): Promise<string | null> {
     if (!creatorId) return Promise.resolve(null);
     return q('contacts').select('name').where({ id: creatorId, account_id: accountId }).first().then((r) => r?.name ?? null);

@@ -268,7 +268,8 @@ export class ContactService {
       await this.hooks.run('contact.deleting', { accountId: caller.accountId, contactId: id, actorContactId: caller.contactId, input, fields }, trx, caller.actor);
       await this.invitations.revokeFor(trx, caller.actor, caller.accountId, id);
       await this.ledger.remove(trx, account, contact);
-      const { created_at: _c, updated_at: _u, deactivated_at: _d, ...snapshot } = contact;
+      // Not the derived search columns: they repeat the name, e-mail and CPF digits.
+      const { created_at: _c, updated_at: _u, deactivated_at: _d, search: _s, sort_name: _n, ...snapshot } = contact as typeof contact & { search?: string; sort_name?: string };
       await this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contact.deleted', target: { type: 'contact', id }, details: { before: snapshot } });
     });
   }

@@ -221,6 +221,28 @@ export class ImportJobRepository {
     return rows.map((r) => ({ id: Number(r.id), storedName: String(r.stored_name) }));
   }
 
+  /**
+   * LGPD erasure: jobs the person started or confirmed keep a pseudonym for them, and the issues of
+   * the account's jobs that quote one of `needles` (a padded CPF, an e-mail; `like` finds the rows, the global `pattern` replaces) have those params
+   * replaced. The uploaded files are not opened: the sweep removes them with the issues.
+   */
+  async erasePerson(q: Q, accountId: number, contactId: number, needles: { like: string; pattern: RegExp }[], pseudonym: string): Promise<void> {
+    await q('import_jobs').where({ account_id: accountId, created_by_contact_id: contactId }).update({ created_by_name: pseudonym });
+    const confirmed: { id: number; confirmed_by: string }[] = await q('import_jobs').select('id', 'confirmed_by').where({ account_id: accountId }).whereNotNull('confirmed_by');
+    for (const job of confirmed) {
+      const actor = json<Record<string, unknown> | null>(job.confirmed_by, null);
+      if (actor && Number(actor.contactId) === contactId) await q('import_jobs').where({ id: job.id }).update({ confirmed_by: JSON.stringify({ ...actor, name: pseudonym }) });
+    }
+    if (!needles.length) return;
+    const jobs = q('import_jobs').select('id').where({ account_id: accountId });
+    const issues: { id: number; params: string }[] = await q('import_job_issues').select('id', 'params').whereIn('job_id', jobs).whereNotNull('params')
+      .where((w) => { for (const n of needles) w.orWhereRaw("params like ? escape '!'", [n.like]); });
+    for (const issue of issues) {
+      const params = needles.reduce((text, n) => text.replace(n.pattern, pseudonym), issue.params);
+      await q('import_job_issues').where({ id: issue.id }).update({ params });
+    }
+  }
+
   async markFileRemoved(q: Q, id: number): Promise<void> {
     await q('import_job_issues').where({ job_id: id }).delete();
     await q('import_jobs').where({ id }).update({ file_removed: true });

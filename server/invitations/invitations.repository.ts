@@ -107,4 +107,22 @@ export class InvitationRepository {
     for (const r of rows) if (!latest.has(r.contact_id!)) latest.set(r.contact_id!, r);
     return latest;
   }
+
+  /**
+   * LGPD erasure: the person's invitations in the account go (theirs by contact, or by the address
+   * once the contact row is gone), and the invitations they sent keep a pseudonym for the inviter.
+   */
+  async erasePerson(q: Q, accountId: number, contactId: number, email: string | null, pseudonym: string): Promise<void> {
+    await q('invitations').where({ account_id: accountId }).where((w) => {
+      w.where({ contact_id: contactId });
+      if (email) w.orWhere({ email });
+    }).delete();
+    await q('invitations').where({ account_id: accountId, invited_by_contact_id: contactId }).update({ invited_by_name: pseudonym });
+  }
+
+  /** Every invitation to one of these contacts ("Meus dados"), without the token hashes. */
+  ofContacts(q: Q, contactIds: number[]): Promise<Pick<InvitationRow, 'id' | 'account_id' | 'contact_id' | 'email' | 'invited_by_name' | 'expires_at' | 'accepted_at' | 'confirmed_at' | 'revoked_at' | 'created_at'>[]> {
+    if (!contactIds.length) return Promise.resolve([]);
+    return q('invitations').select('id', 'account_id', 'contact_id', 'email', 'invited_by_name', 'expires_at', 'accepted_at', 'confirmed_at', 'revoked_at', 'created_at').whereIn('contact_id', contactIds).orderBy('id');
+  }
 }

@@ -169,3 +169,27 @@ export async function findMail(db: Knex, id: number): Promise<OutboxMail | null>
   const row = await db('mail_outbox').where({ id }).first();
   return row ? fromRow(row) : null;
 }
+
+/**
+ * LGPD erasure: the account's mail to the address goes (sent or not: the person is no longer a
+ * contact); the account's other mail that names the person gets the pseudonym instead (an
+ * invitation "sent by" them, a notice naming them). `accountId` null: mail of no account.
+ */
+export async function erasePersonFromMail(trx: Knex.Transaction, accountId: number | null, email: string | null, needles: { like: string; pattern: RegExp }[], pseudonym: string): Promise<void> {
+  const scoped = () => (accountId === null ? trx('mail_outbox').whereNull('account_id') : trx('mail_outbox').where({ account_id: accountId }));
+  if (email) await scoped().where({ to_address: email }).delete();
+  if (!needles.length) return;
+  const columns = ['subject', 'text', 'html', 'job_data'] as const;
+  const rows: Row[] = await scoped().select('id', ...columns).where((w) => {
+    for (const n of needles) for (const c of columns) w.orWhereRaw(`?? like ? escape '!'`, [c, n.like]);
+  });
+  for (const row of rows) {
+    const patch: Record<string, string> = {};
+    for (const c of columns) {
+      if (typeof row[c] !== 'string') continue;
+      const replaced = needles.reduce((text, n) => text.replace(n.pattern, pseudonym), row[c] as string);
+      if (replaced !== row[c]) patch[c] = replaced;
+    }
+    if (Object.keys(patch).length) await trx('mail_outbox').where({ id: row.id }).update(patch);
+  }
+}

@@ -58,6 +58,22 @@ export interface HookEvents {
   'contact.deleting': { accountId: number; contactId: number; actorContactId: number | null; input: Record<string, unknown>; fields: Record<string, string> };
   'contact.deactivated': { accountId: number; contactId: number; actorContactId: number | null; fields: Record<string, string> };
   'owner.transferred': { accountId: number; fromContactId: number; toContactId: number };
+  /**
+   * LGPD erasure of a contact already deleted (or deactivated for the account's erasure period):
+   * replace every trace of `person` in the plugin's tables of `accountId` by `pseudonym`, inside
+   * the core transaction. `person` holds what core still knew (null when unknown; `document` may be
+   * masked, e.g. `***.982.247-**`, once the contact row is gone). The contact row itself, if any,
+   * is removed by core after the hooks run.
+   */
+  'contact.erasing': { accountId: number; contactId: number; pseudonym: string; person: ErasedPerson };
+}
+
+/** The personal values of a contact being erased (see the `contact.erasing` hook). */
+export interface ErasedPerson {
+  name: string | null;
+  email: string | null;
+  document: string | null;
+  phone: string | null;
 }
 export type HookName = keyof HookEvents;
 /** What a plugin writes to the audit trail; `action` must be in the plugin's namespace (`<plugin id>.<name>`). */

@@ -47,5 +47,6 @@ export const coreManifest: PluginManifest = {
     { label: 'menu.groups', path: '/groups', requires: F.contactsManage },
     { label: 'menu.invitations', path: '/invitations', requires: F.contactsInvite },
     { label: 'menu.audit', path: '/audit', requires: F.auditView },
+    { label: 'menu.privacy', path: '/privacy', requires: F.accountSettings },
   ],
 };

@@ -36,6 +36,22 @@ export class UserRepository {
     await q('users').where({ id }).whereNull('verified_at').update({ verified_at: new Date(), updated_at: new Date() });
   }
 
+  /** How many contacts, in any company, the login is linked to. */
+  async contactCount(q: Q, id: number): Promise<number> {
+    const row = await q('contacts').count('* as n').where({ user_id: id }).first();
+    return Number(row?.n ?? 0);
+  }
+
+  /** LGPD erasure of a login no company holds any more: its tokens, codes and passkeys go with it (foreign keys). */
+  async delete(q: Q, id: number): Promise<void> {
+    await q('users').where({ id }).delete();
+  }
+
+  /** What "Meus dados" shows of the login (no password hash, no TOTP secret). */
+  exportOf(id: number, q: Q = this.db) {
+    return q('users').select('id', 'email', 'name', 'locale', 'verified_at', 'totp_enabled_at', 'created_at', 'updated_at').where({ id }).first();
+  }
+
   async update(q: Q, id: number, data: Partial<{ name: string; locale: string | null; password_hash: string; email: string }>): Promise<void> {
     await q('users').where({ id }).update({ ...data, updated_at: new Date() });
   }

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { AuditService } from '../../server/audit/audit.service';
+import { eventHash, personalIntact, type EventRow as StoredEvent } from '../../server/audit/event-format';
 import { loadConfig } from '../../server/config';
 import { createDb } from '../../server/db/knex';
 import { coreMigrations, migrateLatest, migratorOptions } from '../../server/db/migrations';
@@ -29,10 +29,8 @@ async function chainOf(db: Knex, accountId: number | null): Promise<EventRow[]> 
 function expectLinked(events: EventRow[]) {
   for (const [i, e] of events.entries()) {
     if (i > 0) expect(e.prev_hash, `event ${e.id} follows event ${events[i - 1]!.id}`).to.equal(events[i - 1]!.hash);
-    const { id: _id, hash, ...fields } = e;
-    const createdAt = new Date(fields.created_at as string | Date).toISOString();
-    const recomputed = createHash('sha256').update(JSON.stringify({ ...fields, created_at: createdAt })).digest('hex');
-    expect(recomputed, `event ${e.id}'s hash covers its fields`).to.equal(hash);
+    expect(eventHash(e as unknown as StoredEvent), `event ${e.id}'s hash covers its fields`).to.equal(e.hash);
+    expect(personalIntact(e as unknown as StoredEvent), `event ${e.id}'s personal values match their digest`).to.equal(true);
   }
 }
 

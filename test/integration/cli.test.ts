@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { cnpj, cpf } from 'cpf-cnpj-validator';
 import type { Knex } from 'knex';
 import { isValidPhoneNumber } from 'libphonenumber-js';
+import { readableActorName } from '../../server/audit/event-format';
 import { accountSeatsCommand, setSeatLimit } from '../../server/cli/account-seats';
 import { CliError, describeError } from '../../server/cli/common';
 import { migrateCommand } from '../../server/cli/migrate';
@@ -167,7 +168,8 @@ describe('operator commands (server/cli)', () => {
       expect((await db('accounts').where({ id: accountId }).first()).seat_limit).to.equal(4);
       const [event, ...more] = await events(db, accountId);
       expect(more).to.have.length(0);
-      expect(event).to.include({ actor_name: 'operator (CLI)', actor_user_id: null, target_type: 'account', target_id: String(accountId) });
+      expect(event).to.include({ actor_user_id: null, target_type: 'account', target_id: String(accountId) });
+      expect(readableActorName(event)).to.equal('operator (CLI)');
       expect(JSON.parse(event.details)).to.deep.include({ before: { seat_limit: 10 }, after: { seat_limit: 4 } });
 
       expect((await setSeatLimit(db, String(accountId), 4)).changed).to.equal(false);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { cpf } from 'cpf-cnpj-validator';
+import { maskCpf } from '../../server/audit/event-format';
 import { activatePending, addMember, PASSWORD, uniqueEmail } from '../support/fixtures';
 import { agent, loggedIn, login, sharedPortal, type TestPortal } from '../support/portal';
 import {
@@ -376,7 +377,9 @@ describe('contact administration', () => {
       const events = await auditEventsOf(portal.db, s.accountId, id);
       expect(events).to.have.length(1);
       expect(events[0]).to.deep.include({ action: 'contact.created', actor_contact_id: s.admin.contactId, actor_name: s.admin.name, target_id: String(id) });
-      expect(events[0]!.details!.after).to.deep.include({ name: 'Auditada', document_number: document, status: 'pending' });
+      // The trail keeps the CPF masked, never in clear.
+      expect(events[0]!.details!.after).to.deep.include({ name: 'Auditada', document_number: maskCpf(document), status: 'pending' });
+      expect(JSON.stringify(await portal.db('audit_events').where({ account_id: s.accountId }))).not.to.contain(document);
     });
 
     describe('each validation error: 422, the message next to its field, typed values kept, nothing written', () => {
@@ -861,7 +864,8 @@ describe('contact administration', () => {
       const events = await auditEventsOf(portal.db, s.accountId, id);
       expect(events.map((e) => e.action)).to.deep.equal(['contact.created', 'contact.deleted']);
       expect(events[1]!.actor_contact_id).to.equal(s.admin.contactId);
-      expect(events[1]!.details!.before).to.deep.include({ id, name: 'Some Daqui', email: row.email, document_number: row.document_number, status: 'active' });
+      expect(events[1]!.details!.before).to.deep.include({ id, name: 'Some Daqui', email: row.email, document_number: maskCpf(row.document_number), status: 'active' });
+      expect(events[1]!.details!.before).not.to.have.any.keys('search', 'sort_name');
       // The search no longer finds it.
       expect(listedNames((await s.agent.get(`${s.base}?q=some`)).text)).to.deep.equal([]);
     });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readableDetails } from '../../server/audit/event-format';
 import { addMember, createAccount, PASSWORD, uniqueEmail } from '../support/fixtures';
 import { agent, loggedIn, login, sharedPortal, type Agent, type TestPortal } from '../support/portal';
 import { sharedSmtp, to } from '../support/mail';
@@ -85,8 +86,8 @@ describe('e-mail change on "Meu perfil"', () => {
     expect(await portal.db('user_tokens').where({ user_id: admin.userId, new_email: other.admin.email })).to.have.length(0);
     expect((await portal.db('users').where({ id: admin.userId }).first('email')).email).to.equal(admin.email);
     expect((await portal.db('users').where({ id: other.admin.userId }).first('email')).email).to.equal(other.admin.email);
-    const asked = await portal.db('audit_events').where({ actor_user_id: admin.userId, action: 'user.email_change_requested' }).orderBy('id').select('details');
-    expect(asked.map((e) => JSON.parse(e.details))).to.deep.equal([{ to: other.admin.email, inUse: true }, { to: free }]);
+    const asked = await portal.db('audit_events').where({ actor_user_id: admin.userId, action: 'user.email_change_requested' }).orderBy('id').select('details', 'personal');
+    expect(asked.map((e) => readableDetails(e))).to.deep.equal([{ to: other.admin.email, inUse: true }, { to: free }]);
   });
 
   it('an address another contact of the same company has gets the same answer, and nothing changes', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readableDetails } from '../../server/audit/event-format';
 import { createAccount, PASSWORD } from '../support/fixtures';
 import { agent, loggedIn, login, sharedPortal, startPortal, type TestPortal } from '../support/portal';
 
@@ -19,7 +20,7 @@ describe('Meu perfil (/me)', () => {
   });
 
   const auditOf = (userId: number, action: string) =>
-    portal.db('audit_events').where({ actor_user_id: userId, action }).select('account_id', 'target_type', 'target_id', 'details');
+    portal.db('audit_events').where({ actor_user_id: userId, action }).select('account_id', 'target_type', 'target_id', 'details', 'personal');
 
   it('needs a login', async () => {
     const res = await agent(portal).get('/me');
@@ -52,7 +53,7 @@ describe('Meu perfil (/me)', () => {
     const events = await auditOf(admin.userId, 'user.profile_updated');
     expect(events).to.have.length(1);
     expect(events[0]).to.include({ account_id: null, target_type: 'user', target_id: String(admin.userId) });
-    const details = JSON.parse(events[0].details);
+    const details = readableDetails(events[0]) as { before: { name: string }; after: { name: string } };
     expect(details.before.name).to.equal(admin.name);
     expect(details.after.name).to.equal('Ana Renomeada');
   });

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { readableDetails } from '../../server/audit/event-format';
 import { addMember, createAccount, PASSWORD } from '../support/fixtures';
 import { loggedIn, startPortal, type Agent, type TestPortal } from '../support/portal';
 import { decode, fieldsWithErrors } from './helpers/contacts';
@@ -87,7 +88,7 @@ describe('Support ticket attachments', () => {
     expect(rows.map((r: { stored_name: string }) => r.stored_name).every((n: string) => stored.includes(n))).to.equal(true);
     expect(stored.some((n) => n.includes('retorno') || n.includes('relat'))).to.equal(false);
     const event = await portal.db('audit_events').where({ account_id: account.accountId, action: 'support.ticket_opened' }).first();
-    expect(JSON.parse(event.details).after.attachments).to.deep.equal([
+    expect((readableDetails(event).after as { attachments: unknown }).attachments).to.deep.equal([
       { name: pdf.name, size: pdf.bytes.length },
       { name: notes.name, size: notes.bytes.length },
     ]);
@@ -149,7 +150,7 @@ describe('Support ticket attachments', () => {
     expect(attachmentLinks(page.text).map((l) => l.name)).to.deep.equal([pdf.name, notes.name]);
     expect(page.text).to.contain('Mais um arquivo.');
     const event = await portal.db('audit_events').where({ account_id: account.accountId, action: 'support.ticket_commented' }).first();
-    expect(JSON.parse(event.details).after.attachments).to.deep.equal([{ name: notes.name, size: notes.bytes.length }]);
+    expect((readableDetails(event).after as { attachments: unknown }).attachments).to.deep.equal([{ name: notes.name, size: notes.bytes.length }]);
   });
 
   it('answers 404 for an attachment of a ticket the person cannot see, of another account, or of another ticket', async () => {

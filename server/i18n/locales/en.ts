@@ -8,7 +8,7 @@ export default {
     required: 'Required field', loading: 'Loading…', close: 'Close',
   },
   layout: { menu: 'Main menu', myProfile: 'My profile', logout: 'Sign out', switchAccount: 'Switch company', home: 'Home', menuButton: 'Menu' },
-  menu: { audit: 'Audit trail', invitations: 'Invite users', groups: 'Permission groups', home: 'Home', contacts: 'System users', settings: 'Account settings' },
+  menu: { audit: 'Audit trail', invitations: 'Invite users', groups: 'Permission groups', home: 'Home', contacts: 'System users', settings: 'Account settings', privacy: 'Privacy (LGPD)' },
   auth: {
     title: 'Sign in to the portal', email: 'E-mail', password: 'Password', submit: 'Sign in',
     errors: {
@@ -30,6 +30,7 @@ export default {
   },
   accounts: { pickerTitle: 'Choose the company', pickerIntro: 'Your user acts for more than one company.', open: 'Open', home: 'Welcome, {{name}}', homeIntro: 'Use the menu to reach the areas of the portal.' },
   me: {
+    exportTitle: 'Download my data', exportHint: 'A JSON file with what the Portal holds about you: your login, your records in each company with their permissions, invitations and your audit history (LGPD, right of access).', exportButton: 'Download my data (JSON)',
     title: 'My profile', data: 'My details', name: 'Name', email: 'E-mail', language: 'Language',
     languageAuto: 'Automatic (browser)', saveProfile: 'Save details',
     passwordTitle: 'Change password', currentPassword: 'Current password', newPassword: 'New password',
@@ -511,5 +512,25 @@ export default {
       profile: 'Unknown profile: "{{value}}". Use Administrator, Member or Observer.',
       consulting: 'Unknown value: "{{value}}". Use yes or no.',
     },
+  },
+  privacy: {
+    title: 'Privacy (LGPD)',
+    intro: 'People who left the company: erase the personal data of those deleted, or deactivated for longer than the company\'s period.',
+    period: { title: 'Personal data erasure period', label: 'Days deactivated before erasure', hint: 'A deactivated person\'s data can only be erased after this period (0 to 3650 days); a deleted person\'s, at any time.' },
+    deactivated: { title: 'Deactivated people', none: 'No deactivated people.', since: 'deactivated on {{date}}', from: 'Erasure possible from {{date}}' },
+    deleted: { title: 'Deleted people whose personal data is still kept', hint: 'Deleted from the company, but their name, e-mail and masked CPF remain in the audit trail, the invitations and the sent e-mails.', none: 'No deleted people with data kept.', at: 'deleted on {{date}}' },
+    erase: {
+      button: 'Erase personal data', title: 'Erase personal data', confirm: 'Erase personal data for good',
+      whatDeleted: 'This person\'s name, CPF, document, e-mail and phone will be removed from the whole Portal (audit trail, invitations, e-mails, imports, tickets) and replaced by a pseudonym.',
+      whatDeactivated: 'The person leaves the deactivated list and cannot be reactivated. Their name, CPF, document, e-mail and phone will be removed from the whole Portal (audit trail, invitations, e-mails, imports, tickets) and replaced by a pseudonym.',
+      stays: 'The audit trail stays intact: the events remain, with the pseudonym instead of the data. This cannot be undone.',
+      done: 'Personal data erased. The person now appears as {{pseudonym}}.',
+    },
+    errors: {
+      notLeft: 'Only the personal data of a deleted or deactivated person can be erased.',
+      tooSoon: 'This person has been deactivated for less than {{days}} days (the company\'s period): erasure will be possible from {{date}}.',
+      alreadyErased: 'This person\'s personal data has already been erased.',
+    },
+    validation: { days: 'Enter a whole number of days between 0 and {{max}}.' },
   },
 } satisfies Catalog;

@@ -8,7 +8,7 @@ export default {
     required: 'Campo obligatorio', loading: 'Cargando…', close: 'Cerrar',
   },
   layout: { menu: 'Menú principal', myProfile: 'Mi perfil', logout: 'Salir', switchAccount: 'Cambiar de empresa', home: 'Inicio', menuButton: 'Menú' },
-  menu: { audit: 'Auditoría', invitations: 'Invitar usuarios', groups: 'Grupos de permisos', home: 'Inicio', contacts: 'Usuarios del sistema', settings: 'Configuración de la cuenta' },
+  menu: { audit: 'Auditoría', invitations: 'Invitar usuarios', groups: 'Grupos de permisos', home: 'Inicio', contacts: 'Usuarios del sistema', settings: 'Configuración de la cuenta', privacy: 'Privacidad (LGPD)' },
   auth: {
     title: 'Ingresar al portal', email: 'Correo electrónico', password: 'Contraseña', submit: 'Ingresar',
     errors: {
@@ -30,6 +30,7 @@ export default {
   },
   accounts: { pickerTitle: 'Elija la empresa', pickerIntro: 'Su usuario atiende a más de una empresa.', open: 'Ingresar', home: 'Bienvenido(a), {{name}}', homeIntro: 'Use el menú para acceder a las áreas del portal.' },
   me: {
+    exportTitle: 'Descargar mis datos', exportHint: 'Un archivo JSON con lo que el Portal guarda sobre usted: su acceso, sus registros en cada empresa con los permisos, invitaciones y su historial de auditoría (LGPD, derecho de acceso).', exportButton: 'Descargar mis datos (JSON)',
     title: 'Mi perfil', data: 'Mis datos', name: 'Nombre', email: 'Correo electrónico', language: 'Idioma',
     languageAuto: 'Automático (navegador)', saveProfile: 'Guardar datos',
     passwordTitle: 'Cambiar contraseña', currentPassword: 'Contraseña actual', newPassword: 'Nueva contraseña',
@@ -511,5 +512,25 @@ export default {
       profile: 'Perfil no reconocido: "{{value}}". Use Administrador, Miembro u Observador.',
       consulting: 'Valor no reconocido: "{{value}}". Use sí o no.',
     },
+  },
+  privacy: {
+    title: 'Privacidad (LGPD)',
+    intro: 'Personas que dejaron la empresa: elimine los datos personales de quien fue eliminado o está desactivado hace más tiempo que el plazo de la empresa.',
+    period: { title: 'Plazo para eliminar datos personales', label: 'Días desactivado antes de la eliminación', hint: 'Los datos de una persona desactivada solo se pueden eliminar después de este plazo (0 a 3650 días); los de una persona eliminada, en cualquier momento.' },
+    deactivated: { title: 'Personas desactivadas', none: 'Ninguna persona desactivada.', since: 'desactivada el {{date}}', from: 'Eliminación posible a partir del {{date}}' },
+    deleted: { title: 'Personas eliminadas con datos personales guardados', hint: 'Eliminadas de la empresa, pero el nombre, el correo y el CPF enmascarado siguen en el registro de auditoría, las invitaciones y los correos enviados.', none: 'Ninguna persona eliminada con datos guardados.', at: 'eliminada el {{date}}' },
+    erase: {
+      button: 'Eliminar datos personales', title: 'Eliminar datos personales', confirm: 'Eliminar datos personales definitivamente',
+      whatDeleted: 'El nombre, el CPF, el documento, el correo y el teléfono de esta persona se borrarán de todo el Portal (auditoría, invitaciones, correos, importaciones, tickets) y se reemplazarán por un seudónimo.',
+      whatDeactivated: 'La persona sale de la lista de desactivados y no podrá reactivarse. El nombre, el CPF, el documento, el correo y el teléfono se borrarán de todo el Portal (auditoría, invitaciones, correos, importaciones, tickets) y se reemplazarán por un seudónimo.',
+      stays: 'El registro de auditoría sigue íntegro: los eventos se mantienen, con el seudónimo en lugar de los datos. Esta acción no se puede deshacer.',
+      done: 'Datos personales eliminados. La persona aparece ahora como {{pseudonym}}.',
+    },
+    errors: {
+      notLeft: 'Solo se pueden eliminar los datos personales de una persona eliminada o desactivada.',
+      tooSoon: 'Esta persona está desactivada hace menos de {{days}} días (el plazo de la empresa): la eliminación será posible a partir del {{date}}.',
+      alreadyErased: 'Los datos personales de esta persona ya fueron eliminados.',
+    },
+    validation: { days: 'Indique un número entero de días entre 0 y {{max}}.' },
   },
 } satisfies Catalog;

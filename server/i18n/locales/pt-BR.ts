@@ -6,7 +6,7 @@ export default {
     required: 'Campo obrigatório', loading: 'Carregando…', close: 'Fechar',
   },
   layout: { menu: 'Menu principal', myProfile: 'Meu perfil', logout: 'Sair', switchAccount: 'Trocar de empresa', home: 'Início', menuButton: 'Menu' },
-  menu: { audit: 'Auditoria', invitations: 'Convidar usuários', groups: 'Grupos de permissões', home: 'Início', contacts: 'Usuários do Sistema', settings: 'Configurações da conta' },
+  menu: { audit: 'Auditoria', invitations: 'Convidar usuários', groups: 'Grupos de permissões', home: 'Início', contacts: 'Usuários do Sistema', settings: 'Configurações da conta', privacy: 'Privacidade (LGPD)' },
   auth: {
     title: 'Entrar no portal', email: 'E-mail', password: 'Senha', submit: 'Entrar',
     errors: {
@@ -28,6 +28,7 @@ export default {
   },
   accounts: { pickerTitle: 'Escolha a empresa', pickerIntro: 'Seu usuário atende a mais de uma empresa.', open: 'Entrar', home: 'Bem-vindo(a), {{name}}', homeIntro: 'Use o menu para acessar as áreas do portal.' },
   me: {
+    exportTitle: 'Baixar meus dados', exportHint: 'Um arquivo JSON com o que o Portal guarda sobre você: seu acesso, seus cadastros em cada empresa com as permissões, convites e o seu histórico de auditoria (LGPD, direito de acesso).', exportButton: 'Baixar meus dados (JSON)',
     title: 'Meu perfil', data: 'Meus dados', name: 'Nome', email: 'E-mail', language: 'Idioma',
     languageAuto: 'Automático (navegador)', saveProfile: 'Salvar dados',
     passwordTitle: 'Alterar senha', currentPassword: 'Senha atual', newPassword: 'Nova senha',
@@ -510,5 +511,25 @@ export default {
       profile: 'Perfil não reconhecido: "{{value}}". Use Administrador, Membro ou Observador.',
       consulting: 'Valor não reconhecido: "{{value}}". Use sim ou não.',
     },
+  },
+  privacy: {
+    title: 'Privacidade (LGPD)',
+    intro: 'Pessoas que saíram da empresa: exclua os dados pessoais de quem foi removido ou está desativado há mais tempo que o prazo da empresa.',
+    period: { title: 'Prazo para exclusão de dados pessoais', label: 'Dias desativado antes da exclusão', hint: 'Uma pessoa desativada só pode ter os dados excluídos depois desse prazo (0 a 3650 dias); uma pessoa removida, a qualquer momento.' },
+    deactivated: { title: 'Pessoas desativadas', none: 'Nenhuma pessoa desativada.', since: 'desativada em {{date}}', from: 'Exclusão possível a partir de {{date}}' },
+    deleted: { title: 'Pessoas removidas com dados pessoais guardados', hint: 'Removidas da empresa, mas o nome, o e-mail e o CPF mascarado continuam na trilha de auditoria, nos convites e nos e-mails enviados.', none: 'Nenhuma pessoa removida com dados guardados.', at: 'removida em {{date}}' },
+    erase: {
+      button: 'Excluir dados pessoais', title: 'Excluir dados pessoais', confirm: 'Excluir dados pessoais definitivamente',
+      whatDeleted: 'O nome, o CPF, o documento, o e-mail e o telefone desta pessoa serão apagados de todo o Portal (trilha de auditoria, convites, e-mails, importações, chamados) e trocados por um pseudônimo.',
+      whatDeactivated: 'A pessoa sai da lista de desativados e não poderá ser reativada. O nome, o CPF, o documento, o e-mail e o telefone serão apagados de todo o Portal (trilha de auditoria, convites, e-mails, importações, chamados) e trocados por um pseudônimo.',
+      stays: 'A trilha de auditoria continua íntegra: os eventos ficam, com o pseudônimo no lugar dos dados. Esta ação não pode ser desfeita.',
+      done: 'Dados pessoais excluídos. A pessoa aparece agora como {{pseudonym}}.',
+    },
+    errors: {
+      notLeft: 'Só é possível excluir os dados pessoais de uma pessoa removida ou desativada.',
+      tooSoon: 'Esta pessoa está desativada há menos de {{days}} dias (o prazo da empresa): a exclusão será possível a partir de {{date}}.',
+      alreadyErased: 'Os dados pessoais desta pessoa já foram excluídos.',
+    },
+    validation: { days: 'Informe um número inteiro de dias entre 0 e {{max}}.' },
   },
 };

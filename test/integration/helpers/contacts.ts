@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { cpf } from 'cpf-cnpj-validator';
 import type { Knex } from 'knex';
+import { readableActorName, readableDetails } from '../../../server/audit/event-format';
 import { createAccount, PASSWORD, uniqueEmail, type AccountFixture } from '../../support/fixtures';
 import { loggedIn, type Agent, type TestPortal } from '../../support/portal';
 
@@ -147,13 +148,14 @@ export interface AuditEventRow {
 export async function auditEventsOf(db: Knex, accountId: number, targetContactId?: number): Promise<AuditEventRow[]> {
   const q = db('audit_events').where({ account_id: accountId }).orderBy('id');
   if (targetContactId !== undefined) q.where({ target_type: 'contact', target_id: String(targetContactId) });
-  const rows = await q.select('action', 'actor_contact_id', 'actor_name', 'target_id', 'details');
+  const rows = await q.select('action', 'actor_contact_id', 'actor_name', 'target_id', 'details', 'personal');
   return rows.map((r: Record<string, unknown>) => ({
     action: String(r.action),
     actor_contact_id: r.actor_contact_id === null ? null : Number(r.actor_contact_id),
-    actor_name: (r.actor_name as string | null) ?? null,
+    actor_name: readableActorName(r as { personal: string | null; actor_name: string | null }),
     target_id: (r.target_id as string | null) ?? null,
-    details: r.details ? JSON.parse(String(r.details)) : null,
+    // As people read them: the personal values put back where the details refer to them.
+    details: r.details ? readableDetails(r as { details: string; personal: string | null }) : null,
   }));
 }
 
