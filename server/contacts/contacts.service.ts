@@ -3,6 +3,7 @@ import type { AccountRow } from '../accounts/accounts.repository';
 import type { Acting } from '../audit/actor';
 import type { AuditService } from '../audit/audit.service';
 import { AuditRepository } from '../audit/audit.repository';
+import { readableActorName } from '../audit/event-format';
 import { toDate } from '../db/knex';
 import { Conflict, Forbidden, NotFound, SeatLimitReached, ValidationFailed, type FieldErrors } from '../errors';
 import type { Locale } from '../i18n';
@@ -147,7 +148,7 @@ export class ContactService {
       contact: { ...contact, created_at: toDate(contact.created_at), updated_at: toDate(contact.updated_at), deactivated_at: toDate(contact.deactivated_at) },
       isOwner: account.ownerContactId === id,
       creatorName,
-      history: history.map((h) => ({ ...h, created_at: toDate(h.created_at) })),
+      history: history.map((h) => ({ ...h, actor_name: readableActorName(h), created_at: toDate(h.created_at) })),
     };
   }
 

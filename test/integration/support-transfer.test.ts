@@ -1,3 +1,4 @@
+import { readableActorName, readableDetails } from '../../server/audit/event-format';
 /**
  * "Transferir chamados": who may move tickets, to whom, the answer with its count, the history on
  * each ticket, a ticket changed meanwhile left out and named, and the receiver asked in the
@@ -239,9 +240,10 @@ describe('Transferir chamados', () => {
         // The hook leaves its own trace, signed by who deleted or deactivated, in the same transaction.
         const events = await portal.db('audit_events').where({ account_id: account.accountId, action: 'support.tickets_handed_over' });
         expect(events).to.have.length(1);
-        expect(events[0]).to.include({ actor_contact_id: account.admin.contactId, actor_name: 'Ana Administradora', target_type: 'contact', target_id: String(bruno.contactId) });
+        expect(events[0]).to.include({ actor_contact_id: account.admin.contactId, target_type: 'contact', target_id: String(bruno.contactId) });
+        expect(readableActorName(events[0])).to.equal('Ana Administradora');
         expect(events[0].ip, 'the request the deletion came from').to.be.a('string');
-        expect(JSON.parse(events[0].details)).to.deep.include({ from: maria.contactId, to: bruno.contactId, tickets, reason: change === 'delete' ? 'deleted' : 'deactivated' });
+        expect(readableDetails(events[0])).to.deep.include({ from: maria.contactId, to: bruno.contactId, tickets, reason: change === 'delete' ? 'deleted' : 'deactivated' });
       });
     }
 
