@@ -159,6 +159,13 @@ export default {
       'contact.second_factor_reset': 'Two-step verification reset',
       'owner.transferred': 'Administration transferred',
       'contacts.imported': 'Users imported', 'invitation.sent_waiting': 'Invitations sent to imported users',
+      'audit.exported': 'Audit trail exported',
+    },
+    export: {
+      columns: {
+        id: 'id', createdAt: 'date (UTC)', actor: 'person', actorContactId: 'person id', action: 'action', target: 'target',
+        details: 'details', ip: 'IP', userAgent: 'browser', requestId: 'request', hash: 'hash', prevHash: 'previous hash',
+      },
     },
   },
   errors: {

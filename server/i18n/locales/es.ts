@@ -159,6 +159,13 @@ export default {
       'contact.second_factor_reset': 'Verificación en dos pasos restablecida',
       'owner.transferred': 'Administración transferida',
       'contacts.imported': 'Usuarios importados', 'invitation.sent_waiting': 'Invitaciones enviadas a los importados',
+      'audit.exported': 'Registro de auditoría exportado',
+    },
+    export: {
+      columns: {
+        id: 'id', createdAt: 'fecha (UTC)', actor: 'persona', actorContactId: 'id de la persona', action: 'acción', target: 'objeto',
+        details: 'detalles', ip: 'IP', userAgent: 'navegador', requestId: 'solicitud', hash: 'hash', prevHash: 'hash anterior',
+      },
     },
   },
   errors: {

@@ -157,6 +157,13 @@ export default {
       'contact.second_factor_reset': 'Verificação em duas etapas redefinida',
       'owner.transferred': 'Administração transferida',
       'contacts.imported': 'Usuários importados', 'invitation.sent_waiting': 'Convites enviados aos importados',
+      'audit.exported': 'Trilha de auditoria exportada',
+    },
+    export: {
+      columns: {
+        id: 'id', createdAt: 'data (UTC)', actor: 'pessoa', actorContactId: 'id da pessoa', action: 'ação', target: 'alvo',
+        details: 'detalhes', ip: 'IP', userAgent: 'navegador', requestId: 'requisição', hash: 'hash', prevHash: 'hash anterior',
+      },
     },
   },
   errors: {
