@@ -69,7 +69,7 @@ export class AuditExportService {
         },
       };
       if (newest) {
-        for await (const row of this.trail.everyInChainOrder(this.db, caller.accountId, filter, Number(newest.id))) {
+        for await (const row of this.trail.everyInChainOrder(this.db, caller.accountId, filter, { after: Number(anchor?.last_event_id ?? 0), upTo: Number(newest.id) })) {
           count++;
           yield { kind: 'event', row };
         }

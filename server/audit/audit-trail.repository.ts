@@ -36,11 +36,12 @@ export class AuditTrailRepository {
   }
 
   /**
-   * The events under `filter` up to `upTo`, oldest first, read in keyset batches, each its own
+   * The events under `filter` after `after` (the archive anchor's event) up to `upTo`, oldest first, read in keyset batches, each its own
    * query: no connection or transaction is held while the caller (a download) takes its time.
    */
-  async *everyInChainOrder(db: Knex, accountId: number, filter: AuditFilter, upTo: number, batchSize = 1000): AsyncGenerator<TrailRow> {
-    let after = 0;
+  async *everyInChainOrder(db: Knex, accountId: number, filter: AuditFilter, range: { after: number; upTo: number }, batchSize = 1000): AsyncGenerator<TrailRow> {
+    const { upTo } = range;
+    let after = range.after;
     for (;;) {
       const rows: TrailRow[] = await applyAuditFilter(db('audit_events').select('*'), accountId, filter)
         .where('id', '>', after)

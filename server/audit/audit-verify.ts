@@ -31,17 +31,19 @@ export async function verifyChains(db: Knex, options: { chainId?: number; batch?
   const chainIds = options.chainId === undefined ? await repo.chainIds(db) : [options.chainId];
   const report: VerifyReport = { chains: chainIds.length, events: 0, problems: [] };
   for (const chainId of chainIds) {
-    // Events archived away (npm run audit:archive) left the hash of the last one: the chain goes on from it.
-    const anchor = (await repo.anchorOf(db, chainId))?.last_hash ?? null;
-    const { events, problem } = await verifyChain(db, repo, chainId, anchor, options.batch ?? BATCH);
+    // Events archived away (npm run audit:archive) left the hash of the last one: the chain goes on
+    // from it (rows up to it that an interrupted archive did not delete yet are no longer the chain's).
+    const anchor = await repo.anchorOf(db, chainId);
+    const start = { hash: anchor?.last_hash ?? null, afterId: Number(anchor?.last_event_id ?? 0) };
+    const { events, problem } = await verifyChain(db, repo, chainId, start, options.batch ?? BATCH);
     report.events += events;
     if (problem) report.problems.push(problem);
   }
   return report;
 }
 
-async function* rowsOf(db: Knex, repo: AuditRepository, chainId: number, batch: number): AsyncGenerator<Row> {
-  let after = 0;
+async function* rowsOf(db: Knex, repo: AuditRepository, chainId: number, afterId: number, batch: number): AsyncGenerator<Row> {
+  let after = afterId;
   for (;;) {
     const rows = (await repo.chainBatch(db, chainId, after, batch)) as unknown as Row[];
     yield* rows;
@@ -50,8 +52,8 @@ async function* rowsOf(db: Knex, repo: AuditRepository, chainId: number, batch: 
   }
 }
 
-async function verifyChain(db: Knex, repo: AuditRepository, chainId: number, anchor: string | null, batch: number) {
-  let expectedPrev = anchor;
+async function verifyChain(db: Knex, repo: AuditRepository, chainId: number, start: { hash: string | null; afterId: number }, batch: number) {
+  let expectedPrev = start.hash;
   let previousId: number | null = null;
   let events = 0;
   let current: Row | undefined;
@@ -69,7 +71,7 @@ async function verifyChain(db: Knex, repo: AuditRepository, chainId: number, anc
     }
     return null;
   };
-  for await (const next of rowsOf(db, repo, chainId, batch)) {
+  for await (const next of rowsOf(db, repo, chainId, start.afterId, batch)) {
     if (current) {
       const found = check(current, next);
       if (found) return { events, problem: found };

@@ -121,7 +121,7 @@ describe('audit trail export', () => {
     const repo = new AuditTrailRepository();
     const all = await portal.db('audit_events').where({ account_id: s.accountId }).orderBy('id').pluck('id');
     const seen: number[] = [];
-    for await (const row of repo.everyInChainOrder(portal.db, s.accountId, parseAuditFilter({}), Number(all.at(-2)), 1)) seen.push(Number(row.id));
+    for await (const row of repo.everyInChainOrder(portal.db, s.accountId, parseAuditFilter({}), { after: 0, upTo: Number(all.at(-2)) }, 1)) seen.push(Number(row.id));
     expect(seen).to.deep.equal(all.slice(0, -1).map(Number));
   });
 
