@@ -42,13 +42,21 @@ export async function verifyChains(db: Knex, options: { chainId?: number; batch?
   return report;
 }
 
+/** The chain's rows in id order; the next batch is already being read while one is checked. */
 async function* rowsOf(db: Knex, repo: AuditRepository, chainId: number, afterId: number, batch: number): AsyncGenerator<Row> {
-  let after = afterId;
-  for (;;) {
-    const rows = (await repo.chainBatch(db, chainId, after, batch)) as unknown as Row[];
-    yield* rows;
-    if (rows.length < batch) return;
-    after = Number(rows[rows.length - 1]!.id);
+  // Promise.resolve runs the query now (a knex builder runs only once awaited).
+  const read = (after: number) => Promise.resolve(repo.chainBatch(db, chainId, after, batch) as unknown as Promise<Row[]>);
+  let pending: Promise<Row[]> | null = read(afterId);
+  try {
+    while (pending) {
+      const rows: Row[] = await pending;
+      const last = rows[rows.length - 1];
+      pending = rows.length === batch && last ? read(Number(last.id)) : null;
+      yield* rows;
+    }
+  } finally {
+    // Stopped at a problem: the read ahead is let finish before the caller closes the pool.
+    await pending?.catch(() => undefined);
   }
 }
 

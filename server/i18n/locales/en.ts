@@ -159,7 +159,7 @@ export default {
       'contact.second_factor_reset': 'Two-step verification reset',
       'owner.transferred': 'Administration transferred',
       'contacts.imported': 'Users imported', 'invitation.sent_waiting': 'Invitations sent to imported users',
-      'audit.exported': 'Audit trail exported',
+      'audit.exported': 'Audit trail exported', 'audit.archived': 'Old events archived',
     },
     export: {
       columns: {

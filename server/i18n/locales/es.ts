@@ -159,7 +159,7 @@ export default {
       'contact.second_factor_reset': 'Verificación en dos pasos restablecida',
       'owner.transferred': 'Administración transferida',
       'contacts.imported': 'Usuarios importados', 'invitation.sent_waiting': 'Invitaciones enviadas a los importados',
-      'audit.exported': 'Registro de auditoría exportado',
+      'audit.exported': 'Registro de auditoría exportado', 'audit.archived': 'Eventos antiguos archivados',
     },
     export: {
       columns: {

@@ -157,7 +157,7 @@ export default {
       'contact.second_factor_reset': 'Verificação em duas etapas redefinida',
       'owner.transferred': 'Administração transferida',
       'contacts.imported': 'Usuários importados', 'invitation.sent_waiting': 'Convites enviados aos importados',
-      'audit.exported': 'Trilha de auditoria exportada',
+      'audit.exported': 'Trilha de auditoria exportada', 'audit.archived': 'Eventos antigos arquivados',
     },
     export: {
       columns: {
