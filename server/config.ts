@@ -41,6 +41,7 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
   PORT: z.coerce.number({ message: 'must be a port number' }).int().min(0).max(65535, 'must be a port number (0-65535)').default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  WEB_CONCURRENCY: z.coerce.number({ message: 'must be a number of processes' }).int('must be a whole number').min(1, 'must be at least 1').max(64, 'must be at most 64').default(1),
   DATA_DIR: z.string().min(1).default('data'),
   DATABASE_URL: z
     .string()
@@ -80,6 +81,8 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
+  /** How many worker processes `npm start` runs on the port (node:cluster); 1: the process itself serves. */
+  workers: number;
   dataDir: string;
   database: DatabaseConfig;
   sessionSecret: string;
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
+    workers: e.WEB_CONCURRENCY,
     dataDir,
     database: databaseConfig(e.DATABASE_URL, dataDir),
     sessionSecret: e.SESSION_SECRET ?? developmentSecret(dataDir),

@@ -1,19 +1,25 @@
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
+import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { PluginError } from './plugins/loader';
 import { createPortal } from './portal';
+import { runPrimary, WORKER_ENV } from './workers';
 
 const started = performance.now();
 
 async function main() {
   const config = loadConfig();
-  const portal = await createPortal(config);
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config.workers, pino({ level: config.logLevel }));
+  const portal = await createPortal(config, { setupCode: process.env[WORKER_ENV.setupCode] });
   const { app, logger } = portal;
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
   const url = `http://localhost:${port}`;
-  logger.info({ port, database: config.database.client, env: config.env, ms: Math.round(performance.now() - started) }, 'portal listening');
+  logger.info({ port, database: config.database.client, env: config.env, ms: Math.round(performance.now() - started), ...(cluster.isWorker ? { worker: cluster.worker!.id } : {}) }, 'portal listening');
+  // One banner per `npm start`: a worker prints it only when the primary asks the first one to.
+  const printBanner = cluster.isPrimary || process.env[WORKER_ENV.banner] === '1';
   const banner = [`  Portal: ${url}${portal.setupCode ? '/setup  (first run: create the company and its administrator)' : '/login'}`];
   if (portal.setupCode) {
     logger.info('first run: /setup asks for the one-time setup code shown on the console');
@@ -29,7 +35,7 @@ async function main() {
   if (config.env === 'development' && !config.mail.smtpUrl) {
     banner.push(`  E-mail: no SMTP_URL, so messages stay in the outbox: read them at ${url}/dev/mail (their links are printed here too)`);
   }
-  console.log(`\n${banner.join('\n')}\n`);
+  if (printBanner) console.log(`\n${banner.join('\n')}\n`);
   portal.mailWorker.start();
   // Import jobs a stopped process left half done resume here, from their last committed batch.
   portal.importRunner.start();
@@ -52,6 +58,8 @@ async function main() {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A worker whose primary is gone (killed) must not keep the port.
+  if (cluster.isWorker) process.on('disconnect', () => stop('primary gone'));
 }
 
 main().catch((err) => {

@@ -20,7 +20,7 @@ const DEVELOPMENT_CONSOLE = {
 };
 
 /** Everything a running portal needs: config → plugins → db → migrations → i18n → app. */
-export async function createPortal(config: Config, options: { logger?: Logger; builtInPluginsDir?: string } = {}) {
+export async function createPortal(config: Config, options: { logger?: Logger; builtInPluginsDir?: string; setupCode?: string } = {}) {
   const logger = options.logger ?? pino({ level: config.logLevel, ...(config.env === 'development' ? DEVELOPMENT_CONSOLE : {}) });
   const registry = await loadRegistry({ builtInDir: options.builtInPluginsDir, extra: config.extraPlugins, disabled: config.disabledPlugins });
   const db = createDb(config.database);
@@ -31,7 +31,7 @@ export async function createPortal(config: Config, options: { logger?: Logger; b
     throw err;
   }
   const i18n = await createI18n(registry.catalogs);
-  const setupCode = await firstRunSetupCode(db);
+  const setupCode = await firstRunSetupCode(db, options.setupCode);
   const services = createServices({ config, db, registry, i18n, setupCode, logger });
   const app = createApp({ config, db, registry, i18n, logger, setupCode, services });
   // Built here, started only by server/main.ts: tests and tools run it once when they need to.

@@ -41,7 +41,7 @@ async function schedule(req: PluginRequest, res: Response, ctx: PluginContext) {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) errors.date = 'plugins.fieldVisits.errors.date';
   if (Object.keys(errors).length) return list(req, res, ctx, errors, 422);
 
-  await ctx.db.transaction(async (trx) => {
+  await ctx.transaction(async (trx) => {
     const [id] = await trx(TABLE).insert({
       account_id: req.ctx.account.id, requested_by_contact_id: req.ctx.contact.id, site, scheduled_for: date, status: 'scheduled', created_at: new Date(),
     });
@@ -67,7 +67,7 @@ async function show(req: PluginRequest, res: Response, ctx: PluginContext) {
 
 /** POST …/p/field-visits/:visitId/cancel */
 async function cancel(req: PluginRequest, res: Response, ctx: PluginContext) {
-  const visit = await ctx.db.transaction(async (trx) => {
+  const visit = await ctx.transaction(async (trx) => {
     const found = await visitOf(req, ctx, trx);
     if (!found) return ctx.notFound(); // throws: the transaction rolls back
     await trx(TABLE).where({ id: found.id }).update({ status: 'cancelled' });

@@ -32,7 +32,7 @@ async function listPage(req: PluginRequest, res: Response, ctx: PluginContext) {
 async function restart(req: PluginRequest, res: Response, ctx: PluginContext) {
   const id = Number(req.params.environmentId);
   const accountId = req.ctx!.account.id;
-  const restartedId = await ctx.db.transaction(async (trx) => {
+  const restartedId = await ctx.transaction(async (trx) => {
     const env = await trx('cloud_environments').where({ id: Number.isSafeInteger(id) ? id : 0, account_id: accountId }).first();
     if (!env) return null;
     await trx('cloud_environments').where({ id: env.id }).update({ state: 'restarting', restarted_at: new Date() });

@@ -15,32 +15,40 @@ export interface AttachmentRow {
   created_at: Date;
 }
 
+export interface PlacedFile { storedName: string; originalName: string; size: number; contentType: string }
+
 /**
  * Moves the received files into place under new random names (a rename: the incoming folder is
- * below `dir`) and records them in `trx`. Answers a clean-up that removes the moved files, for
- * when the transaction does not commit; files not moved yet stay where the upload removes them.
+ * below `dir`), BEFORE the transaction that records them: that transaction may run more than once
+ * (see `ctx.transaction`), a rename only once. A placed file no row names is never served; call
+ * `remove` when the transaction does not commit. Files not moved stay where the upload removes them.
  */
-export async function storeAttachments(trx: Knex.Transaction, dir: string, ticketId: number, contactId: number, files: ReceivedFile[]): Promise<() => Promise<void>> {
-  const moved: string[] = [];
-  const cleanUp = async () => {
-    await Promise.all(moved.map((file) => rm(file, { force: true })));
+export async function placeAttachments(dir: string, files: ReceivedFile[]): Promise<{ placed: PlacedFile[]; remove: () => Promise<void> }> {
+  const placed: PlacedFile[] = [];
+  const remove = async () => {
+    await Promise.all(placed.map((p) => rm(path.join(dir, p.storedName), { force: true })));
   };
   try {
     for (const f of files) {
       const storedName = randomBytes(24).toString('hex');
-      const file = path.join(dir, storedName);
-      await rename(f.path, file);
-      moved.push(file);
-      await trx('support_ticket_attachments').insert({
-        ticket_id: ticketId, stored_name: storedName, original_name: f.originalName, size: f.size,
-        content_type: f.contentType, uploaded_by_contact_id: contactId, created_at: new Date(),
-      });
+      await rename(f.path, path.join(dir, storedName));
+      placed.push({ storedName, originalName: f.originalName, size: f.size, contentType: f.contentType });
     }
   } catch (err) {
-    await cleanUp();
+    await remove();
     throw err;
   }
-  return cleanUp;
+  return { placed, remove };
+}
+
+/** Records placed files as the ticket's attachments, in `trx`. */
+export async function recordAttachments(trx: Knex.Transaction, ticketId: number, contactId: number, placed: PlacedFile[]): Promise<void> {
+  for (const p of placed) {
+    await trx('support_ticket_attachments').insert({
+      ticket_id: ticketId, stored_name: p.storedName, original_name: p.originalName, size: p.size,
+      content_type: p.contentType, uploaded_by_contact_id: contactId, created_at: new Date(),
+    });
+  }
 }
 
 export function attachmentsOf(db: Knex, ticketId: number): Promise<AttachmentRow[]> {

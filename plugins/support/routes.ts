@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { isMultiLineText, isSingleLineText, TEXT_RULE_MESSAGES, type PluginContext, type PluginRequest, type RouteDeclaration } from 'portal/plugin';
-import { attachmentsOf, findAttachment, sendAttachment, storeAttachments } from './attachments';
+import { attachmentsOf, findAttachment, sendAttachment, placeAttachments, recordAttachments } from './attachments';
 import { addEntry, CATEGORIES, ensureCounter, entriesOf, findVisible, insertTicket, listTickets, PRIORITIES, STATUSES, touch } from './repository';
 import { idParam, namesOf, text } from './request';
 import { transfer, transferPage } from './transfer-page';
@@ -48,15 +48,15 @@ async function create(req: PluginRequest, res: Response, ctx: PluginContext) {
     if (Object.keys(errors).length) return newForm(req, res, ctx, values, errors, uploads.status ?? 422);
 
     const { account, contact } = req.ctx;
-    let removeFiles = async () => {};
     await ensureCounter(ctx.db, account.id);
-    const id = await ctx.db.transaction(async (trx) => {
+    const files = await placeAttachments(ctx.filesDir, uploads.files);
+    const id = await ctx.transaction(async (trx) => {
       const ticketId = await insertTicket(trx, {
         account_id: account.id, owner_contact_id: contact.id, opened_by_contact_id: contact.id, subject: values.subject,
         description: values.description, category: values.category, priority: values.priority, status: 'open', bpo: values.bpo,
       });
       await addEntry(trx, ticketId, { kind: 'opened', actor_contact_id: contact.id, actor_name: contact.name });
-      removeFiles = await storeAttachments(trx, ctx.filesDir, ticketId, contact.id, uploads.files);
+      await recordAttachments(trx, ticketId, contact.id, files.placed);
       const attachments = uploads.files.map((f) => ({ name: f.originalName, size: f.size }));
       await ctx.audit(trx, req, {
         action: 'support.ticket_opened', target: { type: 'support_ticket', id: ticketId },
@@ -64,7 +64,7 @@ async function create(req: PluginRequest, res: Response, ctx: PluginContext) {
       });
       return ticketId;
     }).catch(async (err: unknown) => {
-      await removeFiles();
+      await files.remove();
       throw err;
     });
     // The ticket's page says it was opened (and under which number) right after.
@@ -97,15 +97,15 @@ async function comment(req: PluginRequest, res: Response, ctx: PluginContext) {
     if (uploads.error) errors.attachments = uploads.error;
     if (errors.body || errors.attachments) return show(req, res, ctx, errors, uploads.status ?? 422);
     const { contact } = req.ctx;
-    let removeFiles = async () => {};
-    await ctx.db.transaction(async (trx) => {
+    const files = await placeAttachments(ctx.filesDir, uploads.files);
+    await ctx.transaction(async (trx) => {
       await addEntry(trx, ticket.id, { kind: 'comment', actor_contact_id: contact.id, actor_name: contact.name, body });
-      removeFiles = await storeAttachments(trx, ctx.filesDir, ticket.id, contact.id, uploads.files);
+      await recordAttachments(trx, ticket.id, contact.id, files.placed);
       await touch(trx, ticket.id);
       const attachments = uploads.files.map((f) => ({ name: f.originalName, size: f.size }));
       await ctx.audit(trx, req, { action: 'support.ticket_commented', target: { type: 'support_ticket', id: ticket.id }, ...(attachments.length ? { details: { after: { attachments } } } : {}) });
     }).catch(async (err: unknown) => {
-      await removeFiles();
+      await files.remove();
       throw err;
     });
     res.redirect(303, `${ctx.baseUrl(req)}/${ticket.id}`);

@@ -47,7 +47,7 @@ export async function transfer(req: PluginRequest, res: Response, ctx: PluginCon
   const receiver = (await ctx.contacts.find(req, to))!;
   const { contact } = req.ctx;
   try {
-    const result = await ctx.db.transaction(async (trx) => {
+    const result = await ctx.transaction(async (trx) => {
       const flags = await ctx.contacts.flagsOf(req, receiver.id, trx);
       const rules = { actor: visibilityOf(req), receiver: visibilityFor(receiver.id, (key) => flags.has(key)) };
       const r = await transferTickets(trx, req.ctx.account.id, ticketIds, giver, receiver, { id: contact.id, name: contact.name }, rules);

@@ -43,7 +43,7 @@ export interface ReceivedFile {
   originalName: string;
   contentType: string;
   size: number;
-  /** Its temporary path: `storeAttachments` renames it into place. */
+  /** Its temporary path: `placeAttachments` renames it into place. */
   path: string;
 }
 

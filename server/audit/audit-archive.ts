@@ -1,3 +1,4 @@
+import { inTransaction } from '../db/transaction';
 import { mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -84,7 +85,7 @@ async function archiveChain(db: Knex, repo: AuditRepository, audit: AuditService
     throw err;
   });
 
-  await db.transaction(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const row = { chain_id: chainId, last_hash: last.hash, last_event_id: Number(last.id), archived_at: new Date(), file: path.basename(file) };
     await trx('audit_chain_anchors').insert(row).onConflict('chain_id').merge();
     await audit.record(trx, actor, {

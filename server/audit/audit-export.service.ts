@@ -1,3 +1,4 @@
+import { inTransaction } from '../db/transaction';
 import type { Knex } from 'knex';
 import type { Translate } from '../i18n';
 import type { Acting } from './actor';
@@ -77,7 +78,7 @@ export class AuditExportService {
       complete = true;
     } finally {
       const details = { format, filter: auditFilterQuery(filter), rows: count, personal: options.omitPersonal ? 'omitted' : 'included', ...(complete ? {} : { complete: false }) };
-      await this.db.transaction((trx) => this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'audit.exported', details }));
+      await inTransaction(this.db, (trx) => this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'audit.exported', details }));
     }
   }
 }

@@ -12,6 +12,7 @@ import { UserRepository } from '../users/users.repository';
 import type { FactorKind, FactorNotices } from './factor-notice';
 import { PasskeyRepository, type PasskeyRow } from './passkeys.repository';
 import type { SecondFactorReset } from './second-factor-reset';
+import { inTransaction } from '../db/transaction';
 
 // Imported on the first passkey ceremony: loading the library (and its ASN.1 and COSE modules) took
 // ~0.4-0.7 s of every start-up, for a page few people open.
@@ -128,7 +129,7 @@ export class PasskeyService implements SecondFactorReset {
     }
     if (!verification.verified) throw refused();
     const { credential } = verification.registrationInfo;
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       if (await this.repo.credentialExists(trx, credential.id)) throw new ValidationFailed({ response: { key: 'security.passkeys.alreadyRegistered' } });
       const id = await this.repo.insert(trx, {
         userId: actor.userId, credentialId: credential.id, publicKey: (await base64url()).fromBuffer(credential.publicKey),
@@ -176,7 +177,7 @@ export class PasskeyService implements SecondFactorReset {
       throw refused();
     }
     if (!verification.verified) throw refused();
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       if ((await this.repo.markUsed(trx, passkey.id, passkey.counter, verification.authenticationInfo.newCounter)) === 0) throw refused();
       await this.audit.record(trx, actor, { accountId: null, action: 'user.passkey_used', target: { type: 'user', id: actor.userId }, details: { passkeyId: passkey.id, purpose } });
       if (purpose === 'step-up') {
@@ -189,7 +190,7 @@ export class PasskeyService implements SecondFactorReset {
   /** Removes one of the person's own passkeys (another person's id is a 404). */
   async remove(actor: Me, passkeyId: number): Promise<PasskeyRow> {
     if (!Number.isSafeInteger(passkeyId) || passkeyId <= 0) throw new NotFound();
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const passkey = await this.repo.findById(trx, actor.userId, passkeyId);
       if (!passkey || (await this.repo.deleteOfUser(trx, actor.userId, passkeyId)) === 0) throw new NotFound();
       await this.audit.record(trx, actor, { accountId: null, action: 'user.passkey_removed', target: { type: 'user', id: actor.userId }, details: { passkeyId, name: passkey.name } });

@@ -12,6 +12,7 @@ import type { LoginLimiter } from './login-limiter';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token';
 import { SessionRepository } from './sessions.repository';
 import { UserTokenRepository, type UserTokenRow } from './user-tokens.repository';
+import { inTransaction } from '../db/transaction';
 
 const RESET_MS = 60 * 60_000;
 /** The mail job (mail-job.ts) a request queues; the mail worker runs prepareMail() for it. */
@@ -50,7 +51,7 @@ export class PasswordResetService {
     const email = String(emailInput ?? '').trim().toLowerCase().slice(0, 254);
     await this.limiter.consume(foldEmail(email), ip);
     if (!email) return;
-    await this.db.transaction((trx) => this.mail.enqueueJob(trx, { name: PASSWORD_RESET_JOB, to: email, locale, data: { actor } }));
+    await inTransaction(this.db, (trx) => this.mail.enqueueJob(trx, { name: PASSWORD_RESET_JOB, to: email, locale, data: { actor } }));
   }
 
   /**
@@ -87,7 +88,7 @@ export class PasswordResetService {
     if (problem) throw new ValidationFailed({ password: { key: problem } });
     if (password !== String(input.passwordConfirmation ?? '')) throw new ValidationFailed({ passwordConfirmation: { key: 'validation.passwordMismatch' } });
     const hash = await hashPassword(password);
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       if ((await this.tokens.markUsed(trx, link.id)) === 0) throw new ResetLinkInvalid();
       await this.users.update(trx, user.id, { password_hash: hash });
       const endedSessions = await this.sessions.endOthers(trx, user.id, undefined);

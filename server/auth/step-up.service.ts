@@ -15,6 +15,7 @@ import type { PasswordChangeLimiter } from './password-change-limiter';
 import type { PendingStepUp, SignInFactor, StepUpPolicy } from '../http/guards';
 import { StepUpApprovalRepository, type StepUpApprovalRow } from './step-up-approvals.repository';
 import { describeAction, summariseBrowser } from './step-up-details';
+import { inTransaction } from '../db/transaction';
 
 const APPROVAL_MS = 2 * 60_000;
 /** The short code typed on a phone whose camera fails: no 0/O, 1/I/L look-alikes. */
@@ -135,7 +136,7 @@ export class StepUpService implements StepUpPolicy {
     const code = newShortCode();
     const account = pending.accountId !== null ? await this.accounts.findById(pending.accountId) : undefined;
     const askingSession = sessionKey(asker.sessionId);
-    const id = await this.db.transaction(async (trx) => {
+    const id = await inTransaction(this.db, async (trx) => {
       const previous = pending.approvalId ? await this.approvals.findById(trx, pending.approvalId) : undefined;
       if (previous && previous.user_id === asker.userId && previous.asking_session === askingSession) await this.approvals.deleteById(trx, previous.id);
       await this.approvals.deleteExpired(trx, asker.userId);
@@ -196,7 +197,7 @@ export class StepUpService implements StepUpPolicy {
     if (!m) throw new NotFound();
     if (m.owner_contact_id !== m.contact_id) throw new Forbidden();
     const recipients = await this.otherAdministrators(accountId, m.contact_id);
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const before = await this.security.requiresSecondFactor(trx, accountId);
       await this.security.setRequireSecondFactor(trx, accountId, value);
       await this.audit.record(trx, { ...actor, contactId: m.contact_id }, {
@@ -245,7 +246,7 @@ export class StepUpService implements StepUpPolicy {
   }
 
   private async recordApproval(approver: Approver, row: StepUpApprovalRow, via: 'link' | 'code'): Promise<void> {
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       if ((await this.approvals.approve(trx, row.id, approver.factor!, summariseBrowser(approver.userAgent))) === 0) throw new ApprovalLinkInvalid();
       await this.audit.record(trx, approver, {
         accountId: null, action: 'user.step_up_approved', target: { type: 'user', id: approver.userId },
@@ -255,7 +256,7 @@ export class StepUpService implements StepUpPolicy {
   }
 
   private async recordConfirmed(actor: Me, accountId: number | null, method: 'password' | 'code'): Promise<void> {
-    await this.db.transaction((trx) =>
+    await inTransaction(this.db, (trx) =>
       this.audit.record(trx, actor, { accountId: null, action: 'user.step_up_approved', target: { type: 'user', id: actor.userId }, details: { method, accountId } }),
     );
   }

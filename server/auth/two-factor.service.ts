@@ -10,6 +10,7 @@ import type { SecondFactorReset } from './second-factor-reset';
 import type { SecretBox } from './secret-box';
 import type { SecondFactorCheck } from './step-up.service';
 import { TwoFactorRepository } from './two-factor.repository';
+import { inTransaction } from '../db/transaction';
 
 // Imported when a person first enrols or types a code: loading them took ~0.1 s of every start-up.
 const otp = () => import('otplib');
@@ -104,7 +105,7 @@ export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
     if (step === null) throw new ValidationFailed({ code: { key: 'security.twoFactor.codeWrong' } });
     const owner = await this.owner(actor.userId);
     const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       if ((await this.repo.enable(trx, actor.userId, pending!.sealed, step)) === 0) throw new Conflict('security.twoFactor.alreadyEnabled');
       await this.repo.replaceRecoveryCodes(trx, actor.userId, codes.map((c) => hashCode(normalizeRecovery(c))));
       await this.audit.record(trx, actor, { accountId: null, action: 'user.two_factor_enabled', target: { type: 'user', id: actor.userId } });
@@ -121,7 +122,7 @@ export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
   async disable(actor: Me, code: unknown): Promise<void> {
     if (!(await this.verifyCode(actor, String(code ?? '')))) throw new ValidationFailed({ code: { key: 'security.twoFactor.codeWrong' } });
     const owner = await this.owner(actor.userId);
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await this.repo.disable(trx, actor.userId);
       await this.audit.record(trx, actor, { accountId: null, action: 'user.two_factor_disabled', target: { type: 'user', id: actor.userId } });
       await this.notices.changed(trx, owner, { factor: 'totp', change: 'removed' });
@@ -136,7 +137,7 @@ export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
     if (!(await this.verifyCode(actor, String(code ?? '')))) throw new ValidationFailed({ code: { key: 'security.twoFactor.codeWrong' } });
     const owner = await this.owner(actor.userId);
     const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       // Turned off meanwhile (in another session): no codes for a factor that is gone.
       if (!(await this.repo.find(trx, actor.userId))?.totp_enabled_at) throw new Conflict('security.twoFactor.notEnabled');
       await this.repo.replaceRecoveryCodes(trx, actor.userId, codes.map((c) => hashCode(normalizeRecovery(c))));
@@ -177,7 +178,7 @@ export class TwoFactorService implements SecondFactorCheck, SecondFactorReset {
       const step = secret ? await this.totpStep(secret, code, row.totp_last_step) : null;
       ok = step !== null && (await this.repo.useStep(this.db, actor.userId, step)) === 1;
     } else if (normalizeRecovery(code).length === 12) {
-      ok = await this.db.transaction(async (trx) => {
+      ok = await inTransaction(this.db, async (trx) => {
         if ((await this.repo.useRecoveryCode(trx, actor.userId, hashCode(normalizeRecovery(code)))) === 0) return false;
         await this.audit.record(trx, actor, { accountId: null, action: 'user.recovery_code_used', target: { type: 'user', id: actor.userId } });
         return true;

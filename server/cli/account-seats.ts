@@ -10,6 +10,7 @@ import { AuditService, type Actor } from '../audit/audit.service';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { assertMigrated, CliError, describeDatabase, isMain, runCli, type Print } from './common';
+import { inTransaction } from '../db/transaction';
 
 export const OPERATOR: Actor = { userId: null, contactId: null, name: 'operator (CLI)' };
 export const MAX_SEAT_LIMIT = 1_000_000;
@@ -58,7 +59,7 @@ export interface SeatChange {
 export async function setSeatLimit(db: Knex, ref: string, limit: number | string, audit = new AuditService()): Promise<SeatChange> {
   const after = typeof limit === 'number' ? parseSeatLimit(String(limit)) : parseSeatLimit(limit);
   const accounts = new AccountRepository(db);
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const found = await findAccount(trx, ref);
     const account = (await accounts.lock(trx, found.id))!;
     const before = Number(account.seat_limit);

@@ -33,6 +33,7 @@ import { loadRegistry } from '../plugins/loader';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
 import { CliError, describeDatabase, isMain, runCli, type Print } from './common';
+import { inTransaction } from '../db/transaction';
 
 export const SEED_ACTOR: Actor = { userId: null, contactId: null, name: 'demo seed (CLI)' };
 
@@ -247,7 +248,7 @@ export async function resolvePassword(db: Knex, emails: string[], given: string 
       if (!matches.has(key)) matches.set(key, await verifyPassword(u.password_hash, given));
       if (!matches.get(key)) stale.push(u.id);
     }
-    if (stale.length) await db.transaction(async (trx) => { for (const id of stale) await users.update(trx, id, { password_hash: hash }); });
+    if (stale.length) await inTransaction(db, async (trx) => { for (const id of stale) await users.update(trx, id, { password_hash: hash }); });
     return { hash, outcome: { kind: 'given', password: given, reset: stale.length } };
   }
   const withHash = existing.filter((u) => u.password_hash);
@@ -316,7 +317,7 @@ export async function ensureContact(
 /** One account with its primary administrator and its contacts; answers the account id. */
 export async function seedAccount(ctx: SeedContext, spec: DemoAccount): Promise<number> {
   const accounts = new AccountRepository(ctx.db);
-  return ctx.db.transaction(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const found: { id: number } | undefined = await trx('accounts').select('id').where({ document: spec.document }).first();
     let id = found?.id;
     if (id === undefined) {
@@ -377,7 +378,7 @@ export async function seedPluginData(db: Knex, accountIds: number[], registry: R
   const contacts = contactsDirectory(db, new PermissionService(db, registry, new AuditService()));
   for (const plugin of registry.plugins) {
     if (!plugin.seedDemo) continue;
-    for (const [index, id] of accountIds.entries()) await db.transaction((trx) => plugin.seedDemo!(trx, { id, index }, demoGrants(trx, id), contacts.of(id, trx)));
+    for (const [index, id] of accountIds.entries()) await inTransaction(db, (trx) => plugin.seedDemo!(trx, { id, index }, demoGrants(trx, id), contacts.of(id, trx)));
   }
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { actorFrom } from '../audit/actor';
+import { inTransaction } from '../db/transaction';
 import type { AuditService } from '../audit/audit.service';
 import { NotFound } from '../errors';
 import type { PermissionService } from '../permissions/permissions.service';
@@ -25,6 +26,7 @@ export function createPluginContext(plugin: PluginManifest, deps: PluginContextD
   const views = plugin.views;
   return {
     db: deps.db,
+    transaction: (work) => inTransaction(deps.db, work),
     render: (res, view, locals = {}, status = 200) => {
       if (!views) throw new Error(`plugin ${plugin.id} declares no views folder`);
       return res.renderPage(path.join(views, view), locals, status);

@@ -6,6 +6,7 @@ import { CONTACT_CSV_HEADER, contactCsvRow } from './contact-csv';
 import { ContactRepository } from './contacts.repository';
 import { listFilterOf, type ListParams } from './contacts.service';
 import { parseSearch } from './search-text';
+import { inTransaction } from '../db/transaction';
 
 /** What "Exportar" hands the route: the filter it applied, the CSV header and the rows, read as they are pulled. */
 export interface ContactExport {
@@ -47,7 +48,7 @@ export class ContactExportService {
       complete = true;
     } finally {
       const details = { filter, rows: count, ...(complete ? {} : { complete: false }) };
-      await this.db.transaction((trx) => this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contacts.exported', details }));
+      await inTransaction(this.db, (trx) => this.audit.record(trx, caller.actor, { accountId: caller.accountId, action: 'contacts.exported', details }));
     }
   }
 }

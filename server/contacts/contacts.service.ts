@@ -13,6 +13,7 @@ import type { ContactInvitations } from './contact-invitations';
 import { ContactLedger } from './contact-ledger';
 import { CONTACT_STATUSES, ContactRepository, type ContactFields, type ContactRow, type ContactStatus, type PageCursor } from './contacts.repository';
 import { parseSearch } from './search-text';
+import { inTransaction } from '../db/transaction';
 
 export const PAGE_SIZE = 25;
 
@@ -235,7 +236,7 @@ export class ContactService {
 
   /** `fields`: the answers to the plugins' confirmation questions, handed to the hook. */
   async deactivate(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, id: number, fields: Record<string, string> = {}): Promise<void> {
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
@@ -249,7 +250,7 @@ export class ContactService {
   }
 
   async reactivate(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, id: number): Promise<void> {
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
@@ -261,7 +262,7 @@ export class ContactService {
 
   /** Plugins see `contact.deleting` inside the transaction; a hook that throws keeps the contact. */
   async remove(caller: Pick<Acting, 'accountId' | 'contactId' | 'actor'>, id: number, input: Record<string, unknown> = {}, fields: Record<string, string> = {}): Promise<void> {
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
       const contact = await this.contacts.lock(trx, caller.accountId, id);
       if (!contact) throw new NotFound();
@@ -294,7 +295,7 @@ export class ContactService {
   /** Two admins racing for the same e-mail: the unique index decides, the loser gets the field error. */
   private async write<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     try {
-      return await this.db.transaction(work);
+      return await inTransaction(this.db, work);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ValidationFailed({ email: { key: 'contacts.validation.emailOrDocumentTaken' } });
       throw err;

@@ -7,6 +7,7 @@ import type { SecondFactorReset } from '../auth/second-factor-reset';
 import { Conflict, Forbidden, NotFound } from '../errors';
 import { UserRepository } from '../users/users.repository';
 import { ContactRepository, type ContactRow } from './contacts.repository';
+import { inTransaction } from '../db/transaction';
 
 /** What the contact's page shows: the factors the person's login holds and whether this caller may reset them. */
 export interface SecondFactorStatus {
@@ -55,7 +56,7 @@ export class SecondFactorResetService {
     if (!found) throw new NotFound();
     const user = found.user_id === null ? undefined : await this.users.findById(found.user_id);
     if (!user) throw new Conflict('security.factorReset.noLogin');
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       // The owner and the contact as of this transaction: a transfer or a deactivation may have just happened.
       const account = await this.accounts.lock(trx, caller.accountId);
       const contact = await this.contacts.find(trx, caller.accountId, contactId);

@@ -72,12 +72,32 @@ export function toDate(value: unknown): Date | null {
   return new Date(/^\d+$/.test(s) ? Number(s) : s.includes('T') || s.endsWith('Z') ? s : `${s.replace(' ', 'T')}Z`);
 }
 
-export async function pingDb(db: Db): Promise<boolean> {
+/** Driver and pool errors that mean "no database to talk to now" (not a wrong statement): answered 503. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR']);
+// 1047: a Galera node that is not part of the primary component ("WSREP has not yet prepared node
+// for application use"); 1053: the server is shutting down.
+const UNREACHABLE_ERRNOS = new Set([1047, 1053]);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown; name?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  return UNREACHABLE_CODES.has(String(e.code)) || UNREACHABLE_ERRNOS.has(Number(e.errno)) || e.name === 'KnexTimeoutError'
+    || (typeof e.message === 'string' && e.message.startsWith('Unable to acquire a connection'));
+}
+
+/** Whether the database answers within `timeoutMs` (a balancer's check must not hang on a silent host). */
+export async function pingDb(db: Db, timeoutMs = 3000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await db.raw('select 1');
+    await Promise.race([
+      db.raw('select 1'),
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs); }),
+    ]);
     return true;
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '../db/knex';
 import { isDomainError, NotFound, TooManyAttempts } from '../errors';
 import { coreCatalogs, DEFAULT_LOCALE, type Catalog } from '../i18n';
 import { retryAfter } from './forms';
@@ -49,13 +50,20 @@ export function errorHandler(logger: Logger, showStack: boolean) {
       status = err.status;
       message = t(err.messageKey, err.params);
       if (err instanceof TooManyAttempts) retryAfter(res, err);
+    } else if (isDatabaseUnavailable(err)) {
+      // The database is away (restarting, a cluster without quorum): the process stays up and the
+      // next request after it returns is answered; the balancer sees 503 on /healthz meanwhile.
+      status = 503;
+      message = t('errors.unavailable.message');
+      res.set('Retry-After', '10');
+      (req.log ?? logger).warn({ err: withoutBoundValues(err) }, 'database unavailable');
     } else if (typeof (err as { status?: unknown })?.status === 'number' && (err as { status: number }).status < 500) {
       status = (err as { status: number }).status; // e.g. body-parser's 413
       message = String((err as Error).message);
     } else {
       (req.log ?? logger).error({ err: withoutBoundValues(err) }, 'unhandled error');
     }
-    const title = status === 404 ? t('errors.notFound.title') : status === 403 ? t('errors.forbidden.title') : status >= 500 ? t('errors.server.title') : message;
+    const title = status === 404 ? t('errors.notFound.title') : status === 403 ? t('errors.forbidden.title') : status === 503 ? t('errors.unavailable.title') : status >= 500 ? t('errors.server.title') : message;
 
     if (req.get('hx-request') === 'true') {
       // Not swapped: public/js/portal.js shows the message in the page's live region.
@@ -66,16 +74,28 @@ export function errorHandler(logger: Logger, showStack: boolean) {
       res.status(status).json({ error: message });
       return;
     }
-    if (typeof res.renderPage !== 'function') {
-      res.status(status).type('text').send(message);
-      return;
-    }
     const stack = showStack && status === 500 && err instanceof Error ? err.stack : null;
     try {
-      await res.renderPage('errors/error', { title, message, stack }, status);
+      // Before the view locals ran (the session store could not be read): the same page, anonymous, in pt-BR.
+      if (typeof res.renderPage !== 'function') await renderBare(res, { title, message, stack, t }, status);
+      else await res.renderPage('errors/error', { title, message, stack }, status);
     } catch (renderErr) {
       logger.error({ err: renderErr }, 'error page failed to render');
       res.status(status).type('text').send(message);
     }
   };
+}
+
+function renderBare(res: Response, locals: Record<string, unknown>, status: number): Promise<void> {
+  const bare = { ...locals, locale: DEFAULT_LOCALE, currentUser: null, ctx: null, menu: [], flash: [], csrfToken: '' };
+  return new Promise<void>((resolve, reject) => {
+    res.render('errors/error', bare, (err, body) => {
+      if (err) return reject(err);
+      res.render('layout', { ...bare, body }, (err2, html) => {
+        if (err2) return reject(err2);
+        res.status(status).type('html').send(html);
+        resolve();
+      });
+    });
+  });
 }

@@ -11,6 +11,7 @@ import { openContactsCsv, type CsvRecord } from './csv-reader';
 import { ImportJobRepository, type ImportIssue, type ImportJob, type JobCounts } from './import-jobs.repository';
 import type { ImportInvitations } from './import-invitations';
 import { FileDuplicates, outcomesOf, type RowOutcome } from './row-outcome';
+import { inTransaction } from '../db/transaction';
 
 /** Rows per batch: one transaction, two look-up statements and a few inserts each. */
 export const BATCH_ROWS = 500;
@@ -96,7 +97,7 @@ export async function runPreview(deps: PhaseDeps, job: ImportJob, token: string)
         else if (o.kind === 'unchanged') counts.unchanged_rows++;
       }
       counts.progress_rows = counts.total_rows;
-      await deps.db.transaction(async (trx) => {
+      await inTransaction(deps.db, async (trx) => {
         await jobs.addIssues(trx, job.id, issuesOf(outcomes, 'preview'));
         if (!(await jobs.advance(trx, job.id, token, counts, lease()))) throw new ClaimLost();
       });
@@ -125,7 +126,7 @@ export async function failUnexpectedly(deps: PhaseDeps, jobId: number, token: st
   const jobs = new ImportJobRepository();
   const job = await jobs.findClaimed(deps.db, jobId, token);
   if (!job) return;
-  await deps.db.transaction(async (trx) => {
+  await inTransaction(deps.db, async (trx) => {
     await end(trx, job, token, 'failed', { error_key: 'importJobs.errors.unexpected', error_params: null });
     if (job.state !== 'importing') return;
     const actor = job.confirmedBy ?? { userId: null, contactId: job.createdByContactId, name: job.createdByName };
@@ -158,8 +159,9 @@ export async function runImport(deps: PhaseDeps, job: ImportJob, token: string):
   const contacts = new ContactRepository();
   const actor = job.confirmedBy ?? { userId: null, contactId: job.createdByContactId, name: job.createdByName };
   const locale = isLocale(job.locale) ? job.locale : DEFAULT_LOCALE;
-  const totals = { created: job.createdCount, updated: job.updatedCount, rejected: job.rejectedCount };
-  const duplicates = new FileDuplicates();
+  const started = { created: job.createdCount, updated: job.updatedCount, rejected: job.rejectedCount };
+  let totals = { ...started };
+  let duplicates = new FileDuplicates();
   let seen = 0;
 
   const writeBatch = async (trx: Knex.Transaction, rows: ContactFromRow[]) => {
@@ -176,11 +178,11 @@ export async function runImport(deps: PhaseDeps, job: ImportJob, token: string):
     for (const o of outcomes) if (o.kind === 'update') await contacts.update(trx, job.accountId, o.existing.id, { ...o.fields, email: o.existing.email });
     if (!job.inviteLater) await deps.invitations.inviteInBulk(trx, actor, account, fresh.map((o, i) => ({ contactId: ids[i]!, email: o.fields.email })), locale);
     await jobs.addIssues(trx, job.id, issuesOf(rejected, 'import'));
-    totals.created += fresh.length;
-    totals.updated += outcomes.filter((o) => o.kind === 'update').length;
-    totals.rejected += rejected.length;
-    const progress = { progress_rows: seen + rows.length, created_count: totals.created, updated_count: totals.updated, rejected_count: totals.rejected };
+    // The running totals move only once the batch committed: a rerun transaction counts it again.
+    const after = { created: totals.created + fresh.length, updated: totals.updated + outcomes.filter((o) => o.kind === 'update').length, rejected: totals.rejected + rejected.length };
+    const progress = { progress_rows: seen + rows.length, created_count: after.created, updated_count: after.updated, rejected_count: after.rejected };
     if (!(await jobs.advance(trx, job.id, token, progress, lease()))) throw new ClaimLost();
+    return after;
   };
 
   const finish = async (trx: Knex.Transaction, state: 'done' | 'failed', error?: JobStopped) => {
@@ -204,21 +206,22 @@ export async function runImport(deps: PhaseDeps, job: ImportJob, token: string):
         continue;
       }
       if (deps.interrupted()) throw new ClaimLost();
-      if (trx) await writeBatch(trx, rows);
-      else await deps.db.transaction((t) => writeBatch(t, rows));
+      totals = trx ? await writeBatch(trx, rows) : await inTransaction(deps.db, (t) => writeBatch(t, rows));
       seen += rows.length;
     }
   };
 
   try {
     if (job.allOrNothing) {
-      await deps.db.transaction(async (trx) => {
+      await inTransaction(deps.db, async (trx) => {
+        // A rerun reads the file from its start again: nothing of an aborted attempt counts.
+        [totals, duplicates, seen] = [{ ...started }, new FileDuplicates(), 0];
         await readAll(trx);
         await finish(trx, 'done');
       });
     } else {
       await readAll(null);
-      await deps.db.transaction((trx) => finish(trx, 'done'));
+      await inTransaction(deps.db, (trx) => finish(trx, 'done'));
     }
   } catch (err) {
     if (err instanceof ClaimLost) throw err;
@@ -228,7 +231,7 @@ export async function runImport(deps: PhaseDeps, job: ImportJob, token: string):
     if (!stopped) throw err;
     // What committed stays (batch by batch), or nothing did (tudo ou nada): the counts say which.
     if (job.allOrNothing) Object.assign(totals, { created: 0, updated: 0, rejected: 0 });
-    await deps.db.transaction(async (trx) => {
+    await inTransaction(deps.db, async (trx) => {
       await jobs.addIssues(trx, job.id, stopped.issues);
       await finish(trx, 'failed', stopped);
     });

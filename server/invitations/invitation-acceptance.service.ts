@@ -14,6 +14,7 @@ import { isUniqueViolation } from './invitations.service';
 import { InvitationRepository, type InvitationRow } from './invitations.repository';
 import type { MailQueue } from './mail-queue';
 import { passwordProblem } from '../users/password-rules';
+import { inTransaction } from '../db/transaction';
 
 export interface OpenInvitation {
   email: string;
@@ -67,7 +68,7 @@ export class InvitationAcceptanceService {
   }
 
   private acceptInTransaction(token: string, user: { id: number; email: string; name: string }, meta: Omit<Actor, 'userId' | 'contactId' | 'name'>): Promise<number> {
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const invitation = await this.invitations.lockByTokenHash(trx, hashOneTimeToken(token));
       assertOpen(invitation);
       if (invitation.email !== user.email.toLowerCase()) throw new Conflict('invitations.errors.otherLogin', { email: invitation.email });
@@ -106,7 +107,7 @@ export class InvitationAcceptanceService {
     const fields = data;
 
     try {
-      await this.db.transaction(async (trx) => {
+      await inTransaction(this.db, async (trx) => {
         const invitation = await this.invitations.lockByTokenHash(trx, hashOneTimeToken(token));
         assertOpen(invitation);
         const { account, contact } = await this.lockContact(trx, invitation);
@@ -156,7 +157,7 @@ export class InvitationAcceptanceService {
   }
 
   async confirm(token: string, meta: Omit<Actor, 'userId' | 'contactId' | 'name'>): Promise<{ accountId: number; email: string }> {
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const invitation = await this.invitations.lockByConfirmHash(trx, hashOneTimeToken(token));
       this.assertConfirmable(invitation);
       const { account, contact } = await this.lockContact(trx, invitation);

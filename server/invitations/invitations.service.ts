@@ -20,6 +20,7 @@ import type { Registry } from '../plugins/registry';
 import { parseAddresses } from './address-list';
 import { InvitationRepository } from './invitations.repository';
 import type { MailQueue } from './mail-queue';
+import { inTransaction } from '../db/transaction';
 
 export type AddressOutcome = 'invited' | 'invalid' | 'duplicate' | 'contact' | 'deactivated' | 'pending';
 export interface AddressAnswer {
@@ -167,7 +168,7 @@ export class InvitationService {
 
   /** "Enviar convites": every pending contact left without an invitation gets one; answers how many. */
   async sendWaiting(inviter: Acting, locale: Locale): Promise<number> {
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const account = await this.lockAccount(trx, inviter.accountId);
       const waiting = await this.invitations.waiting(trx, inviter.accountId);
       if (!waiting.length) return 0;
@@ -186,7 +187,7 @@ export class InvitationService {
     if (!contact) throw new NotFound();
     if (!isInvitable(contact)) throw new Conflict('invitations.errors.notInvitable');
     throwIfLimited(await Promise.allSettled([this.resendLimiter.consume(`${inviter.accountId}:${contactId}`)]));
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const account = await this.lockAccount(trx, inviter.accountId);
       const locked = await this.contacts.lock(trx, inviter.accountId, contactId);
       if (!locked) throw new NotFound();
@@ -258,7 +259,7 @@ export class InvitationService {
   /** Two administrators inviting one address at once: the unique (account, e-mail) index decides. */
   private async write<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     try {
-      return await this.db.transaction(work);
+      return await inTransaction(this.db, work);
     } catch (err) {
       if (isUniqueViolation(err)) throw new Conflict('invitations.errors.raced');
       throw err;

@@ -4,6 +4,7 @@ import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { MailJobPreparer } from './mail-job';
 import { claimMail, deleteClaimedJob, dueMailIds, fillPreparedMail, markAttemptFailed, markDone, purgeFinishedMail, type OutboxMail } from './mail.repository';
+import { inTransaction } from '../db/transaction';
 
 export interface MailWorkerOptions {
   /** null: nothing leaves the portal; messages are kept in the outbox and their links logged. */
@@ -167,7 +168,7 @@ export class MailWorker {
     try {
       const preparer = this.options.jobs[mail.job!];
       if (!preparer) throw new Error(`no preparer for mail job ${mail.job}`);
-      const outcome = await this.db.transaction(async (trx) => {
+      const outcome = await inTransaction(this.db, async (trx) => {
         const prepared = await preparer(trx, { to: mail.to, locale: mail.locale, data: mail.jobData ?? {} });
         const written = prepared ? await fillPreparedMail(trx, mail.id, token, prepared) : await deleteClaimedJob(trx, mail.id, token);
         if (written !== 1) throw new Error('mail job: claim lost to another worker');

@@ -13,6 +13,7 @@ import type { MailService } from '../mail/mail.service';
 import { verifyPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
 import { email, parseInput } from '../validation';
+import { inTransaction } from '../db/transaction';
 
 const CONFIRM_MS = 24 * 60 * 60_000;
 const requestSchema = z.object({ newEmail: email, password: z.string({ message: 'validation.required' }).min(1, 'validation.required') });
@@ -57,7 +58,7 @@ export class EmailChangeService {
     if (data.newEmail === user.email) throw new ValidationFailed({ newEmail: { key: 'security.emailChange.same' } });
     const holder = await this.holderOf(this.db, user.id, data.newEmail);
     const { token, hash } = newOneTimeToken();
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       // Voided in both cases: an earlier link that survived only a taken address would tell them apart.
       await this.tokens.voidOpen(trx, user.id, 'email_change');
       if (holder) {
@@ -86,7 +87,7 @@ export class EmailChangeService {
   }
 
   async confirm(actor: Me, token: string): Promise<string> {
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const link = await this.pending(actor.userId, token, trx);
       if ((await this.tokens.markUsed(trx, link.id)) === 0) throw new EmailLinkInvalid();
       const user = (await this.users.findById(actor.userId, trx))!;

@@ -10,6 +10,7 @@ import { passwordProblem } from '../users/password-rules';
 import { hashPassword, verifyPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
 import { parseInput, text } from '../validation';
+import { inTransaction } from '../db/transaction';
 
 const profileSchema = z.object({
   name: text(150),
@@ -40,7 +41,7 @@ export class MeService {
 
   async updateProfile(actor: Me, input: unknown): Promise<{ name: string; locale: string | null }> {
     const data = parseInput(profileSchema, input);
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const before = await this.users.findById(actor.userId, trx);
       await this.users.update(trx, actor.userId, { name: data.name, locale: data.locale });
       await this.audit.record(trx, actor, {
@@ -63,7 +64,7 @@ export class MeService {
       throw new ValidationFailed({ currentPassword: { key: 'validation.passwordWrong' } });
     }
     const hash = await hashPassword(data.newPassword);
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await this.users.update(trx, actor.userId, { password_hash: hash });
       const endedSessions = await this.sessions.endOthers(trx, actor.userId, keepSid);
       await this.audit.record(trx, actor, { accountId: null, action: 'user.password_changed', target: { type: 'user', id: actor.userId }, details: { endedSessions } });

@@ -9,6 +9,7 @@ import type { MailService } from '../mail/mail.service';
 import type { PluginHooks } from '../plugins/registry';
 import { AccountRepository } from '../accounts/accounts.repository';
 import { OwnerTransferRepository } from './owner-transfer.repository';
+import { inTransaction } from '../db/transaction';
 
 export type FormerOwnerProfile = 'administrator' | 'member';
 
@@ -38,7 +39,7 @@ export class OwnerTransferService {
     if (toId === null) throw new ValidationFailed({ receiver: { key: 'owner.errors.required' } });
     const formerProfile: FormerOwnerProfile = input.formerProfile === 'member' ? 'member' : 'administrator';
 
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const account = await this.accounts.lock(trx, caller.accountId);
       if (!account) throw new NotFound();
       // Checked under the lock: a second transfer started before the first one ended lands here.

@@ -8,6 +8,7 @@ import type { Registry } from '../plugins/registry';
 import { listOf, optionalText, parseInput, text } from '../validation';
 import { PermissionRepository } from './permissions.repository';
 import { canGrant, canLift } from './policy';
+import { inTransaction } from '../db/transaction';
 
 const groupSchema = z.object({ name: text(100), description: optionalText(255) });
 
@@ -49,7 +50,7 @@ export class GroupService {
     const requested = [...new Set(listOf(input.flags))];
     const unknown = requested.filter((k) => !this.registry.keys.has(k));
     if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       await this.lockAccount(trx, editor.accountId);
       const existing = id === null ? undefined : await this.repo.findGroup(trx, editor.accountId, id);
       if (id !== null && !existing) throw new NotFound();
@@ -72,7 +73,7 @@ export class GroupService {
   }
 
   async remove(editor: Acting, id: number): Promise<void> {
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await this.lockAccount(trx, editor.accountId);
       const group = await this.repo.findGroup(trx, editor.accountId, id);
       if (!group) throw new NotFound();

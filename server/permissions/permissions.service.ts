@@ -9,6 +9,7 @@ import { BUILT_IN_PROFILES } from '../plugins/contract';
 import type { Registry, RegisteredPermission } from '../plugins/registry';
 import { can, canGrant, canLift, effectivePermissions } from './policy';
 import { PermissionRepository } from './permissions.repository';
+import { inTransaction } from '../db/transaction';
 
 export const PROFILES = [...BUILT_IN_PROFILES, 'custom'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -82,7 +83,7 @@ export class PermissionService {
     if (unknown.length) throw new ValidationFailed({ flags: { key: 'permissions.errors.unknownFlag', params: { keys: unknown.join(', ') } } });
     const groupIds = listOf(input.groups).map(Number);
 
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const account = await this.accounts.lock(trx, editor.accountId);
       const contact = await this.contacts.lock(trx, editor.accountId, contactId);
       if (!account || !contact) throw new NotFound();

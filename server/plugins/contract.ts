@@ -112,7 +112,17 @@ export type Hooks = { [N in HookName]?: Hook<N> };
  * the guard for the route's declared flag has already run.
  */
 export interface PluginContext {
+  /** For reads. Write through `ctx.transaction`, not `ctx.db.transaction`. */
   db: Knex;
+  /**
+   * Runs `work` in one transaction and, when the database aborts it for a conflict (a deadlock;
+   * on a Galera cluster, another node committed a change to the same rows first), runs the whole
+   * of it again (a few times, with a random pause). `work` may therefore run more than once:
+   * write only through `trx`, keep counters and other state inside it, and do what leaves the
+   * database (moving files, calling other systems) before it (undone if it fails) or after it.
+   * Mail sent through core's services goes through the outbox, inside `trx`.
+   */
+  transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
   /** Renders `<plugin views>/<view>.ejs` inside the portal layout. */
   render(res: Response, view: string, locals?: Record<string, unknown>, status?: number): Promise<void>;
   /** Writes an audit event for the current account, signed by the current contact, in `trx`; `action` in the plugin's namespace. */

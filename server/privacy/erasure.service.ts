@@ -1,3 +1,4 @@
+import { inTransaction } from '../db/transaction';
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
 import type { Acting } from '../audit/actor';
@@ -72,7 +73,7 @@ export class ErasureService {
     const text = String(input ?? '').trim();
     const days = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
     if (!(days >= 0 && days <= MAX_ERASURE_DAYS)) throw new ValidationFailed({ erasureDays: { key: 'privacy.validation.days', params: { max: MAX_ERASURE_DAYS } } });
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
       if (account.erasure_days === days) return;
       await this.accounts.update(trx, account.id, { erasure_days: days });
@@ -82,7 +83,7 @@ export class ErasureService {
 
   /** Who the confirmation page names; refusals come as the erasure's own (404, not yet, already). */
   async candidate(accountId: number, contactId: number, now = new Date()): Promise<{ id: number; name: string; email: string; status: 'deleted' | 'deactivated' }> {
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const account = await this.ledger.lockAccount(trx, accountId);
       const found = await this.find(trx, account, contactId, now);
       return { id: contactId, name: found.person.name ?? '', email: found.person.email ?? '', status: found.row ? 'deactivated' : 'deleted' };
@@ -90,7 +91,7 @@ export class ErasureService {
   }
 
   async erase(caller: Pick<Acting, 'accountId' | 'actor'>, contactId: number, now = new Date()): Promise<string> {
-    return this.db.transaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const account = await this.ledger.lockAccount(trx, caller.accountId);
       const { row, person, userId } = await this.find(trx, account, contactId, now);
       const pseudonym = pseudonymOf(this.secret, account.id, contactId);

@@ -1,3 +1,4 @@
+import { inTransaction } from '../db/transaction';
 import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.repository';
 import type { Me } from '../audit/actor';
@@ -67,7 +68,7 @@ export class MyDataService {
         ...(subject ? { details: readableDetails(e) } : {}),
       };
     });
-    await this.db.transaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await this.audit.record(trx, me, { accountId: null, action: 'me.data_exported', target: { type: 'user', id: me.userId }, details: { companies: companies.length, events: events.length } });
     });
     return { exportedAt: now, login, companies, invitations, auditEvents: events, auditEventsLeftOut: rows.length > EVENT_LIMIT };

@@ -13,10 +13,11 @@ export function newSetupCode(): string {
 
 /**
  * The code the first-run form asks for, so whoever reaches the port first cannot claim the portal:
- * made at start-up when the database has no account, null otherwise.
+ * made at start-up when the database has no account, null otherwise. `given`: the one code the
+ * workers of one `npm start` share (any of them may answer /setup).
  */
-export async function firstRunSetupCode(db: Knex): Promise<string | null> {
-  return (await new AccountRepository(db).any()) ? null : newSetupCode();
+export async function firstRunSetupCode(db: Knex, given?: string): Promise<string | null> {
+  return (await new AccountRepository(db).any()) ? null : (given ?? newSetupCode());
 }
 
 /** Compares in constant time, ignoring case, spaces and dashes as people type them. */

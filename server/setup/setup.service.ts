@@ -10,6 +10,7 @@ import { hashPassword } from '../users/passwords';
 import { UserRepository } from '../users/users.repository';
 import { email, optionalText, parseInput, text } from '../validation';
 import { setupCodeMatches } from './setup-code';
+import { inTransaction } from '../db/transaction';
 
 export const setupSchema = z
   .object({
@@ -43,7 +44,7 @@ export class SetupService {
   async createFirstAccount(input: unknown, meta: Omit<Actor, 'userId' | 'contactId' | 'name'>): Promise<{ accountId: number; userId: number }> {
     const data = await this.parseWithCode(input);
     const passwordHash = await hashPassword(data.password);
-    const create = this.db.transaction(async (trx) => {
+    const create = inTransaction(this.db, async (trx) => {
       if (await this.accounts.anyLocked(trx)) throw new NotFound();
       const existing = await this.users.findByEmail(data.email, trx);
       const userId = existing?.id ?? (await this.users.create(trx, { email: data.email, name: data.name, passwordHash }));

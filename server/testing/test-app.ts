@@ -16,6 +16,7 @@ import { UserRepository } from '../users/users.repository';
 import { BUILT_IN_PROFILES } from '../plugins/contract';
 import { mountPath } from '../plugins/registry';
 import type { GuardMismatch, PluginTestApp, TestAccount, TestAppOptions, TestPerson, TestResponse, TestSession } from './testing';
+import { inTransaction } from '../db/transaction';
 
 const PASSWORD = 'plugin test password 0123';
 
@@ -53,7 +54,7 @@ export async function startTestApp(options: TestAppOptions): Promise<PluginTestA
 
   async function addContact(accountId: number, profile: string, name: string, status: 'active' | 'pending' | 'deactivated', flags: string[]): Promise<TestPerson> {
     const email = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${unique()}@example.test`;
-    return db.transaction(async (trx) => {
+    return inTransaction(db, async (trx) => {
       const userId = await users.create(trx, { email, name, passwordHash });
       const [contactId] = (await ledger.enter(trx, await ledger.lockAccount(trx, accountId), [{ user_id: userId, status, profile, name, email, country: 'BR' }])) as [number];
       if (flags.length) await permissions.setExplicit(trx, contactId, flags);
@@ -62,7 +63,7 @@ export async function startTestApp(options: TestAppOptions): Promise<PluginTestA
   }
 
   async function account(opts: { name?: string } = {}): Promise<TestAccount> {
-    const id = await db.transaction((trx) => accounts.create(trx, { name: opts.name ?? `Empresa ${unique()}`, document: null }));
+    const id = await inTransaction(db, (trx) => accounts.create(trx, { name: opts.name ?? `Empresa ${unique()}`, document: null }));
     const owner = await addContact(id, 'administrator', 'Ana Administradora', 'active', []);
     await accounts.update(db, id, { owner_contact_id: owner.contactId });
     return { id, url: `/accounts/${id}`, owner };

@@ -71,7 +71,7 @@ describe('error pages', () => {
     expect(res.text).to.match(/\bat .+:\d+:\d+/);
   });
 
-  it('when the database goes away under a logged-in user, the answer is a 500 in pt-BR, not a stack or a crash', async () => {
+  it('when the database goes away under a logged-in user, the answer is a 503 page in pt-BR, not a stack or a crash', async () => {
     const portal = await startPortal();
     const { admin } = await createAccount(portal.db);
     const { agent: a } = await loggedIn(portal, admin.email, PASSWORD);
@@ -83,8 +83,8 @@ describe('error pages', () => {
     process.on('unhandledRejection', record);
     try {
       const res = await a.get('/accounts').set('Accept', 'text/html');
-      expect(res.status).to.equal(500);
-      expect(res.text).to.contain(SERVER_ERROR);
+      expect(res.status).to.equal(503);
+      expect(res.text).to.contain('<h1>Serviço indisponível</h1>').and.contain('O portal não consegue acessar seus dados neste momento.');
       expectNoInternals(res.text);
       expect((await supertest(portal.app).get('/healthz')).status).to.equal(503);
       await new Promise((resolve) => setImmediate(resolve));

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { sharedPortal, startPortal } from '../support/portal';
+import { createAccount, PASSWORD } from '../support/fixtures';
+import { loggedIn, sharedPortal, startPortal } from '../support/portal';
 
 describe('GET /healthz', () => {
   it('answers ok when the database answers', async () => {
@@ -16,5 +17,27 @@ describe('GET /healthz', () => {
     const res = await supertest(portal.app).get('/healthz');
     expect(res.status).to.equal(503);
     expect(res.body.db).to.equal('down');
+  });
+});
+
+describe('the database away and back', () => {
+  it('pages answer 503 in words and /healthz 503 while it is away; both recover by themselves', async () => {
+    const portal = await startPortal();
+    const { accountId, admin } = await createAccount(portal.db);
+    const { agent: a } = await loggedIn(portal, admin.email, PASSWORD);
+    expect((await a.get(`/accounts/${accountId}/contacts`)).status).to.equal(200);
+
+    await portal.db.destroy(); // every query now fails as with a stopped server
+    const page = await a.get(`/accounts/${accountId}/contacts`).set('Accept', 'text/html');
+    expect(page.status).to.equal(503);
+    expect(page.headers['retry-after']).to.equal('10');
+    expect(page.text).to.contain('Serviço indisponível').and.contain('O portal não consegue acessar seus dados neste momento.');
+    expect((await a.get('/healthz')).status).to.equal(503);
+
+    portal.db.initialize(); // the database is back: a new pool, nothing restarted
+    expect((await a.get('/healthz')).status).to.equal(200);
+    const back = await a.get(`/accounts/${accountId}/contacts`);
+    expect(back.status).to.equal(200);
+    expect(back.text).to.contain(admin.name);
   });
 });
