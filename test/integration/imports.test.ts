@@ -5,7 +5,7 @@ import { addMember, PASSWORD } from '../support/fixtures';
 import { sharedSmtp, to } from '../support/mail';
 import { agent, loggedIn, sharedPortal, type TestPortal } from '../support/portal';
 import { auditEventsOf, contactsOf, countersOf, cpfStartingWith, decode, expectCountersExact, newAdmin } from './helpers/contacts';
-import { confirmed, csvOf, HEADER, importsBase, line, person, previewed, textOf } from './helpers/imports';
+import { confirmed, csvOf, downloaded, HEADER, importsBase, line, person, previewed, textOf } from './helpers/imports';
 import { ageSessions } from './helpers/security';
 
 async function expectMissing(file: string) {
@@ -35,11 +35,7 @@ describe('Importar usuários', () => {
       const page = await s.agent.get(importsBase(s));
       expect(page.status).to.equal(200);
       expect(textOf(page.text)).to.contain('Baixar modelo');
-      const template = await s.agent.get(`${importsBase(s)}/template.csv`).buffer(true).parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+      const template = await downloaded(s.agent, `${importsBase(s)}/template.csv`);
       expect(template.headers['content-disposition']).to.contain('attachment');
       const bytes = template.body as Buffer;
       expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
@@ -376,11 +372,7 @@ describe('Importar usuários', () => {
     expect(textOf(first.page)).to.match(/4 usuário\(s\) novo\(s\) a convidar/);
     await confirmed(portal, from, first.id);
 
-    const exported = await from.agent.get(`/accounts/${from.accountId}/contacts.csv?status=pending`).buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const exported = await downloaded(from.agent, `/accounts/${from.accountId}/contacts.csv?status=pending`);
     expect(exported.status).to.equal(200);
 
     const to = await admin();

@@ -69,3 +69,12 @@ export async function confirmed(portal: TestPortal, s: Admin, id: number): Promi
 
 /** The page's text without tags and with spaces folded, for phrases a person reads. */
 export const textOf = (html: string) => decode(html.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ');
+
+/** A download's bytes as they arrive (a BOM and all), with the response's status and headers. */
+export function downloaded(agent: Admin['agent'], url: string) {
+  return agent.get(url).buffer(true).parse((res, done) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => done(null, Buffer.concat(chunks)));
+  });
+}
