@@ -84,7 +84,7 @@ export function createServices({ config, db, registry, i18n, setupCode, logger }
     contacts: new ContactService(db, hooks, audit, invitations),
     /** LGPD: erasure of people who left, and "Meus dados". */
     erasure: new ErasureService(db, hooks, audit, config.sessionSecret),
-    myData: new MyDataService(db, audit),
+    myData: new MyDataService(db, audit, hooks),
     contactExport: new ContactExportService(db, audit),
     auditExport: new AuditExportService(db, audit),
     // Every kind of second factor takes part in an administrator's reset.

@@ -36,3 +36,27 @@ export async function eraseFromTickets(event: HookEvents['contact.erasing'], trx
   await rewrite('support_tickets', ['subject', 'description'], (q) => q.where({ account_id: accountId }));
   await rewrite('support_ticket_entries', ['body'], (q) => q.whereIn('ticket_id', tickets.clone()));
 }
+
+/**
+ * `contact.exporting` ("Meus dados"): the tickets the person opened or owns in that company, with
+ * the comments they wrote. Other people's comments are left out: they are about others.
+ */
+export async function exportTickets(event: HookEvents['contact.exporting'], trx: Knex.Transaction): Promise<void> {
+  const { accountId, contactId } = event;
+  const tickets: Record<string, unknown>[] = await trx('support_tickets')
+    .select('id', 'number', 'subject', 'description', 'category', 'priority', 'status', 'owner_contact_id', 'opened_by_contact_id', 'created_at', 'updated_at')
+    .where({ account_id: accountId })
+    .where((w) => w.where('owner_contact_id', contactId).orWhere('opened_by_contact_id', contactId))
+    .orderBy('id');
+  const ids = tickets.map((t) => Number(t.id));
+  const comments: Record<string, unknown>[] = ids.length
+    ? await trx('support_ticket_entries').select('ticket_id', 'kind', 'body', 'created_at').whereIn('ticket_id', ids).where({ actor_contact_id: contactId }).orderBy('id')
+    : [];
+  event.add('support', {
+    tickets: tickets.map((t) => ({
+      number: t.number, subject: t.subject, description: t.description, category: t.category, priority: t.priority, status: t.status,
+      youOpened: Number(t.opened_by_contact_id) === contactId, youOwn: Number(t.owner_contact_id) === contactId, created_at: t.created_at,
+      yourEntries: comments.filter((c) => Number(c.ticket_id) === Number(t.id)).map((c) => ({ kind: c.kind, body: c.body, at: c.created_at })),
+    })),
+  });
+}

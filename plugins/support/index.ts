@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { definePlugin } from 'portal/plugin';
 import { seedDemoTickets } from './demo';
-import { eraseFromTickets } from './erasure';
+import { eraseFromTickets, exportTickets } from './erasure';
 import { locales } from './locales';
 import { routes } from './routes';
 import { askForReceiver, handOverOpenTickets } from './transfer';
@@ -36,7 +36,7 @@ export default definePlugin({
   migrations: path.join(import.meta.dirname, 'migrations'),
   views: path.join(import.meta.dirname, 'views'),
   confirmations: { 'contact.deleting': askForReceiver, 'contact.deactivated': askForReceiver },
-  hooks: { 'contact.deleting': handOverOpenTickets, 'contact.deactivated': handOverOpenTickets, 'contact.erasing': eraseFromTickets },
+  hooks: { 'contact.deleting': handOverOpenTickets, 'contact.deactivated': handOverOpenTickets, 'contact.erasing': eraseFromTickets, 'contact.exporting': exportTickets },
   seedDemo: (trx, account, _grants, contacts) => seedDemoTickets(trx, account, contacts),
   locales,
 });

@@ -66,6 +66,12 @@ export interface HookEvents {
    * is removed by core after the hooks run.
    */
   'contact.erasing': { accountId: number; contactId: number; pseudonym: string; person: ErasedPerson };
+  /**
+   * "Meus dados" (LGPD, right of access): the person downloads what the portal holds about them.
+   * For each of their contacts, a plugin adds what it keeps of that contact under its own id
+   * (`add('<plugin id>', data)`: plain JSON, only this person's data; read-only: write nothing in `trx`).
+   */
+  'contact.exporting': { accountId: number; contactId: number; add(pluginId: string, data: unknown): void };
 }
 
 /** The personal values of a contact being erased (see the `contact.erasing` hook). */

@@ -24,7 +24,7 @@ const id = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'id must be lower-case let
 const permissionKey = z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/, 'key must be "<plugin id>.<name>" in lower-case letters, digits, "-" or "."');
 const i18nKey = z.string({ message: 'missing label' }).min(1, 'missing label');
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'must be a function');
-const HOOK_NAMES = ['contact.deleting', 'contact.deactivated', 'owner.transferred', 'contact.erasing'] as const;
+const HOOK_NAMES = ['contact.deleting', 'contact.deactivated', 'owner.transferred', 'contact.erasing', 'contact.exporting'] as const;
 // Strict: a misspelt field (`hook:` for `hooks:`) is refused, not silently ignored.
 const manifestSchema = z.strictObject({
   id,

@@ -10,6 +10,7 @@ import { toDate } from '../db/knex';
 import { InvitationRepository } from '../invitations/invitations.repository';
 import { PermissionRepository } from '../permissions/permissions.repository';
 import { UserRepository } from '../users/users.repository';
+import type { PluginHooks } from '../plugins/registry';
 
 /** Events in one download: a person's own history, newest first; older ones are named as left out. */
 const EVENT_LIMIT = 5000;
@@ -27,7 +28,7 @@ export class MyDataService {
   private readonly permissions = new PermissionRepository();
   private readonly trail = new AuditPersonalRepository();
 
-  constructor(private readonly db: Knex, private readonly audit: AuditService) {
+  constructor(private readonly db: Knex, private readonly audit: AuditService, private readonly hooks: PluginHooks) {
     this.users = new UserRepository(db);
     this.accounts = new AccountRepository(db);
   }
@@ -36,7 +37,7 @@ export class MyDataService {
     const login = await this.users.exportOf(me.userId);
     const contacts = await this.contacts.ofUser(this.db, me.userId);
     const contactIds = contacts.map((c) => Number(c.id));
-    const companies = [];
+    const companies: Record<string, unknown>[] = [];
     for (const c of contacts) {
       const [account, explicit, groupIds, groups] = await Promise.all([
         this.accounts.findById(c.account_id),
@@ -69,6 +70,12 @@ export class MyDataService {
       };
     });
     await inTransaction(this.db, async (trx) => {
+      // What plugins keep of each of the person's contacts (tickets…), under each plugin's id.
+      for (const [i, c] of contacts.entries()) {
+        const plugins: Record<string, unknown> = {};
+        await this.hooks.run('contact.exporting', { accountId: Number(c.account_id), contactId: Number(c.id), add: (pluginId, data) => void (plugins[pluginId] = data) }, trx, me);
+        Object.assign(companies[i]!, { plugins });
+      }
       await this.audit.record(trx, me, { accountId: null, action: 'me.data_exported', target: { type: 'user', id: me.userId }, details: { companies: companies.length, events: events.length } });
     });
     return { exportedAt: now, login, companies, invitations, auditEvents: events, auditEventsLeftOut: rows.length > EVENT_LIMIT };

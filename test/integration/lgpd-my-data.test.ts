@@ -46,6 +46,34 @@ describe('LGPD: "Meus dados" on Meu perfil', () => {
     expect(JSON.parse(exported[0].details)).to.deep.equal({ companies: 2, events: data.auditEvents.length });
   });
 
+  it('holds what plugins keep of the person (their support tickets and their own comments), not other people\'s', async () => {
+    const a = await createAccount(portal.db);
+    const person = await addMember(portal.db, a.accountId, { name: 'Tereza Chamados' });
+    const colleague = await addMember(portal.db, a.accountId, { name: 'Ulisses Outro' });
+    const now = new Date();
+    const ticket = async (owner: number, subject: string) => (await portal.db('support_tickets').insert({
+      account_id: a.accountId, owner_contact_id: owner, opened_by_contact_id: owner, subject, description: 'Descrição do chamado', category: 'question',
+      priority: 'low', status: 'open', created_at: now, updated_at: now,
+    }))[0];
+    const mine = await ticket(person.contactId, 'Nota fiscal não chegou');
+    await ticket(colleague.contactId, 'Chamado do colega');
+    await portal.db('support_ticket_entries').insert([
+      { ticket_id: mine, kind: 'comment', actor_contact_id: person.contactId, actor_name: 'Tereza Chamados', body: 'Meu comentário', created_at: now },
+      { ticket_id: mine, kind: 'comment', actor_contact_id: colleague.contactId, actor_name: 'Ulisses Outro', body: 'Comentário do colega', created_at: now },
+    ]);
+    const me = await loggedIn(portal, person.email, PASSWORD);
+    const res = await me.agent.get('/me/data').buffer(true).parse((r, done) => {
+      let text = '';
+      r.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      r.on('end', () => done(null, text));
+    });
+    const text = res.body as string;
+    const support = JSON.parse(text).companies[0].plugins.support;
+    expect(support.tickets.map((t: { subject: string }) => t.subject)).to.deep.equal(['Nota fiscal não chegou']);
+    expect(support.tickets[0].yourEntries.map((e: { body: string }) => e.body)).to.deep.equal(['Meu comentário']);
+    for (const other of ['Chamado do colega', 'Comentário do colega', 'Ulisses Outro']) expect(text, other).not.to.contain(other);
+  });
+
   it('signed out, nothing is handed out', async () => {
     const res = await (await import('supertest')).default(portal.app).get('/me/data');
     expect(res.status).to.be.oneOf([302, 303, 401]);

@@ -157,7 +157,7 @@ describe('plugin loader: validatePlugins', () => {
 
   it('refuses an unknown hook name and a hook that is not a function', () => {
     const unknown = manifest('acme', { hooks: { 'contact.removed': noop } as PluginManifest['hooks'] });
-    refusal(() => validatePlugins([unknown]), 'acme', /hooks: unknown hook "contact\.removed" \(known: contact\.deleting, contact\.deactivated, owner\.transferred, contact\.erasing\)/);
+    refusal(() => validatePlugins([unknown]), 'acme', /hooks: unknown hook "contact\.removed" \(known: contact\.deleting, contact\.deactivated, owner\.transferred, contact\.erasing, contact\.exporting\)/);
     const notFn = manifest('acme', { hooks: { 'contact.deleting': 'cleanup' } as unknown as PluginManifest['hooks'] });
     refusal(() => validatePlugins([notFn]), 'acme', /hooks\.contact\.deleting: must be a function/);
   });
