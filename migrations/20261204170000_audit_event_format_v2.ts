@@ -49,16 +49,12 @@ function split(details: unknown, actorName: string | null) {
     if (typeof value === 'object') {
       return Object.fromEntries(Object.entries(value as object).filter(([k]) => !DROPPED_KEYS.has(k)).map(([k, v]) => [k, walk(v, [...path, k], k)]));
     }
-    if (typeof value !== 'string' && typeof value !== 'number') return value;
-    const text = String(value);
-    let masked = text;
-    if (typeof value === 'string') {
-      masked = text.replace(FORMATTED_CPF, maskCpf);
-      if (key !== null && CPF_KEYS.has(key)) masked = masked.replace(BARE_CPF, maskCpf);
-    }
-    if (!((key !== null && PERSONAL_KEYS.has(key)) || masked !== text || EMAIL.test(text)) || text === '') return value;
+    if (typeof value !== 'string' || value === '') return value;
+    let masked = value.replace(FORMATTED_CPF, maskCpf);
+    if (key !== null && CPF_KEYS.has(key)) masked = masked.replace(BARE_CPF, maskCpf);
+    if (!(key !== null && PERSONAL_KEYS.has(key)) && masked === value && !EMAIL.test(value)) return value;
     const ptr = pointer(path);
-    personal[ptr] = typeof value === 'string' ? masked : value;
+    personal[ptr] = masked;
     return { $p: ptr };
   };
   const kept = details ? walk(details, [], null) : null;

@@ -22,6 +22,7 @@ import { sessionMiddleware } from './http/session';
 import { contactFormatters } from './contacts/format';
 import { contactRoutes } from './contacts/contacts.routes';
 import { contactExportRoutes } from './contacts/contact-export.routes';
+import { auditExportRoutes } from './audit/audit-export.routes';
 import { secondFactorResetRoutes } from './contacts/second-factor-reset.routes';
 import { OWNER_MENU, ownerTransferRoutes } from './owner-transfer/owner-transfer.routes';
 import { ContactConfirmations } from './contacts/contact-confirmations';
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps) {
   account.use('/contacts/:contactId/permissions', permissionRoutes(services.permissions));
   account.use('/contacts/:contactId/second-factor', secondFactorResetRoutes(services.secondFactorReset));
   account.use('/contacts.csv', contactExportRoutes(services.contactExport));
+  account.use('/audit', auditExportRoutes(services.auditExport));
   account.use('/contacts', contactRoutes(services.contacts, services.invitations, services.secondFactorReset, new ContactConfirmations(registry, services.pluginContext), services.permissions));
   account.use('/invitations', invitationAdminRoutes(services.invitations, services.permissions));
   account.use('/owner', ownerTransferRoutes(services.ownerTransfer));

@@ -15,6 +15,7 @@ import { TwoFactorService } from './auth/two-factor.service';
 import type { Config } from './config';
 import { ContactService } from './contacts/contacts.service';
 import { ContactExportService } from './contacts/contact-export.service';
+import { AuditExportService } from './audit/audit-export.service';
 import { SecondFactorResetService } from './contacts/second-factor-reset.service';
 import { InvitationAcceptanceService } from './invitations/invitation-acceptance.service';
 import { INVITATION_JOB, InvitationService } from './invitations/invitations.service';
@@ -85,6 +86,7 @@ export function createServices({ config, db, registry, i18n, setupCode, logger }
     erasure: new ErasureService(db, hooks, audit, config.sessionSecret),
     myData: new MyDataService(db, audit),
     contactExport: new ContactExportService(db, audit),
+    auditExport: new AuditExportService(db, audit),
     // Every kind of second factor takes part in an administrator's reset.
     secondFactorReset: new SecondFactorResetService(db, audit, factorNotices, [twoFactor, passkeys]),
     permissions,

@@ -58,7 +58,12 @@ export interface AuditQuery {
 }
 
 /** An account's chain is its id; events that belong to no account form chain 0. */
-const chainOf = (accountId: number | null) => accountId ?? 0;
+export const chainOf = (accountId: number | null) => accountId ?? 0;
+
+/** A chain's events, its account's or (chain 0) those of no account. */
+export function eventsOfChain(db: Knex, chainId: number): Knex.QueryBuilder {
+  return chainId === 0 ? db('audit_events').whereNull('account_id') : db('audit_events').where({ account_id: chainId });
+}
 
 export class AuditRepository {
   /**
@@ -143,5 +148,27 @@ export class AuditRepository {
       .orderBy('id', 'desc')
       .limit(limit);
     return rows.map(({ personal, ...r }) => ({ ...r, actor_name: readableActorName({ personal, actor_name: r.actor_name }) }));
+  }
+
+  /** Every chain that has a head or an event, ascending. */
+  async chainIds(db: Knex): Promise<number[]> {
+    const heads: { chain_id: number | string }[] = await db('audit_chain_heads').select('chain_id');
+    const accounts: { account_id: number | string | null }[] = await db('audit_events').distinct('account_id');
+    const ids = new Set([...heads.map((h) => Number(h.chain_id)), ...accounts.map((a) => (a.account_id === null ? 0 : Number(a.account_id)))]);
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  /** One batch of a chain's events after `afterId`, in id order (the (account_id, id) index). */
+  chainBatch(db: Knex, chainId: number, afterId: number, limit: number): Promise<Record<string, unknown>[]> {
+    return eventsOfChain(db, chainId).where('id', '>', afterId).orderBy('id').limit(limit).select('*');
+  }
+
+  async headOf(db: Knex, chainId: number): Promise<{ last_hash: string | null } | undefined> {
+    return db('audit_chain_heads').select('last_hash').where({ chain_id: chainId }).first();
+  }
+
+  /** Where a chain starts once its oldest events were archived: the last archived event's hash. */
+  anchorOf(db: Knex, chainId: number): Promise<{ last_hash: string; last_event_id: number | string; archived_at: unknown } | undefined> {
+    return db('audit_chain_anchors').select('last_hash', 'last_event_id', 'archived_at').where({ chain_id: chainId }).first();
   }
 }

@@ -78,13 +78,12 @@ export function splitPersonal(details: Record<string, unknown> | null | undefine
     if (typeof value === 'object') {
       return Object.fromEntries(Object.entries(value as object).filter(([k, v]) => v !== undefined && !DROPPED_KEYS.has(k)).map(([k, v]) => [k, walk(v, [...path, k], k)]));
     }
-    if (typeof value !== 'string' && typeof value !== 'number') return value;
-    const text = String(value);
-    const masked = typeof value === 'string' ? maskCpfsIn(text, key !== null && CPF_KEYS.has(key)) : text;
-    const isPersonal = (key !== null && PERSONAL_KEYS.has(key)) || masked !== text || EMAIL.test(text);
-    if (!isPersonal || text === '') return value;
+    // Numbers (ids, counts) and booleans are never personal, whatever their key (`to: 12`, a contact id).
+    if (typeof value !== 'string' || value === '') return value;
+    const masked = maskCpfsIn(value, key !== null && CPF_KEYS.has(key));
+    if (!(key !== null && PERSONAL_KEYS.has(key)) && masked === value && !EMAIL.test(value)) return value;
     const ptr = pointer(path);
-    personal[ptr] = typeof value === 'string' ? masked : value;
+    personal[ptr] = masked;
     return { $p: ptr };
   };
   const kept = details ? walk(details, [], null) : null;
@@ -164,9 +163,19 @@ export function hashedFields(row: EventRow): Record<string, string | number | nu
   };
 }
 
-/** The event's hash: SHA-256 of the canonical JSON of `hashedFields`. */
+const HASHED_KEYS = Object.keys(hashedFields({ action: '', created_at: 0 } as EventRow)).sort();
+const KEY_PREFIXES = HASHED_KEYS.map((k, i) => `${i ? ',' : '{'}${JSON.stringify(k)}:`);
+
+/**
+ * The event's hash: SHA-256 of the canonical JSON of `hashedFields`. Written out key by key (the
+ * fields are flat), which is what `canonicalJson` gives, at a third of its cost: verify hashes a
+ * million events.
+ */
 export function eventHash(row: EventRow): string {
-  return sha256(canonicalJson(hashedFields(row)));
+  const fields = hashedFields(row);
+  let text = '';
+  for (let i = 0; i < HASHED_KEYS.length; i++) text += KEY_PREFIXES[i] + JSON.stringify(fields[HASHED_KEYS[i]!]);
+  return sha256(text + '}');
 }
 
 /** True when the row's personal values still match the digest its hash covers (or it has none, or they were erased). */
@@ -174,6 +183,8 @@ export function personalIntact(row: EventRow): boolean {
   if (row.personal_erased_at) return true;
   if (row.personal === null || row.personal === undefined) return row.personal_digest === null;
   if (!row.personal_salt || !row.personal_digest) return false;
+  // record() stores the canonical text: hashing it as stored spares a parse; anything else is re-encoded.
+  if (sha256(row.personal_salt + row.personal) === row.personal_digest) return true;
   try {
     return personalDigest(row.personal_salt, row.personal) === row.personal_digest;
   } catch {

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import {
   canonicalJson,
   erasedPersonal,
   eventHash,
+  hashedFields,
   maskCpf,
   personalIntact,
   readableActorName,
@@ -55,6 +57,11 @@ describe('audit event format (v2)', () => {
     expect(eventHash({ ...row, personal: split.personal!.replace('ana@', 'bia@') })).to.equal(hash);
     expect(personalIntact({ ...row, personal: split.personal!.replace('ana@', 'bia@') })).to.equal(false);
     expect(eventHash({ ...row, personal_digest: '0'.repeat(64) })).not.to.equal(hash);
+  });
+
+  it('the hash is SHA-256 of the canonical JSON of the hashed fields (what docs/audit.md states)', () => {
+    const row = base({ ...splitPersonal({ after: { name: 'Ana', n: 1 } }, 'Admin', 'salt'), prev_hash: 'f'.repeat(64) });
+    expect(eventHash(row)).to.equal(createHash('sha256').update(canonicalJson(hashedFields(row))).digest('hex'));
   });
 
   it('the hash is the same whatever type the database gives back for ids and dates', () => {

@@ -159,7 +159,13 @@ export default {
       targetType: 'Subject type', anyTarget: 'Any subject', targetId: 'Subject number', apply: 'Filter', clear: 'Clear filters',
       nobody: 'No user of this company has the e-mail "{{person}}".', showingPerson: 'Entries of {{name}} ({{role}}).',
     },
-    export: { csv: 'Export CSV', json: 'Export JSON' },
+    export: {
+      csv: 'Export CSV', json: 'Export JSON',
+      columns: {
+        id: 'id', createdAt: 'date (UTC)', actor: 'person', actorContactId: 'person id', action: 'action', target: 'target',
+        details: 'details', ip: 'IP', userAgent: 'browser', requestId: 'request', hash: 'hash', prevHash: 'previous hash',
+      },
+    },
     event: {
       who: 'Who did it', target: 'Subject', where: 'From where', confirmation: 'Confirmation', plugin: 'Module', changes: 'What changed',
       field: 'Field', before: 'Before', after: 'After',
@@ -209,6 +215,7 @@ export default {
       'user.password_reset_requested': 'Password reset requested', 'user.password_reset': 'Password reset', 'user.password_changed': 'Password changed',
       'user.step_up_approved': 'Sensitive action confirmed', 'user.profile_updated': 'Personal profile changed',
       'user.email_change_requested': 'E-mail change requested', 'user.email_confirmed': 'New e-mail confirmed',
+      'audit.exported': 'Audit trail exported', 'audit.archived': 'Old events archived',
     },
   },
   errors: {

@@ -159,7 +159,13 @@ export default {
       targetType: 'Tipo de objeto', anyTarget: 'Cualquier objeto', targetId: 'Número del objeto', apply: 'Filtrar', clear: 'Limpiar filtros',
       nobody: 'Ningún usuario de esta empresa con el correo "{{person}}".', showingPerson: 'Registros de {{name}} ({{role}}).',
     },
-    export: { csv: 'Exportar CSV', json: 'Exportar JSON' },
+    export: {
+      csv: 'Exportar CSV', json: 'Exportar JSON',
+      columns: {
+        id: 'id', createdAt: 'fecha (UTC)', actor: 'persona', actorContactId: 'id de la persona', action: 'acción', target: 'objeto',
+        details: 'detalles', ip: 'IP', userAgent: 'navegador', requestId: 'solicitud', hash: 'hash', prevHash: 'hash anterior',
+      },
+    },
     event: {
       who: 'Quién lo hizo', target: 'Objeto', where: 'Desde dónde', confirmation: 'Confirmación', plugin: 'Módulo', changes: 'Qué cambió',
       field: 'Campo', before: 'Antes', after: 'Después',
@@ -209,6 +215,7 @@ export default {
       'user.password_reset_requested': 'Restablecimiento de contraseña pedido', 'user.password_reset': 'Contraseña restablecida', 'user.password_changed': 'Contraseña cambiada',
       'user.step_up_approved': 'Acción sensible confirmada', 'user.profile_updated': 'Perfil personal modificado',
       'user.email_change_requested': 'Cambio de correo pedido', 'user.email_confirmed': 'Nuevo correo confirmado',
+      'audit.exported': 'Registro de auditoría exportado', 'audit.archived': 'Eventos antiguos archivados',
     },
   },
   errors: {

@@ -157,7 +157,13 @@ export default {
       targetType: 'Tipo de alvo', anyTarget: 'Qualquer alvo', targetId: 'Número do alvo', apply: 'Filtrar', clear: 'Limpar filtros',
       nobody: 'Nenhum usuário desta empresa com o e-mail "{{person}}".', showingPerson: 'Registros de {{name}} ({{role}}).',
     },
-    export: { csv: 'Exportar CSV', json: 'Exportar JSON' },
+    export: {
+      csv: 'Exportar CSV', json: 'Exportar JSON',
+      columns: {
+        id: 'id', createdAt: 'data (UTC)', actor: 'pessoa', actorContactId: 'id da pessoa', action: 'ação', target: 'alvo',
+        details: 'detalhes', ip: 'IP', userAgent: 'navegador', requestId: 'requisição', hash: 'hash', prevHash: 'hash anterior',
+      },
+    },
     event: {
       who: 'Quem fez', target: 'Alvo', where: 'De onde', confirmation: 'Confirmação', plugin: 'Módulo', changes: 'O que mudou',
       field: 'Campo', before: 'Antes', after: 'Depois',
@@ -207,6 +213,7 @@ export default {
       'user.password_reset_requested': 'Redefinição de senha pedida', 'user.password_reset': 'Senha redefinida', 'user.password_changed': 'Senha alterada',
       'user.step_up_approved': 'Ação sensível confirmada', 'user.profile_updated': 'Perfil pessoal alterado',
       'user.email_change_requested': 'Troca de e-mail pedida', 'user.email_confirmed': 'Novo e-mail confirmado',
+      'audit.exported': 'Trilha de auditoria exportada', 'audit.archived': 'Eventos antigos arquivados',
     },
   },
   errors: {
