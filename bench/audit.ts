@@ -13,13 +13,16 @@
  * (b) in this process: 2,000 pairs of transactions updating a contact, one with
  *     AuditService.record() and one without, interleaved; the difference is the event's cost;
  * (a) the portal in a child process (bench/list-servers.ts), 16 autocannon connections each with
- *     its own session of the administrator, on each page in turn; statements per request counted
- *     over sequential requests; each page's statements EXPLAINed and timed alone;
+ *     its own session of the administrator, on each page in turn, as fast as answers come (the
+ *     goal's figure), then for the goal's pages one viewer alone (what a request takes unqueued);
+ *     statements per request counted over sequential requests; each page's statements on
+ *     audit_events EXPLAINed and timed alone;
  * (c) `npm run audit:verify -- --account <id>` under /usr/bin/time (wall time, peak RSS).
  *
  * Environment: BENCH_MYSQL_URL (server only), BENCH_SKIP_SEED=1, BENCH_EVENTS (1,000,000),
  * BENCH_SECONDS (10 per page), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (16),
- * BENCH_WRITES (2,000), BENCH_PARTS (write,pages,verify).
+ * BENCH_WRITES (2,000), BENCH_PARTS (write,pages,verify), BENCH_CPU_PROF=file (a V8 CPU profile of
+ * the portal's process over the pages' load; read it with bench/profile-summary.ts).
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -107,16 +110,16 @@ function pagesOf(a: AuditAccount): Page[] {
 async function fetchAudit(url: string, cookie: string) {
   const res = await fetch(url, { headers: { ...HEADERS, cookie }, redirect: 'manual' });
   const html = await res.text();
-  return { status: res.status, events: (html.match(/<details>/g) ?? []).length };
+  return { status: res.status, events: (html.match(/<details>/g) ?? []).length, kb: Buffer.byteLength(html) / 1024 };
 }
 
-function load(url: string, cookies: string[], seconds: number) {
+function load(url: string, cookies: string[], seconds: number, connections = CONNECTIONS) {
   let next = 0;
   const latencies: number[] = [];
   return new Promise<{ rps: number; p50: number; p99: number; failed: number; requests: number; latencies: number[] }>((resolve, reject) => {
     autocannon(
       {
-        url, connections: CONNECTIONS, duration: seconds, timeout: 20, headers: HEADERS,
+        url, connections, duration: seconds, timeout: 20, headers: HEADERS,
         // One session per connection, like separate browsers.
         setupClient: (client) => {
           client.setHeaders({ ...HEADERS, cookie: cookies[next++ % cookies.length]! });
@@ -156,28 +159,35 @@ async function explainPage(portal: Awaited<ReturnType<typeof createPortal>>, acc
 
 async function measurePages(a: AuditAccount) {
   const portal = await startServer('portal', portalEnv);
-  const results: { page: Page; statements: number; events: number; rps: number; p50: number; p99: number; failed: number; cpuMs: number; load: string }[] = [];
+  const results: { page: Page; statements: number; events: number; rps: number; p50: number; p99: number; failed: number; cpuMs: number; alone: { p50: number; p99: number } | null; kb: number; load: string }[] = [];
   try {
     const cookies: string[] = [];
     for (let i = 0; i < CONNECTIONS; i++) cookies.push(await login(portal.url, a.admin.email, PASSWORD));
+    if (process.env.BENCH_CPU_PROF) await portal.profile.start();
     for (const page of pagesOf(a)) {
       const url = portal.url + page.path;
       const counts: number[] = [];
       let events = 0;
+      let kb = 0;
       for (let i = 0; i < 9; i++) {
         const before = await portal.statements();
         const r = await fetchAudit(url, cookies[0]!);
         if (r.status !== 200) throw new Error(`${page.path} answered ${r.status}`);
         counts.push((await portal.statements()) - before);
         events = r.events;
+        kb = r.kb;
       }
       if (WARMUP > 0) await load(url, cookies, WARMUP);
       const cpu0 = await portal.cpuMs();
       const m = await load(url, cookies, SECONDS);
       const cpuMs = ((await portal.cpuMs()) - cpu0) / Math.max(1, m.requests);
-      results.push({ page, statements: median(counts), events, ...m, cpuMs, load: loadavg() });
-      console.log(`${page.label.padEnd(48)} ${m.rps.toFixed(0)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${median(counts)} statements  ${events} events shown  portal CPU ${f(cpuMs)} ms/req  load ${loadavg()}`);
+      // One viewer at a time: what one request takes, without the 16-deep queue.
+      const alone = page.goal ? await load(url, cookies, SECONDS / 2, 1) : null;
+      results.push({ page, statements: median(counts), events, kb, ...m, cpuMs, alone, load: loadavg() });
+      console.log(`${page.label.padEnd(48)} ${m.rps.toFixed(0)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${median(counts)} statements  ${events} events shown  portal CPU ${f(cpuMs)} ms/req` +
+        `${alone ? `  one viewer p50 ${alone.p50} / p99 ${alone.p99} ms` : ''}  ${kb.toFixed(0)} KB  load ${loadavg()}`);
     }
+    if (process.env.BENCH_CPU_PROF) await portal.profile.stop(process.env.BENCH_CPU_PROF);
   } finally {
     await portal.stop();
   }
@@ -238,9 +248,9 @@ async function main(): Promise<void> {
   if (verified) console.log(`(c) ${verified.output}\n    wall ${verified.seconds} s, node CPU ${verified.cpuS.toFixed(1)} s, peak RSS ${verified.rssMb.toFixed(0)} MB, exit ${verified.code}; load ${loadavg()}`);
 
   console.log(`\n== ${EVENTS.toLocaleString('en')} events in one account; ${CONNECTIONS} viewers, ${SECONDS} s per page (+${WARMUP} s warm-up) ==`);
-  row(['page', 'req/s', 'p50 ms', 'p99 ms', 'statements / request', 'events shown', 'portal CPU ms / request', 'load after']);
-  row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---']);
-  for (const r of pages) row([r.page.label, r.rps.toFixed(0), r.p50, `${r.p99}${r.page.goal && r.p99 >= GOALS.pageP99Ms ? ' **over**' : ''}`, r.statements, r.events, f(r.cpuMs), r.load]);
+  row(['page', 'req/s', 'p50 ms', 'p99 ms', 'one viewer: p50 / p99 ms', 'statements / request', 'events shown (page size)', 'portal CPU ms / request', 'load after']);
+  row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']);
+  for (const r of pages) row([r.page.label, r.rps.toFixed(0), r.p50, `${r.p99}${r.page.goal && r.p99 >= GOALS.pageP99Ms ? ' **over**' : ''}`, r.alone ? `${r.alone.p50} / ${r.alone.p99}` : '–', r.statements, `${r.events} (${r.kb.toFixed(0)} KB)`, f(r.cpuMs), r.load]);
   const missed: string[] = [];
   for (const r of pages.filter((p) => p.page.goal)) if (r.p99 >= GOALS.pageP99Ms || r.failed) missed.push(`(a) ${r.page.label}: p99 ${r.p99} ms${r.failed ? `, ${r.failed} failed` : ''}`);
   if (writes) {
