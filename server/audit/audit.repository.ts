@@ -94,17 +94,35 @@ export class AuditRepository {
    * of the audit view's indexes); a person seen both ways reads the two indexes apart and merges.
    */
   async page(db: Knex, query: AuditQuery, limit: number): Promise<AuditListRow[]> {
-    if (query.person?.role !== 'any') return this.pageQuery(db, query, query.person ? { role: query.person.role, contactId: query.person.contactId } : null, limit);
+    const ids = await this.idRange(db, query);
+    if (!ids) return [];
+    if (query.person?.role !== 'any') return this.pageQuery(db, query, ids, query.person ? { role: query.person.role, contactId: query.person.contactId } : null, limit);
     const { contactId } = query.person;
     const [by, to] = await Promise.all([
-      this.pageQuery(db, query, { role: 'by', contactId }, limit),
-      this.pageQuery(db, query, { role: 'to', contactId }, limit),
+      this.pageQuery(db, query, ids, { role: 'by', contactId }, limit),
+      this.pageQuery(db, query, ids, { role: 'to', contactId }, limit),
     ]);
     const byId = new Map([...by, ...to].map((r) => [Number(r.id), r]));
     return [...byId.values()].sort((a, b) => Number(b.id) - Number(a.id)).slice(0, limit + 1);
   }
 
-  private pageQuery(db: Knex, query: AuditQuery, person: { role: 'by' | 'to'; contactId: number } | null, limit: number): Promise<AuditListRow[]> {
+  /**
+   * The ids a date range spans (null: no event at or after its start). Within a chain the ids grow
+   * with the time (record() stamps the event after taking the chain's head lock, and verify holds
+   * the chain to id order), so the first event at or after each end, one read of the (account_id,
+   * created_at) index, bounds the ids; the page's indexes all end in the id and stop at a page's
+   * last row. The dates stay in the query: the bounds only narrow it. Clocks of two app servers
+   * that disagree could move an event stamped across a boundary out of the range.
+   */
+  private async idRange(db: Knex, query: AuditQuery): Promise<{ from?: number; to?: number } | null> {
+    if (!query.from && !query.to) return {};
+    const firstAt = (at: Date) => db('audit_events').select('id').where('account_id', query.accountId).where('created_at', '>=', at).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(1);
+    const [row] = (await db.select({ ...(query.from ? { from: firstAt(query.from) } : {}), ...(query.to ? { to: firstAt(query.to) } : {}) })) as { from?: number | string | null; to?: number | string | null }[];
+    if (query.from && (row?.from ?? null) === null) return null;
+    return { from: query.from ? Number(row!.from) : undefined, to: row?.to != null ? Number(row.to) : undefined };
+  }
+
+  private pageQuery(db: Knex, query: AuditQuery, ids: { from?: number; to?: number }, person: { role: 'by' | 'to'; contactId: number } | null, limit: number): Promise<AuditListRow[]> {
     const q = db('audit_events as e')
       .leftJoin('users as u', 'u.id', 'e.actor_user_id')
       .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.personal', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
@@ -115,6 +133,8 @@ export class AuditRepository {
     if (query.target) q.where({ 'e.target_type': query.target.type, 'e.target_id': query.target.id });
     if (query.from) q.where('e.created_at', '>=', query.from);
     if (query.to) q.where('e.created_at', '<', query.to);
+    if (ids.from !== undefined) q.where('e.id', '>=', ids.from);
+    if (ids.to !== undefined) q.where('e.id', '<', ids.to);
     if (query.before) q.where('e.id', '<', query.before);
     const text = query.text;
     if (text) {

@@ -94,6 +94,8 @@ describe('Auditoria', () => {
       expect(listed((await admin.agent.get(`${base}?from=2026-03-10&to=2026-03-11`)).text)).to.deep.equal(['Grupo criado', 'Usuários exportados (CSV)']);
       expect(listed((await admin.agent.get(`${base}?from=2026-03-11&to=2026-03-11`)).text)).to.deep.equal(['Grupo criado']);
       expect(listed((await admin.agent.get(`${base}?to=2026-03-10`)).text)).to.deep.equal(['Usuários exportados (CSV)']);
+      expect(listed((await admin.agent.get(`${base}?from=2099-01-01`)).text)).to.deep.equal([]);
+      expect(listed((await admin.agent.get(`${base}?person=${account.admin.contactId}&role=by&from=2026-03-11&to=2026-03-11`)).text)).to.deep.equal(['Grupo criado']);
     });
 
     it('by free text: an action\'s label, the actor\'s name, a contact acted on', async () => {
