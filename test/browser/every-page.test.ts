@@ -158,6 +158,7 @@ describe('browser: every page at 1280 and 390 pixels', () => {
       ['group', `${a}/groups/${group.id}`],
       ['invitations', `${a}/invitations`],
       ['owner-transfer', `${a}/owner`],
+      ['privacy', `${a}/privacy`],
       ['audit', `${a}/audit`],
       ['audit-person', `${a}/audit?person=${other.id}`],
       ['me', '/me'],
