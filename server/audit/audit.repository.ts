@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import { forUpdate, insertId } from '../db/knex';
-import { readableActorName } from './event-format';
 
 export interface AuditRow {
   format: number;
@@ -158,16 +157,6 @@ export class AuditRepository {
       .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.personal', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
       .where({ 'e.account_id': accountId, 'e.id': id })
       .first();
-  }
-
-  /** A target's newest events, the actor's name read from the personal values. */
-  async listForTarget(db: Knex, accountId: number, targetType: string, targetId: string, limit = 20) {
-    const rows: { id: number; action: string; actor_name: string | null; personal: string | null; created_at: unknown }[] = await db('audit_events')
-      .select('id', 'action', 'actor_name', 'personal', 'created_at')
-      .where({ account_id: accountId, target_type: targetType, target_id: targetId })
-      .orderBy('id', 'desc')
-      .limit(limit);
-    return rows.map(({ personal, ...r }) => ({ ...r, actor_name: readableActorName({ personal, actor_name: r.actor_name }) }));
   }
 
   /** Every chain that has a head or an event, ascending. */

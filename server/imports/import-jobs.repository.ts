@@ -191,10 +191,9 @@ export class ImportJobRepository {
     await q('import_job_issues').where({ job_id: jobId, phase }).delete();
   }
 
-  /** Issues in line order; `afterLine` pages through them. */
-  async issues(q: Q, jobId: number, options: { limit: number; afterId?: number; severity?: 'error' | 'warning' }): Promise<(ImportIssue & { id: number })[]> {
+  /** The first issues in line order. */
+  async issues(q: Q, jobId: number, options: { limit: number }): Promise<(ImportIssue & { id: number })[]> {
     const query = q('import_job_issues').where({ job_id: jobId }).orderBy([{ column: 'line' }, { column: 'id' }]).limit(options.limit);
-    if (options.severity) query.where({ severity: options.severity });
     const rows = await query;
     return rows.map((r) => ({
       id: Number(r.id), phase: r.phase, line: Number(r.line), column: r.column_name ?? null, key: r.message_key,

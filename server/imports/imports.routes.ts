@@ -10,7 +10,7 @@ import { templateCsv } from './csv-reader';
 import type { ImportJob } from './import-jobs.repository';
 import type { ImportRunner } from './import-runner';
 import { WORKED_STATES } from './import-jobs.repository';
-import type { ImportService } from './imports.service';
+import { ISSUES_SHOWN, type ImportService } from './imports.service';
 import { receiveImportFile, type UploadRefusal } from './upload';
 
 const checked = (v: unknown) => ['on', 'true', '1'].includes(String(v ?? ''));
@@ -57,7 +57,7 @@ export function importRoutes(imports: ImportService, runner: ImportRunner, maxBy
   const jobLocals = async (req: Request, job: ImportJob) => ({
     title: req.t('importJobs.job.title', { file: job.fileName }), base: base(req), contactsBase: `/accounts/${req.ctx!.account.id}/contacts`, job,
     working: isWorking(job), issues: job.state === 'previewing' || job.fileRemoved ? [] : await imports.issues(job),
-    seats: await imports.seats(req.ctx!.account.id), ungrantable: imports.ungrantableProfiles(job, req.ctx!.permissions),
+    seats: await imports.seats(req.ctx!.account.id), issuesShown: ISSUES_SHOWN, ungrantable: imports.ungrantableProfiles(job, req.ctx!.permissions),
   });
 
   router.get('/:jobId', async (req, res) => {
