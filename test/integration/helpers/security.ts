@@ -55,6 +55,16 @@ export function shortCodeOf(html: string): string {
 /** The code an authenticator app shows `stepsFromNow` time steps away (each step is used once). */
 export const codeAt = (secret: string, stepsFromNow: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + stepsFromNow * 30 });
 
+/**
+ * Waits out the last seconds of a 30-second time step. A code `stepsFromNow` away is accepted within
+ * one step of the server's clock: computed at 29.9 s and checked at 30.1 s, a code one step back is
+ * two steps back and refused. Call before a login or enrolment that uses such a code.
+ */
+export async function clearOfStepEdge(marginMs = 5000): Promise<void> {
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 100));
+}
+
 /** Turns two-step verification on for a user as enrolment leaves it (secret sealed, enabled); returns the secret. */
 export async function enableTotp(portal: TestPortal, userId: number): Promise<string> {
   const secret = generateSecret();
@@ -64,6 +74,7 @@ export async function enableTotp(portal: TestPortal, userId: number): Promise<st
 
 /** A new session signed in with the password and the TOTP code of `step` (a session that proved a second factor). */
 export async function loggedInWithTotp(portal: TestPortal, email: string, password: string, secret: string, step = 0): Promise<{ agent: Agent; csrf: string }> {
+  await clearOfStepEdge();
   const a = agent(portal);
   const first = await login(a, email, password);
   if (first.headers.location !== '/login/code') throw new Error(`login as ${email} did not ask for a code: ${first.status} ${first.headers.location}`);

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { generate } from 'otplib';
 import { sharedSmtp, to, type ParsedMail } from '../../support/mail';
 import type { Agent, TestPortal } from '../../support/portal';
+import { clearOfStepEdge, codeAt } from './security';
 
-/** The code an authenticator app shows `stepsFromNow` time steps away (each step is used once). */
-export const codeAt = (secret: string, stepsFromNow: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + stepsFromNow * 30 });
+export { codeAt };
 
 /** The key the enrolment page shows, or null when the page shows none. */
 /** The key as the enrolment page shows it, in groups of four; without the spaces. */
@@ -24,6 +23,7 @@ export async function startEnrolment(a: Agent, csrf: string): Promise<string> {
 
 /** Turns TOTP on in this session; the code of the previous time step is spent doing it. */
 export async function enrol(a: Agent, csrf: string): Promise<{ secret: string; recoveryCodes: string[] }> {
+  await clearOfStepEdge();
   const secret = await startEnrolment(a, csrf);
   const enabled = await a.post('/me/two-factor').type('form').send({ _csrf: csrf, code: await codeAt(secret, -1) });
   expect(enabled.status).to.equal(200);
