@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { addMember, createAccount, PASSWORD } from '../support/fixtures';
 import { readQrDataUrl } from '../support/qr';
-import { ageSessions, codeAt, enableTotp } from '../integration/helpers/security';
+import { ageSessions, clearOfStepEdge, codeAt, enableTotp } from '../integration/helpers/security';
 import { checkA11y, see, useBrowser, visit, screenshotsIn } from './support';
 
 /**
@@ -21,6 +21,7 @@ async function logIn(page: Page, email: string, totpSecret?: string, step = 0) {
   await page.getByRole('button', { name: 'Entrar' }).click();
   if (totpSecret) {
     await see(page.getByRole('heading', { level: 1, name: 'Verificação em duas etapas' }));
+    await clearOfStepEdge();
     await page.getByRole('textbox', { name: 'Código de 6 dígitos ou código de recuperação' }).fill(await codeAt(totpSecret, step));
     await page.getByRole('button', { name: 'Verificar' }).click();
   }
@@ -71,6 +72,7 @@ describe('browser: step-up', () => {
     await logIn(desk, admin.email, secret, 0);
     await ageSessions(b.portal.db, admin.userId, 16);
     await askToSave(desk, accountId, member.contactId);
+    await clearOfStepEdge();
     await desk.getByRole('textbox', { name: 'Código de 6 dígitos ou código de recuperação' }).fill(await codeAt(secret, 1));
     await desk.getByRole('button', { name: 'Confirmar com o código' }).click();
     await expectSaved(desk, accountId, member.contactId);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { addMember, createAccount } from '../support/fixtures';
-import { codeAt } from '../integration/helpers/two-factor';
+import { clearOfStepEdge, codeAt } from '../integration/helpers/security';
 import { see, useBrowser, visit, logIn } from './support';
 
 /**
@@ -25,6 +25,7 @@ async function enrolIn(page: Page, tag: string): Promise<string> {
   await see(page.getByText('Esta chave vale por 10 minutos e só nesta sessão.'));
   await shot(page, `enrol-${tag}`);
   const key = (await page.locator('#totp-secret').textContent())!.replace(/\s+/g, ''); // shown in groups of four
+  await clearOfStepEdge();
   await page.getByRole('textbox', { name: 'Código de 6 dígitos mostrado no aplicativo' }).fill(await codeAt(key, -1));
   await page.getByRole('button', { name: 'Ativar' }).click();
   await see(page.getByRole('status').getByText('Verificação em duas etapas ativada.'));
