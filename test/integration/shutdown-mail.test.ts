@@ -10,24 +10,8 @@ import { MailService } from '../../server/mail/mail.service';
 import { freshDatabaseUrl } from '../support/databases';
 import { uniqueEmail } from '../support/fixtures';
 import { startSmtp, to, type SmtpListener } from '../support/mail';
-import { startMain, type MainProcess } from '../support/main-process';
+import { exitOf, printed, startMain, within, type MainProcess } from '../support/main-process';
 import { startPortal } from '../support/portal';
-
-/** `promise`, or a failure naming `what` after `ms`: every wait of these tests is bounded. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))),
-  ]);
-}
-
-/** Resolves when the process printed `text` (polling its output; bounded by the caller). */
-export async function printed(main: MainProcess, text: string): Promise<void> {
-  while (!main.output().includes(text)) await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
-const exitOf = (main: MainProcess) => new Promise<number | null>((resolve) => main.child.once('exit', (code) => resolve(code)));
 
 describe('SIGTERM while mail is being sent', () => {
   let smtp: SmtpListener;
@@ -59,7 +43,7 @@ describe('SIGTERM while mail is being sent', () => {
     await within(slow.holding, 15_000, 'the worker sending its first message');
 
     first.child.kill('SIGTERM');
-    await within(printed(first, '"msg":"stopping"'), 10_000, 'the process taking the signal');
+    await printed(first, '"msg":"stopping"');
     slow.release(); // the server answers the DATA at last
     expect(await within(firstExit, 20_000, 'the process exiting')).to.equal(0);
 
