@@ -92,3 +92,18 @@ export class LoginExists extends Conflict {
 export class ImportFileRefused extends DomainError {
   override readonly status = 422;
 }
+
+/**
+ * Not a domain error: a plugin's hook failed (a bug, a table it expected) inside core's
+ * transaction, which rolled back. The error page says so in words; the log names the plugin.
+ */
+export class PluginHookFailed extends Error {
+  constructor(
+    readonly plugin: string,
+    readonly hook: string,
+    override readonly cause: unknown,
+  ) {
+    super(`plugin "${plugin}" failed in its ${hook} hook: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'PluginHookFailed';
+  }
+}

@@ -48,8 +48,10 @@ async function main() {
     logger.info({ signal }, 'stopping');
     // Import jobs stop between two batches now, not after the last request: the claim is let go sooner.
     const importsStopped = portal.importRunner.stop();
+    // The mail worker finishes the message it is sending and claims no other: the rest wait in the outbox.
+    const mailStopped = portal.mailWorker.stop();
     server.close(async () => {
-      await portal.mailWorker.stop();
+      await mailStopped;
       await importsStopped;
       await portal.close();
       logger.info('stopped');

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../db/knex';
 import { isRetryable } from '../db/transaction';
-import { isDomainError, NotFound, TooManyAttempts } from '../errors';
+import { isDomainError, NotFound, PluginHookFailed, TooManyAttempts } from '../errors';
 import { coreCatalogs, DEFAULT_LOCALE, type Catalog } from '../i18n';
 import { retryAfter } from './forms';
 import { csrf } from './security';
@@ -68,6 +68,10 @@ export function errorHandler(logger: Logger, showStack: boolean) {
     } else if (typeof (err as { status?: unknown })?.status === 'number' && (err as { status: number }).status < 500) {
       status = (err as { status: number }).status; // e.g. body-parser's 413
       message = String((err as Error).message);
+    } else if (err instanceof PluginHookFailed) {
+      // Core's transaction rolled back: the person is told nothing changed, the operator which plugin failed.
+      message = t('errors.plugin.message');
+      (req.log ?? logger).error({ err: withoutBoundValues(err.cause), plugin: err.plugin, hook: err.hook }, 'plugin hook failed: the change was rolled back');
     } else {
       (req.log ?? logger).error({ err: withoutBoundValues(err) }, 'unhandled error');
     }

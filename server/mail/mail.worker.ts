@@ -46,6 +46,8 @@ export class MailWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = true;
+  /** Set by stop(): the batch under way ends after the message being sent, not after the whole batch. */
+  private stopping = false;
   private nextPurgeAt = 0;
 
   constructor(
@@ -89,12 +91,14 @@ export class MailWorker {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.stopping = false;
     this.schedule(0);
   }
 
   /** Stops polling and waits for the message being sent, so the database can close after. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);
@@ -110,6 +114,8 @@ export class MailWorker {
     const ids = await dueMailIds(this.db, now, this.options.batchSize);
     let done = 0;
     for (const id of ids) {
+      // Stopping (SIGTERM): the rest stay pending, unclaimed, for the next process.
+      if (this.stopping) break;
       const token = randomBytes(16).toString('hex');
       const claimedAt = this.options.clock();
       let mail = await claimMail(this.db, id, token, claimedAt, new Date(claimedAt.getTime() + this.options.claimMs));

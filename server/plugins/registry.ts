@@ -1,5 +1,8 @@
 import type { Knex } from 'knex';
 import type { MigrationSet } from '../db/migrations';
+import { isDatabaseUnavailable } from '../db/knex';
+import { isRetryable } from '../db/transaction';
+import { isDomainError, PluginHookFailed } from '../errors';
 import type { Catalogs } from '../i18n';
 import {
   BUILT_IN_PROFILES,
@@ -69,7 +72,15 @@ export class Registry {
   ): Promise<void> {
     for (const plugin of this.plugins) {
       const hook = plugin.hooks?.[name] as Hook<N> | undefined;
-      if (hook) await hook(event, trx, contextOf(plugin), hookContextOf(plugin));
+      if (!hook) continue;
+      try {
+        await hook(event, trx, contextOf(plugin), hookContextOf(plugin));
+      } catch (err) {
+        // A refusal keeps its message, and a conflict or an absent database is core's to handle
+        // (the transaction helper reruns a deadlock): only the plugin's own failure is named.
+        if (isDomainError(err) || isRetryable(err) || isDatabaseUnavailable(err)) throw err;
+        throw new PluginHookFailed(plugin.id, name, err);
+      }
     }
   }
 }

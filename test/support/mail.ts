@@ -13,14 +13,23 @@ export interface SmtpListener {
   waitFor(pred: (m: ParsedMail) => boolean, ms?: number): Promise<ParsedMail>;
   /** The next `n` messages are refused with a temporary error (451), as a server in trouble does. */
   refuseNext(n: number): void;
+  /**
+   * From now on each message's DATA is read but not answered until `release()`, as a slow server
+   * does; `holding` resolves once one is being held. A held message is not in `messages` yet.
+   */
+  holdData(): { holding: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
-/** A real SMTP server in this process: what the portal sends arrives here, parsed by mailparser. */
-export async function startSmtp(): Promise<SmtpListener> {
+/**
+ * A real SMTP server in this process: what the portal sends arrives here, parsed by mailparser.
+ * `port`: listen where a closed listener was (the same SMTP_URL), as a server that came back does.
+ */
+export async function startSmtp(options: { port?: number } = {}): Promise<SmtpListener> {
   const messages: ParsedMail[] = [];
   const waiting = new Set<() => void>();
   let refusals = 0;
+  let hold: { held: () => void; released: Promise<void> } | null = null;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -34,7 +43,11 @@ export async function startSmtp(): Promise<SmtpListener> {
     },
     onData(stream, _session, callback) {
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          if (hold) {
+            hold.held();
+            await hold.released;
+          }
           messages.push(mail);
           for (const wake of waiting) wake();
           callback();
@@ -44,7 +57,7 @@ export async function startSmtp(): Promise<SmtpListener> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as AddressInfo;
   return {
@@ -52,6 +65,13 @@ export async function startSmtp(): Promise<SmtpListener> {
     messages,
     refuseNext(n) {
       refusals = n;
+    },
+    holdData() {
+      let held!: () => void;
+      let release!: () => void;
+      const holding = new Promise<void>((resolve) => (held = resolve));
+      hold = { held, released: new Promise<void>((resolve) => (release = resolve)) };
+      return { holding, release: () => { hold = null; release(); } };
     },
     waitFor(pred, ms = 5_000) {
       return new Promise((resolve, reject) => {

@@ -37,3 +37,27 @@ export function startMain(env: Record<string, string>): Promise<MainProcess> {
     });
   });
 }
+
+/** The process's exit code, once it exits. */
+export const exitOf = (main: MainProcess) => new Promise<number | null>((resolve) => {
+  if (main.child.exitCode !== null) resolve(main.child.exitCode);
+  else main.child.once('exit', (code) => resolve(code));
+});
+
+/** Resolves when the process has printed `text`; fails after `ms`. */
+export async function printed(main: MainProcess, text: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!main.output().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`the process did not print ${JSON.stringify(text)} within ${ms} ms:\n${main.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** `promise`, or a failure naming `what` after `ms`: a wait on another process is always bounded. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))),
+  ]);
+}

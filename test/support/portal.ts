@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import type { Knex } from 'knex';
 import pino, { type Logger } from 'pino';
 import type { ImportRunner } from '../../server/imports/import-runner';
+import type { MailWorkerOptions } from '../../server/mail/mail.worker';
 import supertest from 'supertest';
 import { loadConfig, type Config } from '../../server/config';
 import { createPortal } from '../../server/portal';
@@ -16,6 +17,8 @@ export interface TestPortal {
   registry: Registry;
   /** The first-run code /setup asks for (printed on the console); null when an account exists. */
   setupCode: string | null;
+  /** Who prepares each kind of outbox job row, for a worker a test builds itself (its own clock). */
+  mailJobs: NonNullable<MailWorkerOptions['jobs']>;
   /** Runs the mail worker until nothing due is left (it sends a batch at a time); answers how many were delivered. */
   deliverMail(): Promise<number>;
   /** This portal's import jobs: `idle()` waits for the ones its requests started, `runOnce()` is one turn of the poll. */
@@ -50,6 +53,7 @@ export async function startPortal(env: Record<string, string> = {}, options: { b
     config,
     registry: portal.registry,
     setupCode: portal.setupCode,
+    mailJobs: portal.services.mailJobs,
     deliverMail: async () => {
       let delivered = 0;
       for (let sent = await portal.mailWorker.runOnce(); sent > 0; sent = await portal.mailWorker.runOnce()) delivered += sent;

@@ -225,6 +225,7 @@ export default {
     csrf: 'Your session expired or the form is old. Reload the page and try again.',
     server: { title: 'Internal error', message: 'Something unexpected went wrong. Try again shortly.' },
     busy: 'Too many changes at the same moment: nothing was saved. Send it again in a few seconds.',
+    plugin: { message: 'A module of the portal failed to complete this operation, and it was undone: nothing was changed. Try again in a few moments; if the error persists, tell whoever runs the portal.' },
     unavailable: { title: 'Service unavailable', message: 'The portal cannot reach its data right now. Try again in a few moments.' },
     conflict: 'The record was changed by someone else. Reload the page.',
     backHome: 'Back to home',

@@ -225,6 +225,7 @@ export default {
     csrf: 'Su sesión expiró o el formulario es antiguo. Recargue la página e inténtelo de nuevo.',
     server: { title: 'Error interno', message: 'Ocurrió un error inesperado. Inténtelo de nuevo en unos instantes.' },
     busy: 'Demasiados cambios al mismo tiempo: no se guardó nada. Envíe de nuevo en unos segundos.',
+    plugin: { message: 'Un módulo del portal falló al completar esta operación y se deshizo: no se cambió nada. Inténtelo de nuevo en unos instantes; si el error continúa, avise al responsable del portal.' },
     unavailable: { title: 'Servicio no disponible', message: 'El portal no puede acceder a sus datos en este momento. Inténtelo de nuevo en unos instantes.' },
     conflict: 'El registro fue modificado por otra persona. Recargue la página.',
     backHome: 'Volver al inicio',

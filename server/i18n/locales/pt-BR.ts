@@ -223,6 +223,7 @@ export default {
     csrf: 'Sua sessão expirou ou o formulário é antigo. Recarregue a página e tente novamente.',
     server: { title: 'Erro interno', message: 'Ocorreu um erro inesperado. Tente novamente em instantes.' },
     busy: 'Muitas alterações ao mesmo tempo: nada foi gravado. Envie de novo em alguns segundos.',
+    plugin: { message: 'Um módulo do portal falhou ao concluir esta operação, e ela foi desfeita: nada foi alterado. Tente novamente em instantes; se o erro continuar, avise o responsável pelo portal.' },
     unavailable: { title: 'Serviço indisponível', message: 'O portal não consegue acessar seus dados neste momento. Tente novamente em alguns instantes.' },
     conflict: 'O registro foi alterado por outra pessoa. Recarregue a página.',
     backHome: 'Voltar ao início',
