@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../db/knex';
+import { isRetryable } from '../db/transaction';
 import { isDomainError, NotFound, TooManyAttempts } from '../errors';
 import { coreCatalogs, DEFAULT_LOCALE, type Catalog } from '../i18n';
 import { retryAfter } from './forms';
@@ -57,6 +58,13 @@ export function errorHandler(logger: Logger, showStack: boolean) {
       message = t('errors.unavailable.message');
       res.set('Retry-After', '10');
       (req.log ?? logger).warn({ err: withoutBoundValues(err) }, 'database unavailable');
+    } else if (isRetryable(err)) {
+      // Every rerun of the transaction met a conflicting write (inTransaction gave up): it was rolled
+      // back whole, so asking the person to send it again is honest and safe.
+      status = 503;
+      message = t('errors.busy');
+      res.set('Retry-After', '2');
+      (req.log ?? logger).warn({ err: withoutBoundValues(err) }, 'transaction gave up after its reruns');
     } else if (typeof (err as { status?: unknown })?.status === 'number' && (err as { status: number }).status < 500) {
       status = (err as { status: number }).status; // e.g. body-parser's 413
       message = String((err as Error).message);

@@ -224,6 +224,7 @@ export default {
     forbidden: { title: 'Access denied', message: 'You are not allowed to open this page.' },
     csrf: 'Your session expired or the form is old. Reload the page and try again.',
     server: { title: 'Internal error', message: 'Something unexpected went wrong. Try again shortly.' },
+    busy: 'Too many changes at the same moment: nothing was saved. Send it again in a few seconds.',
     unavailable: { title: 'Service unavailable', message: 'The portal cannot reach its data right now. Try again in a few moments.' },
     conflict: 'The record was changed by someone else. Reload the page.',
     backHome: 'Back to home',

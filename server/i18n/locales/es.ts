@@ -224,6 +224,7 @@ export default {
     forbidden: { title: 'Acceso denegado', message: 'No tiene permiso para acceder a esta página.' },
     csrf: 'Su sesión expiró o el formulario es antiguo. Recargue la página e inténtelo de nuevo.',
     server: { title: 'Error interno', message: 'Ocurrió un error inesperado. Inténtelo de nuevo en unos instantes.' },
+    busy: 'Demasiados cambios al mismo tiempo: no se guardó nada. Envíe de nuevo en unos segundos.',
     unavailable: { title: 'Servicio no disponible', message: 'El portal no puede acceder a sus datos en este momento. Inténtelo de nuevo en unos instantes.' },
     conflict: 'El registro fue modificado por otra persona. Recargue la página.',
     backHome: 'Volver al inicio',

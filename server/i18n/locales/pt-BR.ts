@@ -222,6 +222,7 @@ export default {
     forbidden: { title: 'Acesso negado', message: 'Você não tem permissão para acessar esta página.' },
     csrf: 'Sua sessão expirou ou o formulário é antigo. Recarregue a página e tente novamente.',
     server: { title: 'Erro interno', message: 'Ocorreu um erro inesperado. Tente novamente em instantes.' },
+    busy: 'Muitas alterações ao mesmo tempo: nada foi gravado. Envie de novo em alguns segundos.',
     unavailable: { title: 'Serviço indisponível', message: 'O portal não consegue acessar seus dados neste momento. Tente novamente em alguns instantes.' },
     conflict: 'O registro foi alterado por outra pessoa. Recarregue a página.',
     backHome: 'Voltar ao início',
