@@ -189,7 +189,7 @@ async function measure(label: string, targets: Target[], stretch: (t: Target, se
   console.log(`  cluster / one MariaDB: ${(rate(samples[1]!) / rate(samples[0]!)).toFixed(2)} × the throughput`);
   for (const [k, t] of targets.entries()) {
     if (!samples[k]!.failed) continue;
-    const errors = t.portal.output().split('\n').filter((line) => /error|deadlock/i.test(line));
+    const errors = t.portal.output().split('\n').filter((line) => line.includes('"level":50') || /gave up/.test(line));
     console.log(`  ${t.name}, the portal's log: ${errors.length} error lines; first: ${errors[0]?.slice(0, 400) ?? '-'}`);
   }
   return samples;
