@@ -38,10 +38,19 @@ export function isRetryable(err: unknown): boolean {
  */
 export async function inTransaction<T>(db: Knex | Knex.Transaction, work: (trx: Knex.Transaction) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   if ((db as Knex.Transaction).isTransaction) return db.transaction(work);
+  return rerunOnConflict(() => db.transaction(work), options);
+}
+
+/**
+ * The rerun loop of `inTransaction`, for work that is one transaction of its own not opened through
+ * knex (a library's, e.g. the rate limiter's upsert): the database rolled all of it back, so
+ * running it again is safe.
+ */
+export async function rerunOnConflict<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const { attempts, baseDelayMs, maxDelayMs } = { ...DEFAULTS, ...options };
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(work);
+      return await work();
     } catch (err) {
       if (attempt >= attempts || !isRetryable(err)) throw err;
       try {
