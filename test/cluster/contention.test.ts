@@ -19,21 +19,9 @@ const INVITATION_LINK = /http:\/\/portal\.test(\/invitations\/[A-Za-z0-9_-]{43})
 describe('the portal on a three-node Galera cluster: rules under contention across nodes', function () {
   this.timeout(180_000);
   let run: ClusterRun;
-  let conflictsBefore = 0;
-  const logOffsets: number[] = [];
 
   before(() => {
     run = clusterRun();
-  });
-
-  beforeEach(async () => {
-    conflictsBefore = await run.conflicts();
-    logOffsets.splice(0, logOffsets.length, ...run.portals.map((p) => p.process.output().length));
-  });
-
-  afterEach(async function () {
-    const errors = run.portals.map((p, i) => (p.process.output().slice(logOffsets[i]).match(/"level":50/g) ?? []).length);
-    console.log(`      conflicts reported by the nodes (reruns): ${(await run.conflicts()) - conflictsBefore}; errors logged per portal: ${errors.join(', ')}`);
   });
 
   const portal = (i: number) => run.portals[i % run.portals.length]!.baseUrl;

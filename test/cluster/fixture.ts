@@ -120,7 +120,26 @@ function onSignal(signal: NodeJS.Signals) {
   void (teardown?.() ?? Promise.resolve()).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
 }
 
+let conflictsBefore = 0;
+let logMarks: number[] = [];
+
 export const mochaHooks = {
+  /** Every scenario reports the conflicts the nodes reran and what the portals logged as errors. */
+  async beforeEach() {
+    if (!run) return;
+    conflictsBefore = await run.conflicts().catch(() => 0);
+    logMarks = run.portals.map((p) => p.process.output().length);
+  },
+  async afterEach(this: Context) {
+    if (!run) return;
+    const errors = run.portals.map((p, i) => p.process.output().slice(logMarks[i]).split('\n').filter((l) => /"level":(50|60)/.test(l)));
+    const conflicts = await run.conflicts().then((n) => String(n - conflictsBefore), () => 'unknown (a node is down)');
+    console.log(`      conflicts the nodes reported (each a 1213 rerun): ${conflicts}; errors logged per portal: ${errors.map((e) => e.length).join(', ')}`);
+    if (this.currentTest?.state === 'failed') {
+      for (const [i, lines] of errors.entries()) for (const l of lines.slice(-5)) console.log(`        ${run.portals[i]!.name}: ${l.slice(0, 700)}`);
+    }
+  },
+
   async beforeAll(this: Context) {
     this.timeout(300_000);
     process.once('SIGINT', onSignal);
