@@ -10,7 +10,9 @@ export interface RetryOptions {
   onRetry?: (err: unknown, attempt: number) => void;
 }
 
-const DEFAULTS = { attempts: 5, baseDelayMs: 15, maxDelayMs: 400 };
+// On a Galera cluster a busy account row written through several nodes conflicts at commit again
+// and again: the budget covers a few seconds of such contention (test/cluster/faults.test.ts).
+const DEFAULTS = { attempts: 10, baseDelayMs: 20, maxDelayMs: 1000 };
 
 /**
  * Errors after which the whole transaction was rolled back by the server and running it again is

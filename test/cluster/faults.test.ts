@@ -113,6 +113,7 @@ describe('the portal on a three-node Galera cluster: faults', function () {
   });
 
   it('the whole database away for ~10 s: pages answer 503 in words, /healthz 503, no process exits, and all answer normally once it is back', async () => {
+    for (const p of run.portals) await healthy(p.baseUrl);
     const { accountId, admin } = await createAccount(run.db(0), { seatLimit: 1000 });
     const sessions = await Promise.all(run.portals.map((p) => logIn(p.baseUrl, admin.email)));
     const page = `/accounts/${accountId}/contacts`;
