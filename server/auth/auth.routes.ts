@@ -48,6 +48,8 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
   router.post('/login', (req: Request, res: Response, next: NextFunction) => {
     const returnTo = req.session.returnTo;
     passport.authenticate('local', (err: unknown, user: Express.User | false) => {
+      // A database that fails (unreachable, a conflict past its reruns) is not a wrong password.
+      if (err && !(err instanceof DomainError)) return next(err);
       if (err instanceof DomainError || !user) {
         const key = err instanceof DomainError ? err.messageKey : 'auth.errors.invalidCredentials';
         const params = err instanceof DomainError ? err.params : {};
@@ -57,7 +59,6 @@ export function authRoutes(passport: ReturnType<typeof createPassport>, setup: S
           .renderPage('auth/login', { title: req.t('auth.title'), email: String(req.body?.email ?? ''), error: req.t(key, params), loggedOut: false }, status)
           .catch(next);
       }
-      if (err) return next(err);
       Promise.all([twoFactor.isEnabled(user.id), passkeys.hasPasskeys(user.id)]).then(([hasTotp, hasPasskey]) => {
         if (hasTotp || hasPasskey) {
           // Not signed in until the code is right; a new session id all the same (no fixation).

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { RateLimiterMySQL, RateLimiterSQLite, type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { isMysql } from '../db/knex';
+import { rerunOnConflict } from '../db/transaction';
 import { TooManyAttempts } from '../errors';
 
 export interface LoginLimits {
@@ -16,8 +17,37 @@ export interface LoginLimits {
 export function databaseLimiter(db: Knex, database: string | null, keyPrefix: string, points: number, seconds: number): RateLimiterAbstract {
   const common = { storeClient: db, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, keyPrefix, points, duration: seconds, blockDuration: seconds };
   return isMysql(db)
-    ? new RateLimiterMySQL({ ...common, dbName: database ?? undefined, clearExpiredByTimeout: false })
+    ? new GaleraSafeMySQLLimiter({ ...common, dbName: database ?? undefined, clearExpiredByTimeout: false })
     : new RateLimiterSQLite({ ...common, clearExpiredByTimeout: false });
+}
+
+type Options = { [key: string]: unknown };
+
+/**
+ * On Galera two nodes counting one key at once (two sign-ins of one person, or of one address)
+ * conflict at commit and one gets a deadlock error (1213); the library's upsert was rolled back
+ * whole, so it is counted again instead of failing the sign-in.
+ */
+class GaleraSafeMySQLLimiter extends RateLimiterMySQL {
+  override consume(key: string | number, points?: number, options?: Options) {
+    return rerunOnConflict(() => super.consume(key, points, options));
+  }
+
+  override penalty(key: string | number, points?: number, options?: Options) {
+    return rerunOnConflict(() => super.penalty(key, points, options));
+  }
+
+  override reward(key: string | number, points?: number, options?: Options) {
+    return rerunOnConflict(() => super.reward(key, points, options));
+  }
+
+  override block(key: string | number, seconds: number, options?: Options) {
+    return rerunOnConflict(() => super.block(key, seconds, options));
+  }
+
+  override delete(key: string | number, options?: Options) {
+    return rerunOnConflict(() => super.delete(key, options));
+  }
 }
 
 /**

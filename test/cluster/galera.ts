@@ -25,6 +25,8 @@ export interface GaleraNode {
 }
 
 export interface Cluster {
+  /** The temporary directory holding every node's data folder and HAProxy's configuration. */
+  root: string;
   nodes: GaleraNode[];
   haproxyPort: number;
   /** mysql:// URL of a database on node i, or through HAProxy (`'haproxy'`). */
@@ -33,7 +35,14 @@ export interface Cluster {
   status(node: GaleraNode, name: string): Promise<string>;
   /** Starts (or restarts) a node that joins the running cluster; resolves when it is Synced. */
   join(node: GaleraNode): Promise<void>;
+  /**
+   * Starts a stopped node as a new cluster (`--wsrep-new-cluster`): after every node was shut down,
+   * the last one to leave (grastate.dat `safe_to_bootstrap: 1`) starts first, as an operator does.
+   */
+  bootstrap(node: GaleraNode): Promise<void>;
+  /** Sends `signal` (SIGTERM: a clean shutdown) and resolves when the node has exited. */
   kill(node: GaleraNode, signal?: NodeJS.Signals): Promise<void>;
+  /** Kills everything it started and removes its folders; safe to call more than once. */
   destroy(): Promise<void>;
 }
 
@@ -81,6 +90,9 @@ wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:${n.galeraPort};ist.r
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:${n.galeraPort + 2}
 wsrep_slave_threads=2
+# Reads wait until this node has applied what other nodes committed before them: a user signs in
+# through one portal process (one node) and the next page may be served by another (docs/deploy.md §4).
+wsrep_sync_wait=1
 `);
   }
   const chownAll = (dir: string) => run('chown', ['-R', 'mysql:mysql', dir]);
@@ -114,8 +126,9 @@ wsrep_slave_threads=2
   let haproxy: ChildProcess | null = null;
   const destroy = async () => {
     haproxy?.kill('SIGKILL');
+    const exits = nodes.flatMap((n) => (n.process ? [new Promise((r) => n.process!.once('exit', r))] : []));
     for (const n of nodes) n.process?.kill('SIGKILL');
-    await sleep(300);
+    await Promise.race([Promise.all(exits), sleep(5_000)]);
     rmSync(root, { recursive: true, force: true });
   };
   try {
@@ -149,6 +162,7 @@ ${nodes.map((n) => `  server node${n.index} 127.0.0.1:${n.port} check inter 1s f
   }
 
   return {
+    root,
     nodes,
     haproxyPort,
     url: (database, via) => `mysql://${DB_USER}:${DB_PASSWORD}@127.0.0.1:${via === 'haproxy' ? haproxyPort : nodes[via]!.port}/${database}`,
@@ -156,6 +170,10 @@ ${nodes.map((n) => `  server node${n.index} 127.0.0.1:${n.port} check inter 1s f
     status,
     join: async (node) => {
       start(node);
+      await synced(node);
+    },
+    bootstrap: async (node) => {
+      start(node, ['--wsrep-new-cluster']);
       await synced(node);
     },
     kill: async (node, signal = 'SIGKILL') => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { createAccount, PASSWORD } from '../support/fixtures';
-import { loggedIn, sharedPortal, startPortal, type TestPortal } from '../support/portal';
+import { agent, csrfFrom, loggedIn, sharedPortal, startPortal, type TestPortal } from '../support/portal';
 
 const SERVER_ERROR = 'Ocorreu um erro inesperado. Tente novamente em instantes.';
 
@@ -69,6 +69,19 @@ describe('error pages', () => {
     expect(res.text).to.contain(SERVER_ERROR);
     expect(res.text).to.contain('class="stack"');
     expect(res.text).to.match(/\bat .+:\d+:\d+/);
+  });
+
+  it('a database failure while signing in is the error page, never "E-mail ou senha inválidos."', async () => {
+    const portal = await startPortal();
+    const { admin } = await createAccount(portal.db);
+    const a = agent(portal);
+    const csrf = await csrfFrom(a, '/login');
+    // The attempt counters fail (as a conflict past its reruns would); the session store still works.
+    await portal.db.schema.renameTable('rate_limits', 'rate_limits_gone');
+    const res = await a.post('/login').type('form').send({ _csrf: csrf, email: admin.email, password: PASSWORD });
+    expect(res.status).to.equal(500);
+    expect(res.text).to.contain(SERVER_ERROR).and.not.contain('E-mail ou senha inválidos.');
+    expectNoInternals(res.text);
   });
 
   it('when the database goes away under a logged-in user, the answer is a 503 page in pt-BR, not a stack or a crash', async () => {

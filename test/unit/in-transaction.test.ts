@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { inTransaction, isRetryable } from '../../server/db/transaction';
+import { inTransaction, isRetryable, rerunOnConflict } from '../../server/db/transaction';
 
 /** A stand-in for knex: each `transaction(work)` is one attempt, with its own "trx" that records what the work did. */
 function fakeDb() {
@@ -63,5 +63,17 @@ describe('inTransaction: reruns a transaction the database aborted for a conflic
     expect(isRetryable({ code: 'ER_LOCK_DEADLOCK' })).to.equal(true);
     expect(isRetryable({ errno: 1205 })).to.equal(false);
     expect(isRetryable(null)).to.equal(false);
+  });
+});
+
+describe('rerunOnConflict: reruns work that is one transaction of its own (a library\'s)', () => {
+  it('runs it again after a deadlock, and not after any other error', async () => {
+    let calls = 0;
+    expect(await rerunOnConflict(async () => (++calls < 3 ? Promise.reject(deadlock()) : 'counted'), fast)).to.equal('counted');
+    expect(calls).to.equal(3);
+    let others = 0;
+    const refused = await rerunOnConflict(async () => { others++; throw new Error('limit reached'); }, fast).catch((e: unknown) => e);
+    expect((refused as Error).message).to.equal('limit reached');
+    expect(others).to.equal(1);
   });
 });
