@@ -3,6 +3,7 @@ import session, { type SessionData } from 'express-session';
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
+import { rerunOnConflict } from '../db/transaction';
 
 const TOUCH_EVERY_MS = 60_000;
 
@@ -24,8 +25,18 @@ class SessionStore extends ConnectSessionKnexStore {
     return super.get(sid, callback).catch(() => null);
   }
 
+  /**
+   * On a Galera cluster two writes of one session reach different nodes (passport saves the new
+   * session at sign-in, express-session saves it again with the sign-in time as the answer goes out,
+   * each on whichever pooled connection is free): the second one's node may not have applied the
+   * first yet, and certification aborts it (1213). The 303 still went out and the next page found a
+   * session without its sign-in time — signed out. The upsert is one statement of its own: rerun it.
+   */
   override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void) {
-    return super.set(sid, sess, callback).catch(() => undefined);
+    return rerunOnConflict(() => super.set(sid, sess)).then(
+      () => callback?.(),
+      (err: unknown) => callback?.(err),
+    );
   }
 
   /**
@@ -55,7 +66,16 @@ class SessionStore extends ConnectSessionKnexStore {
 
   override destroy(sid: string, callback?: (err?: unknown) => void) {
     this.touchedAt.delete(sid);
-    return super.destroy(sid, callback).catch(() => 0);
+    return rerunOnConflict(() => super.destroy(sid)).then(
+      (deleted) => {
+        callback?.();
+        return deleted;
+      },
+      (err: unknown) => {
+        callback?.(err);
+        return 0;
+      },
+    );
   }
 }
 
