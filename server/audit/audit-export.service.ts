@@ -23,7 +23,7 @@ export interface AuditExport {
   lines: AsyncIterable<string>;
 }
 
-const CSV_COLUMNS = ['id', 'seq', 'createdAt', 'actor', 'actorContactId', 'action', 'target', 'details', 'ip', 'userAgent', 'requestId', 'hash', 'prevHash'] as const;
+const CSV_COLUMNS = ['id', 'createdAt', 'actor', 'actorContactId', 'action', 'target', 'details', 'ip', 'userAgent', 'requestId', 'hash', 'prevHash', 'seq'] as const;
 
 /**
  * The audit trail of one account as filtered, oldest first (chain order), up to the newest event at
@@ -108,7 +108,6 @@ function csvRow(row: TrailRow, t: Translate, options: AuditExportOptions): strin
   const fields = hashedFields(row as never);
   return [
     String(row.id),
-    String(row.seq),
     String(fields.created_at),
     readableActorName(readable as never) ?? '',
     fields.actor_contact_id ?? '',
@@ -120,5 +119,6 @@ function csvRow(row: TrailRow, t: Translate, options: AuditExportOptions): strin
     fields.request_id ?? '',
     row.hash,
     fields.prev_hash ?? '',
+    String(row.seq),
   ].map(String);
 }

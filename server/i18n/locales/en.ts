@@ -213,8 +213,8 @@ export default {
     export: {
       csv: 'Export CSV', json: 'Export JSON',
       columns: {
-        id: 'id', seq: 'place in the chain', createdAt: 'date (UTC)', actor: 'person', actorContactId: 'person id', action: 'action', target: 'target',
-        details: 'details', ip: 'IP', userAgent: 'browser', requestId: 'request', hash: 'hash', prevHash: 'previous hash',
+        id: 'id', createdAt: 'date (UTC)', actor: 'person', actorContactId: 'person id', action: 'action', target: 'target',
+        details: 'details', ip: 'IP', userAgent: 'browser', requestId: 'request', hash: 'hash', prevHash: 'previous hash', seq: 'place in the chain',
       },
     },
   },

@@ -213,8 +213,8 @@ export default {
     export: {
       csv: 'Exportar CSV', json: 'Exportar JSON',
       columns: {
-        id: 'id', seq: 'posición en la cadena', createdAt: 'fecha (UTC)', actor: 'persona', actorContactId: 'id de la persona', action: 'acción', target: 'objeto',
-        details: 'detalles', ip: 'IP', userAgent: 'navegador', requestId: 'solicitud', hash: 'hash', prevHash: 'hash anterior',
+        id: 'id', createdAt: 'fecha (UTC)', actor: 'persona', actorContactId: 'id de la persona', action: 'acción', target: 'objeto',
+        details: 'detalles', ip: 'IP', userAgent: 'navegador', requestId: 'solicitud', hash: 'hash', prevHash: 'hash anterior', seq: 'posición en la cadena',
       },
     },
   },

@@ -211,8 +211,8 @@ export default {
     export: {
       csv: 'Exportar CSV', json: 'Exportar JSON',
       columns: {
-        id: 'id', seq: 'posição na cadeia', createdAt: 'data (UTC)', actor: 'pessoa', actorContactId: 'id da pessoa', action: 'ação', target: 'alvo',
-        details: 'detalhes', ip: 'IP', userAgent: 'navegador', requestId: 'requisição', hash: 'hash', prevHash: 'hash anterior',
+        id: 'id', createdAt: 'data (UTC)', actor: 'pessoa', actorContactId: 'id da pessoa', action: 'ação', target: 'alvo',
+        details: 'detalhes', ip: 'IP', userAgent: 'navegador', requestId: 'requisição', hash: 'hash', prevHash: 'hash anterior', seq: 'posição na cadeia',
       },
     },
   },
