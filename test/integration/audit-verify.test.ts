@@ -191,6 +191,18 @@ describe('npm run audit:verify', () => {
     expect((await run(['--account', '0'])).code).to.equal(0);
   });
 
+  it('chain 0 has no unique index on its places (its account is NULL): a place given twice is still caught', async () => {
+    await record(null, 4);
+    await record(null, 5);
+    const [newest, before] = (await db('audit_events').whereNull('account_id').orderBy('seq', 'desc').limit(2).select('id', 'seq')).map((r) => ({ id: Number(r.id), seq: Number(r.seq) }));
+    await place(newest!.id, before!.seq);
+    const report = await verifyChains(db, { chainId: 0 });
+    expect(report.problems).to.have.length(1);
+    expect([newest!.id, before!.id]).to.include(report.problems[0]!.eventId);
+    await place(newest!.id, newest!.seq);
+    expect((await verifyChains(db, { chainId: 0 })).problems).to.deep.equal([]);
+  });
+
   it(`${CONCURRENT} writers in one account at once never fork the chain`, async () => {
     const { accountId } = await createAccount(db);
     await Promise.all(Array.from({ length: CONCURRENT }, (_, n) => record(accountId, n)));
