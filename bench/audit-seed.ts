@@ -126,7 +126,9 @@ export async function seedAudit(db: Knex, events: number, log: (line: string) =>
   const to = new Date(Date.now() - DAY);
   const from = new Date(to.getTime() - 730 * DAY);
   const step = (to.getTime() - from.getTime()) / events;
-  let prev: string | null = (await db('audit_chain_heads').where({ chain_id: accountId }).first('last_hash'))?.last_hash ?? null;
+  const head = await db('audit_chain_heads').where({ chain_id: accountId }).first('last_hash', 'last_seq');
+  let prev: string | null = head?.last_hash ?? null;
+  let seq = Number(head?.last_seq ?? 0);
   const started = Date.now();
   for (let n = 0; n < events; ) {
     const rows = [];
@@ -144,13 +146,13 @@ export async function seedAudit(db: Knex, events: number, log: (line: string) =>
         request_id: randomBytes(8).toString('hex'), created_at: new Date(Math.round(from.getTime() + n * step + rnd.next() * step * 0.9)), prev_hash: prev,
       };
       const hash = eventHash(row);
-      rows.push({ ...row, hash });
+      rows.push({ ...row, hash, seq: ++seq });
       prev = hash;
     }
     await db('audit_events').insert(rows);
     if (n % 100_000 === 0) log(`  ${n.toLocaleString('en')} events, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
-  await db('audit_chain_heads').insert({ chain_id: accountId, last_hash: prev, updated_at: new Date() }).onConflict('chain_id').merge();
+  await db('audit_chain_heads').insert({ chain_id: accountId, last_hash: prev, last_seq: seq, updated_at: new Date() }).onConflict('chain_id').merge();
   return { accountId, admin, actors, from, to };
 }
 

@@ -38,13 +38,13 @@ async function seed(db: ReturnType<typeof createDb>) {
         created_at: new Date(start + n * 30_000), prev_hash: prev,
       };
       const hash = eventHash(row);
-      rows.push({ ...row, hash });
+      rows.push({ ...row, hash, seq: n + 1 });
       prev = hash;
     }
     await db('audit_events').insert(rows);
     if (done % 100_000 === 0) console.log(`  seeded ${done.toLocaleString('en')} events`);
   }
-  await db('audit_chain_heads').insert({ chain_id: ACCOUNT, last_hash: prev, updated_at: new Date() }).onConflict('chain_id').merge();
+  await db('audit_chain_heads').insert({ chain_id: ACCOUNT, last_hash: prev, last_seq: EVENTS, updated_at: new Date() }).onConflict('chain_id').merge();
 }
 
 async function main() {

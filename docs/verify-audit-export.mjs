@@ -27,10 +27,14 @@ for await (const line of createInterface({ input: createReadStream(process.argv[
     fail(`event ${e.id}: personal values changed (they do not match their digest)`);
   }
   const expected = previous ? previous.hash : header.anchor;
+  // `seq`, the event's place in its chain, is not hashed (the links fix the order); it says where a gap is.
+  const place = previous ? Number(previous.seq) + 1 : Number(header.anchor_seq ?? 0) + 1;
+  const next = e.seq === undefined || Number(e.seq) === place;
+  if (e.seq !== undefined && Number(e.seq) < place) fail(`event ${e.id}: out of order (at place ${e.seq} of the chain, after place ${place - 1})`);
   if (e.prev_hash !== expected) {
-    if (!header.filtered) fail(`event ${e.id}: the previous event is missing or out of order`);
+    if (!header.filtered || next) fail(`event ${e.id}: the previous event is missing or out of order${next ? '' : ` (place ${place} is not in the file)`}`);
     gaps++; // a filtered export leaves out the events between: their absence cannot be checked here
-  }
+  } else if (!next) fail(`event ${e.id}: at place ${e.seq} of the chain, where ${place} was expected`);
   previous = e;
   count++;
 }

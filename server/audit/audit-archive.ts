@@ -14,7 +14,9 @@ const BATCH = 1000;
 export interface ArchivedChain {
   chainId: number;
   count: number;
-  firstId: number;
+  /** The places in the chain of the first and the last archived event. */
+  firstSeq: number;
+  lastSeq: number;
   lastId: number;
   lastHash: string;
   file: string;
@@ -65,56 +67,60 @@ export async function archiveChains(db: Knex, audit: AuditService, actor: Actor,
 
 async function archiveChain(db: Knex, repo: AuditRepository, audit: AuditService, actor: Actor, chainId: number, options: { cutoff: Date; dir: string }): Promise<ArchivedChain | null> {
   const anchor = await repo.anchorOf(db, chainId);
-  const afterId = Number(anchor?.last_event_id ?? 0);
-  await deleteThrough(db, chainId, afterId);
-  const keptFrom: { id: number | string } | undefined = await eventsOfChain(db, chainId).where('id', '>', afterId).where('created_at', '>=', options.cutoff).orderBy('id').first('id');
-  const lastQuery = eventsOfChain(db, chainId).where('id', '>', afterId).orderBy('id', 'desc');
-  if (keptFrom) lastQuery.where('id', '<', keptFrom.id);
-  const last: { id: number | string; hash: string } | undefined = await lastQuery.first('id', 'hash');
+  const afterSeq = Number(anchor?.last_seq ?? 0);
+  await deleteThrough(db, chainId, afterSeq);
+  const keptFrom: { seq: number | string } | undefined = await eventsOfChain(db, chainId).where('seq', '>', afterSeq).where('created_at', '>=', options.cutoff).orderBy('seq').first('seq');
+  const lastQuery = eventsOfChain(db, chainId).where('seq', '>', afterSeq).orderBy('seq', 'desc');
+  if (keptFrom) lastQuery.where('seq', '<', keptFrom.seq);
+  const last: { id: number | string; seq: number | string; hash: string } | undefined = await lastQuery.first('id', 'seq', 'hash');
   if (!last) return null;
 
   mkdirSync(options.dir, { recursive: true });
-  const first = Number((await eventsOfChain(db, chainId).where('id', '>', afterId).orderBy('id').first('id')).id);
-  const file = path.join(options.dir, `chain-${chainId}-events-${first}-${last.id}.jsonl`);
+  const lastSeq = Number(last.seq);
+  const firstSeq = afterSeq + 1;
+  const file = path.join(options.dir, `chain-${chainId}-seq-${firstSeq}-${lastSeq}.jsonl`);
   const header = {
     type: 'header', format: 2, account_id: chainId === 0 ? null : String(chainId), chain_id: String(chainId), filter: {}, filtered: false, personal: 'included',
-    anchor: anchor?.last_hash ?? null, head: last.hash, head_event_id: String(last.id), exported_at: new Date().toISOString(), archived_before: options.cutoff.toISOString(),
+    anchor: anchor?.last_hash ?? null, anchor_seq: String(afterSeq), head: last.hash, head_event_id: String(last.id), head_seq: String(lastSeq),
+    exported_at: new Date().toISOString(), archived_before: options.cutoff.toISOString(),
   };
-  const count = await writeArchive(db, chainId, file, header, afterId, Number(last.id)).catch(async (err: unknown) => {
+  const count = await writeArchive(db, chainId, file, header, afterSeq, lastSeq).catch(async (err: unknown) => {
     await rm(file, { force: true });
     throw err;
   });
 
   await inTransaction(db, async (trx) => {
-    const row = { chain_id: chainId, last_hash: last.hash, last_event_id: Number(last.id), archived_at: new Date(), file: path.basename(file) };
+    const row = { chain_id: chainId, last_hash: last.hash, last_event_id: Number(last.id), last_seq: lastSeq, archived_at: new Date(), file: path.basename(file) };
     await trx('audit_chain_anchors').insert(row).onConflict('chain_id').merge();
     await audit.record(trx, actor, {
       accountId: chainId === 0 ? null : chainId, action: 'audit.archived',
-      details: { before: isoMs(options.cutoff), events: count, firstId: first, lastId: Number(last.id), lastHash: last.hash, file: path.basename(file) },
+      details: { before: isoMs(options.cutoff), events: count, firstSeq, lastSeq, lastId: Number(last.id), lastHash: last.hash, file: path.basename(file) },
     });
   });
-  await deleteThrough(db, chainId, Number(last.id));
-  return { chainId, count, firstId: first, lastId: Number(last.id), lastHash: last.hash, file };
+  await deleteThrough(db, chainId, lastSeq);
+  return { chainId, count, firstSeq, lastSeq, lastId: Number(last.id), lastHash: last.hash, file };
 }
 
-/** Writes the header and the events (afterId, lastId], checking each hash and link as it goes. */
-async function writeArchive(db: Knex, chainId: number, file: string, header: Record<string, unknown>, afterId: number, lastId: number): Promise<number> {
+/** Writes the header and the events at places (afterSeq, lastSeq], checking each hash, link and place as it goes. */
+async function writeArchive(db: Knex, chainId: number, file: string, header: Record<string, unknown>, afterSeq: number, lastSeq: number): Promise<number> {
   const out = await open(file, 'w');
   let count = 0;
   try {
     await out.write(JSON.stringify(header) + '\n');
     let prev = header.anchor as string | null;
-    let after = afterId;
+    let after = afterSeq;
     for (;;) {
-      const rows: TrailRow[] = await eventsOfChain(db, chainId).where('id', '>', after).where('id', '<=', lastId).orderBy('id').limit(BATCH).select('*');
+      const rows: TrailRow[] = await eventsOfChain(db, chainId).where('seq', '>', after).where('seq', '<=', lastSeq).orderBy('seq').limit(BATCH).select('*');
       if (!rows.length) break;
       for (const row of rows) {
-        if (eventHash(row as never) !== row.hash || row.prev_hash !== prev) throw new ArchiveRefused(`chain ${chainId}: event ${row.id} does not verify; nothing archived (run npm run audit:verify)`);
+        if (eventHash(row as never) !== row.hash || row.prev_hash !== prev || Number(row.seq) !== after + 1) {
+          throw new ArchiveRefused(`chain ${chainId}: event ${row.id} does not verify; nothing archived (run npm run audit:verify)`);
+        }
         prev = row.hash;
+        after = Number(row.seq);
       }
       await out.write(rows.map((r) => JSON.stringify(jsonEvent(r)) + '\n').join(''));
       count += rows.length;
-      after = Number(rows[rows.length - 1]!.id);
     }
     await out.sync();
   } finally {
@@ -123,11 +129,11 @@ async function writeArchive(db: Knex, chainId: number, file: string, header: Rec
   return count;
 }
 
-/** Deletes a chain's rows up to `lastId`, a batch per statement (no long lock on the table). */
-async function deleteThrough(db: Knex, chainId: number, lastId: number): Promise<void> {
-  if (!lastId) return;
+/** Deletes a chain's rows up to place `lastSeq`, a batch per statement (no long lock on the table). */
+async function deleteThrough(db: Knex, chainId: number, lastSeq: number): Promise<void> {
+  if (!lastSeq) return;
   for (;;) {
-    const ids = await eventsOfChain(db, chainId).where('id', '<=', lastId).orderBy('id').limit(BATCH).pluck('id');
+    const ids = await eventsOfChain(db, chainId).where('seq', '<=', lastSeq).orderBy('seq').limit(BATCH).pluck('id');
     if (!ids.length) return;
     await db('audit_events').whereIn('id', ids).delete();
   }

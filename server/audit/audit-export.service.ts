@@ -23,7 +23,7 @@ export interface AuditExport {
   lines: AsyncIterable<string>;
 }
 
-const CSV_COLUMNS = ['id', 'createdAt', 'actor', 'actorContactId', 'action', 'target', 'details', 'ip', 'userAgent', 'requestId', 'hash', 'prevHash'] as const;
+const CSV_COLUMNS = ['id', 'createdAt', 'actor', 'actorContactId', 'action', 'target', 'details', 'ip', 'userAgent', 'requestId', 'hash', 'prevHash', 'seq'] as const;
 
 /**
  * The audit trail of one account as filtered, oldest first (chain order), up to the newest event at
@@ -65,12 +65,12 @@ export class AuditExportService {
         kind: 'header',
         header: {
           type: 'header', format: 2, account_id: String(caller.accountId), filter: auditFilterQuery(filter), filtered: isFiltered(filter),
-          personal: options.omitPersonal ? 'omitted' : 'included', anchor: anchor?.last_hash ?? null,
-          head: newest?.hash ?? null, head_event_id: newest ? String(newest.id) : null, exported_at: new Date().toISOString(),
+          personal: options.omitPersonal ? 'omitted' : 'included', anchor: anchor?.last_hash ?? null, anchor_seq: String(anchor?.last_seq ?? 0),
+          head: newest?.hash ?? null, head_event_id: newest ? String(newest.id) : null, head_seq: newest ? String(newest.seq) : null, exported_at: new Date().toISOString(),
         },
       };
       if (newest) {
-        for await (const row of this.trail.everyInChainOrder(this.db, caller.accountId, filter, { after: Number(anchor?.last_event_id ?? 0), upTo: Number(newest.id) })) {
+        for await (const row of this.trail.everyInChainOrder(this.db, caller.accountId, filter, { after: Number(anchor?.last_seq ?? 0), upTo: Number(newest.seq) })) {
           count++;
           yield { kind: 'event', row };
         }
@@ -91,9 +91,9 @@ async function* map<T>(source: () => AsyncGenerator<ExportItem>, f: (item: Expor
 
 const withoutPersonal = (row: TrailRow) => ({ ...row, personal: null });
 
-/** One JSON line: the hashed fields as the hash saw them, the hash, and the personal values when included. */
+/** One JSON line: the event's place in the chain, the hashed fields as the hash saw them, the hash, and the personal values when included. */
 export function jsonEvent(row: TrailRow, options: AuditExportOptions = {}): Record<string, unknown> {
-  const line: Record<string, unknown> = { type: 'event', id: String(row.id), ...hashedFields(row as never), hash: row.hash };
+  const line: Record<string, unknown> = { type: 'event', id: String(row.id), seq: String(row.seq), ...hashedFields(row as never), hash: row.hash };
   if (options.omitPersonal) return line;
   return {
     ...line,
@@ -119,5 +119,6 @@ function csvRow(row: TrailRow, t: Translate, options: AuditExportOptions): strin
     fields.request_id ?? '',
     row.hash,
     fields.prev_hash ?? '',
+    String(row.seq),
   ].map(String);
 }

@@ -6,7 +6,7 @@ const LIKE_ESCAPE = '!';
 const likePattern = (text: string) => `%${text.replace(/[!%_]/g, (c) => LIKE_ESCAPE + c)}%`;
 
 /**
- * One account's events under `filter` (the (account_id, id) index first; the rest are conditions on
+ * One account's events under `filter` (the (account_id, seq) index first; the rest are conditions on
  * that slice). The free text is looked for in the action, the target and the details, and in the
  * personal values (a name, an e-mail), which only `personal` holds in clear.
  */
@@ -27,31 +27,31 @@ export function applyAuditFilter(q: Knex.QueryBuilder, accountId: number, filter
   return q;
 }
 
-export type TrailRow = Record<string, unknown> & { id: number | string; hash: string };
+export type TrailRow = Record<string, unknown> & { id: number | string; seq: number | string; hash: string };
 
 export class AuditTrailRepository {
   /** The chain's newest event now: an export ends there, whatever is written while it streams. */
-  newest(db: Knex, accountId: number): Promise<{ id: number | string; hash: string } | undefined> {
-    return db('audit_events').select('id', 'hash').where({ account_id: accountId }).orderBy('id', 'desc').first();
+  newest(db: Knex, accountId: number): Promise<{ id: number | string; seq: number | string; hash: string } | undefined> {
+    return db('audit_events').select('id', 'seq', 'hash').where({ account_id: accountId }).orderBy('seq', 'desc').first();
   }
 
   /**
-   * The events under `filter` after `after` (the archive anchor's event) up to `upTo`, oldest first, read in keyset batches, each its own
-   * query: no connection or transaction is held while the caller (a download) takes its time.
+   * The events under `filter` at places in the chain after `after` (the archive anchor's) up to `upTo`, in chain order, read in keyset
+   * batches, each its own query: no connection or transaction is held while the caller (a download) takes its time.
    */
   async *everyInChainOrder(db: Knex, accountId: number, filter: AuditFilter, range: { after: number; upTo: number }, batchSize = 1000): AsyncGenerator<TrailRow> {
     const { upTo } = range;
     let after = range.after;
     for (;;) {
       const rows: TrailRow[] = await applyAuditFilter(db('audit_events').select('*'), accountId, filter)
-        .where('id', '>', after)
-        .where('id', '<=', upTo)
-        .orderBy('id')
+        .where('seq', '>', after)
+        .where('seq', '<=', upTo)
+        .orderBy('seq')
         .limit(batchSize);
       yield* rows;
       const last = rows[rows.length - 1];
       if (rows.length < batchSize || !last) return;
-      after = Number(last.id);
+      after = Number(last.seq);
     }
   }
 }

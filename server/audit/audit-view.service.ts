@@ -80,7 +80,8 @@ export class AuditViewService {
     const shown = rows.slice(0, AUDIT_PAGE_SIZE);
     return {
       events: await this.describe(accountId, shown, viewer),
-      next: rows.length > AUDIT_PAGE_SIZE ? Number(shown[shown.length - 1]!.id) : null,
+      // The next page starts below the last one shown, by its place in the chain (ids are not in order).
+      next: rows.length > AUDIT_PAGE_SIZE ? Number(shown[shown.length - 1]!.seq) : null,
       person,
       nobody,
     };

@@ -20,11 +20,14 @@ export interface AuditRow {
   created_at: Date;
   prev_hash: string | null;
   hash: string;
+  /** The event's place in its chain (1, 2, 3…), handed out under the head's lock: the chain's order, never the id's. */
+  seq: number;
 }
 
 /** A row of the trail as the Auditoria page reads it: the event and the actor's login e-mail. */
 export interface AuditListRow {
   id: number | string;
+  seq: number | string;
   action: string;
   actor_user_id: number | null;
   actor_contact_id: number | null;
@@ -50,7 +53,7 @@ export interface AuditQuery {
   from?: Date;
   /** Exclusive. */
   to?: Date;
-  /** The page starts below this id (the "next" link's cursor). */
+  /** The page starts below this place in the chain (the "next" link's cursor). */
   before?: number;
   /** Free text, resolved to actions whose label matches, contacts found by it, and the start of the actor's name. */
   text?: { actions: string[]; contactIds: number[]; namePrefix: string };
@@ -66,21 +69,22 @@ export function eventsOfChain(db: Knex, chainId: number): Knex.QueryBuilder {
 
 export class AuditRepository {
   /**
-   * The chain's last hash, its head row locked until the transaction ends: the writers of one chain
-   * take turns. The head is written first (created by a chain's first event, otherwise a no-op
-   * update) because that takes the row's exclusive lock at once: reading it FOR UPDATE before it
-   * exists, then inserting, deadlocks two first events on MySQL (both hold the gap). The locking
-   * read after it sees the newest committed hash, whatever this transaction read before.
+   * The chain's last hash and place, its head row locked until the transaction ends: the writers of
+   * one chain take turns, and the next event takes `seq + 1`. The head is written first (created by
+   * a chain's first event, otherwise a no-op update) because that takes the row's exclusive lock at
+   * once: reading it FOR UPDATE before it exists, then inserting, deadlocks two first events on
+   * MySQL (both hold the gap). The locking read after it sees the newest committed head, whatever
+   * this transaction read before.
    */
-  async lockHead(trx: Knex.Transaction, accountId: number | null): Promise<string | null> {
+  async lockHead(trx: Knex.Transaction, accountId: number | null): Promise<{ hash: string | null; seq: number }> {
     const chainId = chainOf(accountId);
-    await trx('audit_chain_heads').insert({ chain_id: chainId, last_hash: null, updated_at: new Date() }).onConflict('chain_id').merge(['chain_id']);
-    const head = await forUpdate(trx, trx('audit_chain_heads').select('last_hash').where({ chain_id: chainId }).first());
-    return head?.last_hash ?? null;
+    await trx('audit_chain_heads').insert({ chain_id: chainId, last_hash: null, last_seq: 0, updated_at: new Date() }).onConflict('chain_id').merge(['chain_id']);
+    const head = await forUpdate(trx, trx('audit_chain_heads').select('last_hash', 'last_seq').where({ chain_id: chainId }).first());
+    return { hash: head?.last_hash ?? null, seq: Number(head?.last_seq ?? 0) };
   }
 
-  async advanceHead(trx: Knex.Transaction, accountId: number | null, hash: string): Promise<void> {
-    await trx('audit_chain_heads').where({ chain_id: chainOf(accountId) }).update({ last_hash: hash, updated_at: new Date() });
+  async advanceHead(trx: Knex.Transaction, accountId: number | null, head: { hash: string; seq: number }): Promise<void> {
+    await trx('audit_chain_heads').where({ chain_id: chainOf(accountId) }).update({ last_hash: head.hash, last_seq: head.seq, updated_at: new Date() });
   }
 
   insert(trx: Knex.Transaction, row: AuditRow): Promise<number> {
@@ -93,38 +97,38 @@ export class AuditRepository {
    * of the audit view's indexes); a person seen both ways reads the two indexes apart and merges.
    */
   async page(db: Knex, query: AuditQuery, limit: number): Promise<AuditListRow[]> {
-    const ids = await this.idRange(db, query);
-    if (!ids) return [];
-    if (query.person?.role !== 'any') return this.pageQuery(db, query, ids, query.person ? { role: query.person.role, contactId: query.person.contactId } : null, limit);
+    const seqs = await this.seqRange(db, query);
+    if (!seqs) return [];
+    if (query.person?.role !== 'any') return this.pageQuery(db, query, seqs, query.person ? { role: query.person.role, contactId: query.person.contactId } : null, limit);
     const { contactId } = query.person;
     const [by, to] = await Promise.all([
-      this.pageQuery(db, query, ids, { role: 'by', contactId }, limit),
-      this.pageQuery(db, query, ids, { role: 'to', contactId }, limit),
+      this.pageQuery(db, query, seqs, { role: 'by', contactId }, limit),
+      this.pageQuery(db, query, seqs, { role: 'to', contactId }, limit),
     ]);
-    const byId = new Map([...by, ...to].map((r) => [Number(r.id), r]));
-    return [...byId.values()].sort((a, b) => Number(b.id) - Number(a.id)).slice(0, limit + 1);
+    const bySeq = new Map([...by, ...to].map((r) => [Number(r.seq), r]));
+    return [...bySeq.values()].sort((a, b) => Number(b.seq) - Number(a.seq)).slice(0, limit + 1);
   }
 
   /**
-   * The ids a date range spans (null: no event at or after its start). Within a chain the ids grow
-   * with the time (record() stamps the event after taking the chain's head lock, and verify holds
-   * the chain to id order), so the first event at or after each end, one read of the (account_id,
-   * created_at) index, bounds the ids; the page's indexes all end in the id and stop at a page's
-   * last row. The dates stay in the query: the bounds only narrow it. Clocks of two app servers
-   * that disagree could move an event stamped across a boundary out of the range.
+   * The places in the chain a date range spans (null: no event at or after its start). Within a
+   * chain the time grows with the place (record() stamps the event after taking the chain's head
+   * lock, which hands out the place), so the first event at or after each end, one read of the
+   * (account_id, created_at, seq) index, bounds the places; the page's indexes all end in `seq` and
+   * stop at a page's last row. The dates stay in the query: the bounds only narrow it. Clocks of two
+   * app servers that disagree could move an event stamped across a boundary out of the range.
    */
-  private async idRange(db: Knex, query: AuditQuery): Promise<{ from?: number; to?: number } | null> {
+  private async seqRange(db: Knex, query: AuditQuery): Promise<{ from?: number; to?: number } | null> {
     if (!query.from && !query.to) return {};
-    const firstAt = (at: Date) => db('audit_events').select('id').where('account_id', query.accountId).where('created_at', '>=', at).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(1);
+    const firstAt = (at: Date) => db('audit_events').select('seq').where('account_id', query.accountId).where('created_at', '>=', at).orderBy([{ column: 'created_at' }, { column: 'seq' }]).limit(1);
     const [row] = (await db.select({ ...(query.from ? { from: firstAt(query.from) } : {}), ...(query.to ? { to: firstAt(query.to) } : {}) })) as { from?: number | string | null; to?: number | string | null }[];
     if (query.from && (row?.from ?? null) === null) return null;
     return { from: query.from ? Number(row!.from) : undefined, to: row?.to != null ? Number(row.to) : undefined };
   }
 
-  private pageQuery(db: Knex, query: AuditQuery, ids: { from?: number; to?: number }, person: { role: 'by' | 'to'; contactId: number } | null, limit: number): Promise<AuditListRow[]> {
+  private pageQuery(db: Knex, query: AuditQuery, seqs: { from?: number; to?: number }, person: { role: 'by' | 'to'; contactId: number } | null, limit: number): Promise<AuditListRow[]> {
     const q = db('audit_events as e')
       .leftJoin('users as u', 'u.id', 'e.actor_user_id')
-      .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.personal', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
+      .select('e.id', 'e.seq', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.personal', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
       .where('e.account_id', query.accountId);
     if (person?.role === 'by') q.where('e.actor_contact_id', person.contactId);
     if (person?.role === 'to') q.where({ 'e.target_type': 'contact', 'e.target_id': String(person.contactId) });
@@ -132,9 +136,9 @@ export class AuditRepository {
     if (query.target) q.where({ 'e.target_type': query.target.type, 'e.target_id': query.target.id });
     if (query.from) q.where('e.created_at', '>=', query.from);
     if (query.to) q.where('e.created_at', '<', query.to);
-    if (ids.from !== undefined) q.where('e.id', '>=', ids.from);
-    if (ids.to !== undefined) q.where('e.id', '<', ids.to);
-    if (query.before) q.where('e.id', '<', query.before);
+    if (seqs.from !== undefined) q.where('e.seq', '>=', seqs.from);
+    if (seqs.to !== undefined) q.where('e.seq', '<', seqs.to);
+    if (query.before) q.where('e.seq', '<', query.before);
     const text = query.text;
     if (text) {
       q.where((w) => {
@@ -147,14 +151,14 @@ export class AuditRepository {
         w.orWhereRaw(`e.actor_name like ? escape '!'`, [`${text.namePrefix.replace(/[!%_]/g, (c) => `!${c}`)}%`]);
       });
     }
-    return q.orderBy('e.id', 'desc').limit(limit + 1);
+    return q.orderBy('e.seq', 'desc').limit(limit + 1);
   }
 
   /** One event of the account, with the actor's login e-mail; another account's id is not found. */
   findInAccount(db: Knex, accountId: number, id: number): Promise<AuditListRow | undefined> {
     return db('audit_events as e')
       .leftJoin('users as u', 'u.id', 'e.actor_user_id')
-      .select('e.id', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.personal', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
+      .select('e.id', 'e.seq', 'e.action', 'e.actor_user_id', 'e.actor_contact_id', 'e.actor_name', 'e.target_type', 'e.target_id', 'e.details', 'e.personal', 'e.ip', 'e.user_agent', 'e.created_at', 'u.email as actor_email')
       .where({ 'e.account_id': accountId, 'e.id': id })
       .first();
   }
@@ -167,17 +171,22 @@ export class AuditRepository {
     return [...ids].sort((a, b) => a - b);
   }
 
-  /** One batch of a chain's events after `afterId`, in id order (the (account_id, id) index). */
-  chainBatch(db: Knex, chainId: number, afterId: number, limit: number): Promise<Record<string, unknown>[]> {
-    return eventsOfChain(db, chainId).where('id', '>', afterId).orderBy('id').limit(limit).select('*');
+  /** One batch of a chain's events after place `afterSeq`, in chain order (the unique (account_id, seq) index). */
+  chainBatch(db: Knex, chainId: number, afterSeq: number, limit: number): Promise<Record<string, unknown>[]> {
+    return eventsOfChain(db, chainId).where('seq', '>', afterSeq).orderBy('seq').limit(limit).select('*');
   }
 
-  async headOf(db: Knex, chainId: number): Promise<{ last_hash: string | null } | undefined> {
-    return db('audit_chain_heads').select('last_hash').where({ chain_id: chainId }).first();
+  /** The chain's event whose hash is `hash`, if any: where an event's named predecessor really stands (a walk of the chain; only when a link is broken). */
+  findByHash(db: Knex, chainId: number, hash: string): Promise<{ id: number | string; seq: number | string } | undefined> {
+    return eventsOfChain(db, chainId).where({ hash }).first('id', 'seq');
   }
 
-  /** Where a chain starts once its oldest events were archived: the last archived event's hash. */
-  anchorOf(db: Knex, chainId: number): Promise<{ last_hash: string; last_event_id: number | string; archived_at: unknown } | undefined> {
-    return db('audit_chain_anchors').select('last_hash', 'last_event_id', 'archived_at').where({ chain_id: chainId }).first();
+  async headOf(db: Knex, chainId: number): Promise<{ last_hash: string | null; last_seq: number | string } | undefined> {
+    return db('audit_chain_heads').select('last_hash', 'last_seq').where({ chain_id: chainId }).first();
+  }
+
+  /** Where a chain starts once its oldest events were archived: the last archived event's hash and place. */
+  anchorOf(db: Knex, chainId: number): Promise<{ last_hash: string; last_event_id: number | string; last_seq: number | string; archived_at: unknown } | undefined> {
+    return db('audit_chain_anchors').select('last_hash', 'last_event_id', 'last_seq', 'archived_at').where({ chain_id: chainId }).first();
   }
 }

@@ -37,7 +37,7 @@ export class AuditService {
    * from what the hash covers (server/audit/event-format.ts); callers just hand their details.
    */
   async record(trx: Knex.Transaction, actor: Actor, event: AuditEvent): Promise<void> {
-    const prevHash = await this.repo.lockHead(trx, event.accountId);
+    const head = await this.repo.lockHead(trx, event.accountId);
     // How the act was confirmed travels with the details (the reserved key `_stepUp`).
     const details = actor.stepUp ? { ...event.details, _stepUp: actor.stepUp } : event.details;
     const split = splitPersonal(details, actor.name);
@@ -55,10 +55,11 @@ export class AuditService {
       user_agent: actor.userAgent?.slice(0, 255) ?? null,
       request_id: actor.requestId ?? null,
       created_at: new Date(),
-      prev_hash: prevHash,
+      prev_hash: head.hash,
     };
-    const hash = eventHash(row);
-    await this.repo.insert(trx, { ...row, hash });
-    await this.repo.advanceHead(trx, event.accountId, hash);
+    // The place is not hashed: the link to the predecessor's hash already fixes the order (docs/audit.md).
+    const next = { hash: eventHash(row), seq: head.seq + 1 };
+    await this.repo.insert(trx, { ...row, ...next });
+    await this.repo.advanceHead(trx, event.accountId, next);
   }
 }

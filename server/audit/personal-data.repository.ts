@@ -7,6 +7,7 @@ export const containing = (text: string) => `%${text.replace(/[!%_]/g, (c) => `!
 
 export interface PersonalEventRow {
   id: number;
+  seq: number | string;
   account_id: number | null;
   actor_user_id: number | null;
   actor_contact_id: number | null;
@@ -15,7 +16,7 @@ export interface PersonalEventRow {
   personal: string | null;
 }
 
-/** Rows per read while erasing: the account's events are walked by id, a batch at a time. */
+/** Rows per read while erasing: the chain's events are walked in chain order, a batch at a time. */
 const BATCH = 500;
 
 /**
@@ -26,12 +27,12 @@ const BATCH = 500;
 export class AuditPersonalRepository {
   /**
    * Events of one chain (`accountId` null: the events of no account) that are the person's (as
-   * actor or target) or whose personal values mention one of `needles`, in id order from `afterId`.
+   * actor or target) or whose personal values mention one of `needles`, in chain order after place `afterSeq`.
    */
-  candidates(q: Q, accountId: number | null, who: { contactId?: number; userId?: number; needles: string[] }, afterId: number): Promise<PersonalEventRow[]> {
+  candidates(q: Q, accountId: number | null, who: { contactId?: number; userId?: number; needles: string[] }, afterSeq: number): Promise<PersonalEventRow[]> {
     const query = q('audit_events')
-      .select('id', 'account_id', 'actor_user_id', 'actor_contact_id', 'target_type', 'target_id', 'personal')
-      .whereNotNull('personal').where('id', '>', afterId).orderBy('id').limit(BATCH);
+      .select('id', 'seq', 'account_id', 'actor_user_id', 'actor_contact_id', 'target_type', 'target_id', 'personal')
+      .whereNotNull('personal').where('seq', '>', afterSeq).orderBy('seq').limit(BATCH);
     if (accountId === null) query.whereNull('account_id');
     else query.where({ account_id: accountId });
     return query.where((w) => {
@@ -48,7 +49,7 @@ export class AuditPersonalRepository {
   /** The `contact.deleted` event of a contact of the account (its last words about the person). */
   deletedContact(q: Q, accountId: number, contactId: number): Promise<{ id: number; details: string | null; personal: string | null; created_at: unknown } | undefined> {
     return q('audit_events').select('id', 'details', 'personal', 'created_at')
-      .where({ account_id: accountId, action: 'contact.deleted', target_type: 'contact', target_id: String(contactId) }).orderBy('id', 'desc').first();
+      .where({ account_id: accountId, action: 'contact.deleted', target_type: 'contact', target_id: String(contactId) }).orderBy('seq', 'desc').first();
   }
 
   async erased(q: Q, accountId: number, contactId: number): Promise<boolean> {
@@ -62,10 +63,10 @@ export class AuditPersonalRepository {
       .where('x.account_id', accountId).andWhere('x.action', 'contact.erased').andWhere('x.target_type', 'contact');
     return q('audit_events as e').select('e.target_id', 'e.details', 'e.personal', 'e.created_at')
       .where({ 'e.account_id': accountId, 'e.action': 'contact.deleted', 'e.target_type': 'contact' })
-      .whereNotIn('e.target_id', erased).orderBy('e.id', 'desc').limit(limit);
+      .whereNotIn('e.target_id', erased).orderBy('e.seq', 'desc').limit(limit);
   }
 
-  /** A person's own events (as actor or target, in any chain), newest first: "Meus dados". */
+  /** A person's own events (as actor or target, in any chain), newest first (by time: places are per chain): "Meus dados". */
   ofPerson(q: Q, userId: number, contactIds: number[], limit: number) {
     return q('audit_events')
       .select('id', 'account_id', 'actor_user_id', 'actor_contact_id', 'actor_name', 'action', 'target_type', 'target_id', 'details', 'personal', 'ip', 'user_agent', 'created_at')
@@ -73,6 +74,6 @@ export class AuditPersonalRepository {
         w.where({ actor_user_id: userId }).orWhere({ target_type: 'user', target_id: String(userId) });
         if (contactIds.length) w.orWhereIn('actor_contact_id', contactIds).orWhere((x) => x.where({ target_type: 'contact' }).whereIn('target_id', contactIds.map(String)));
       })
-      .orderBy('id', 'desc').limit(limit);
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'seq', order: 'desc' }]).limit(limit);
   }
 }

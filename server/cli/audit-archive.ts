@@ -41,7 +41,7 @@ export async function auditArchiveCommand(
     const cutoff = cutoffOf(months, now);
     const dir = path.join(config.dataDir, 'audit-archive');
     const { archived, refused } = await archiveChains(db, new AuditService(), OPERATOR, { cutoff, dir, chainId });
-    for (const a of archived) print(`${chainName(a.chainId)}: ${a.count} events (ids ${a.firstId}–${a.lastId}) → ${a.file}; the chain goes on from ${a.lastHash}`);
+    for (const a of archived) print(`${chainName(a.chainId)}: ${a.count} events (places ${a.firstSeq}–${a.lastSeq} of the chain) → ${a.file}; the chain goes on from ${a.lastHash}`);
     for (const line of refused) printError(`REFUSED ${line}`);
     print(archived.length ? `Archived events older than ${cutoff.toISOString()} from ${archived.length} chain(s).` : `No event older than ${cutoff.toISOString()}: nothing archived.`);
     return refused.length ? 2 : 0;

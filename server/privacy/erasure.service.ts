@@ -169,7 +169,7 @@ export class ErasureService {
         const next = erasedPersonal(row as Pick<EventRow, 'personal'>, pick, pseudonym, now);
         if (next.personal !== row.personal) await this.trail.setPersonal(trx, row.id, next);
       }
-      after = rows[rows.length - 1]!.id;
+      after = Number(rows[rows.length - 1]!.seq);
     }
   }
 }

@@ -41,7 +41,8 @@ describe('npm run audit:archive (retention)', () => {
 
   const record = (accountId: number | null, n: number) =>
     db.transaction((trx) => audit.record(trx, { userId: 1, contactId: 2, name: 'Ana Arquivo' }, { accountId, action: 'test.archived', details: { n, after: { email: `p${n}@arquivo.test` } } }));
-  const idsOf = async (accountId: number) => (await db('audit_events').where({ account_id: accountId }).orderBy('id').pluck('id')).map(Number);
+  /** The chain's event ids in chain order. */
+  const idsOf = async (accountId: number) => (await db('audit_events').where({ account_id: accountId }).orderBy('seq').pluck('id')).map(Number);
   const expectVerifies = async (chainId: number) => expect((await verifyChains(db, { chainId })).problems).to.deep.equal([]);
 
   /** An account with 3 old events and 2 recent ones; answers the time between them. */
@@ -58,18 +59,21 @@ describe('npm run audit:archive (retention)', () => {
   it('moves the old events to a file with the head they end on; what stays still verifies, online and exported; the file verifies offline', async () => {
     const { accountId, cutoff, ids } = await oldAndNew();
     const { archived: [done] } = await archiveChains(db, audit, OPERATOR, { cutoff, dir, chainId: accountId });
-    expect(done).to.include({ chainId: accountId, count: 3, firstId: ids[0], lastId: ids[2] });
+    expect(done).to.include({ chainId: accountId, count: 3, firstSeq: 1, lastSeq: 3, lastId: ids[2] });
+    expect(path.basename(done!.file)).to.equal(`chain-${accountId}-seq-1-3.jsonl`);
 
     const lines = readFileSync(done!.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).to.have.length(4);
-    expect(lines[0]).to.include({ type: 'header', anchor: null, head: lines[3].hash, head_event_id: String(ids[2]) });
+    expect(lines[0]).to.include({ type: 'header', anchor: null, anchor_seq: '0', head: lines[3].hash, head_event_id: String(ids[2]), head_seq: '3' });
+    expect(lines.slice(1).map((l) => l.seq)).to.deep.equal(['1', '2', '3']);
     expect((await offline(done!.file)).code).to.equal(0);
 
-    const left = await db('audit_events').where({ account_id: accountId }).orderBy('id');
+    const left = await db('audit_events').where({ account_id: accountId }).orderBy('seq');
     expect(left.map((e) => Number(e.id)).slice(0, 2)).to.deep.equal(ids.slice(3));
     expect(left.map((e) => e.action)).to.deep.equal(['test.archived', 'test.archived', 'audit.archived']);
     expect(left[0].prev_hash).to.equal(lines[3].hash);
     expect(await db('audit_chain_anchors').where({ chain_id: accountId }).first()).to.include({ last_hash: lines[3].hash, file: path.basename(done!.file) });
+    expect(Number((await db('audit_chain_anchors').where({ chain_id: accountId }).first()).last_seq)).to.equal(3);
     await expectVerifies(accountId);
 
     // An export of what stays starts from the anchor, and verifies offline.
@@ -119,7 +123,7 @@ describe('npm run audit:archive (retention)', () => {
     expect(report.archived).to.deep.equal([]);
     expect(report.refused).to.deep.equal([`chain ${accountId}: event ${ids[1]} does not verify; nothing archived (run npm run audit:verify)`]);
     expect(await idsOf(accountId)).to.deep.equal(ids);
-    expect(existsSync(path.join(dir, `chain-${accountId}-events-${ids[0]}-${ids[2]}.jsonl`))).to.equal(false);
+    expect(existsSync(path.join(dir, `chain-${accountId}-seq-1-3.jsonl`))).to.equal(false);
     expect(await db('audit_chain_anchors').where({ chain_id: accountId })).to.have.length(0);
   });
 
@@ -134,13 +138,27 @@ describe('npm run audit:archive (retention)', () => {
     const later = new Date(Date.now() + MONTH + 60_000);
     expect(await auditArchiveCommand(['--months', '1'], env, (l) => out.push(l), (l) => out.push(l), later)).to.equal(2);
     const text = out.join('\n');
-    expect(text).to.match(new RegExp(`account ${accountId}: 1 events \\(ids \\d+–\\d+\\) → ${dir}/chain-${accountId}-events-`));
+    expect(text).to.match(new RegExp(`account ${accountId}: 1 events \\(places 1–1 of the chain\\) → ${dir}/chain-${accountId}-seq-1-1\\.jsonl`));
     expect(text).to.match(/chain 0 \(events of no account\): \d+ events/);
     expect(text).to.contain(`REFUSED chain ${broken.accountId}: event ${broken.ids[0]} does not verify`);
     expect(await idsOf(broken.accountId)).to.deep.equal(broken.ids);
     for (const chainId of [accountId, 0]) await expectVerifies(chainId);
     expect(await auditArchiveCommand(['--months', '1', '--account', String(accountId)], env, (l) => out.push(l))).to.equal(0);
     expect(out.at(-1)).to.contain('nothing archived');
+  });
+
+  it('ids that run against the chain\'s order (a Galera cluster\'s): the oldest places are archived, whatever their ids', async () => {
+    const { accountId, cutoff, ids } = await oldAndNew();
+    // The old events get the highest ids, the recent ones the lowest.
+    const scrambled = [9_000_050, 9_000_040, 9_000_030, 9_000_020, 9_000_010];
+    for (const [i, id] of ids.entries()) await db('audit_events').where({ id }).update({ id: scrambled[i] });
+    const { archived: [done] } = await archiveChains(db, audit, OPERATOR, { cutoff, dir, chainId: accountId });
+    expect(done).to.include({ count: 3, firstSeq: 1, lastSeq: 3, lastId: scrambled[2] });
+    const archivedIds = readFileSync(done!.file, 'utf8').trim().split('\n').slice(1).map((l) => Number(JSON.parse(l).id));
+    expect(archivedIds).to.deep.equal(scrambled.slice(0, 3));
+    expect((await idsOf(accountId)).slice(0, 2)).to.deep.equal(scrambled.slice(3));
+    expect((await offline(done!.file)).code).to.equal(0);
+    await expectVerifies(accountId);
   });
 
   it('refuses a missing or zero number of months', async () => {

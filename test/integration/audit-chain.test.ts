@@ -17,9 +17,9 @@ interface EventRow extends Record<string, unknown> {
   prev_hash: string | null;
 }
 
-/** A chain's events, oldest first (an account's, or the events of no account). */
+/** A chain's events in chain order (an account's, or the events of no account). */
 async function chainOf(db: Knex, accountId: number | null): Promise<EventRow[]> {
-  const q = db('audit_events').orderBy('id');
+  const q = db('audit_events').orderBy('seq');
   if (accountId === null) q.whereNull('account_id');
   else q.where({ account_id: accountId });
   return q.select('*');
@@ -29,6 +29,7 @@ async function chainOf(db: Knex, accountId: number | null): Promise<EventRow[]> 
 function expectLinked(events: EventRow[]) {
   for (const [i, e] of events.entries()) {
     if (i > 0) expect(e.prev_hash, `event ${e.id} follows event ${events[i - 1]!.id}`).to.equal(events[i - 1]!.hash);
+    if (i > 0) expect(Number(e.seq), `event ${e.id} takes the place after event ${events[i - 1]!.id}'s`).to.equal(Number(events[i - 1]!.seq) + 1);
     expect(eventHash(e as unknown as StoredEvent), `event ${e.id}'s hash covers its fields`).to.equal(e.hash);
     expect(personalIntact(e as unknown as StoredEvent), `event ${e.id}'s personal values match their digest`).to.equal(true);
   }
@@ -79,6 +80,7 @@ describe('audit chain', () => {
     const db = createDb(loadConfig({ ...process.env, DATABASE_URL: await freshDatabaseUrl() }).database);
     // Named: later migrations may exist, and this one is stepped on its own.
     const heads = { ...migratorOptions(coreMigrations), name: '20261203000100_audit_chain_heads' };
+    const seq = { ...migratorOptions(coreMigrations), name: '20261206100000_audit_chain_seq' };
     const write = (accountId: number | null, n: number) => db.transaction((trx) => audit.record(trx, actor, { accountId, action: 'test.chained', details: { n } }));
     try {
       await migrateLatest(db, [coreMigrations]);
@@ -86,9 +88,11 @@ describe('audit chain', () => {
       await write(accountId, 1);
       await write(null, 1);
       await write(accountId, 2);
+      await db.migrate.down(seq);
       await db.migrate.down(heads);
       expect(await db.schema.hasTable('audit_chain_heads')).to.equal(false);
       await db.migrate.up(heads);
+      await db.migrate.up(seq);
       for (const id of [accountId, null]) {
         const newest = (await chainOf(db, id)).at(-1)!;
         expect((await db('audit_chain_heads').where({ chain_id: id ?? 0 }).first()).last_hash).to.equal(newest.hash);

@@ -85,12 +85,27 @@ describe('docs/audit.md: verifying an export offline', () => {
     expect(removed.code).to.equal(1);
     expect(removed.out).to.contain(`BROKEN event ${id(lines[3]!)}: the previous event is missing or out of order`);
 
+    expect(removed.out).to.contain('(place 2 is not in the file)');
+
     const swapped = [lines[0]!, lines[1]!, lines[3]!, lines[2]!, lines[4]!, lines[5]!];
     expect((await verify(swapped)).out).to.contain(`BROKEN event ${id(lines[3]!)}: the previous event is missing or out of order`);
 
     const cut = await verify(lines.slice(0, -1));
     expect(cut.code).to.equal(1);
     expect(cut.out).to.contain('does not end on the chain head');
+  });
+
+  it('each event carries its place in the chain: a place changed in the file is named, and lines swapped in a filtered export too', async () => {
+    expect(lines.slice(1).map((l) => JSON.parse(l).seq)).to.deep.equal(['1', '2', '3', '4', '5']);
+    const moved = lines.map((l, i) => (i === 4 ? JSON.stringify({ ...JSON.parse(l), seq: '9' }) : l));
+    const renumbered = await verify(moved);
+    expect(renumbered.code).to.equal(1);
+    expect(renumbered.out).to.contain(`BROKEN event ${id(lines[4]!)}: at place 9 of the chain, where 4 was expected`);
+
+    const filtered = await exported(s.agent, s, '?action=contact.updated');
+    const swapped = await verify([filtered[0]!, filtered[2]!, filtered[1]!]);
+    expect(swapped.code).to.equal(1);
+    expect(swapped.out).to.contain(`BROKEN event ${id(filtered[1]!)}: out of order (at place 2 of the chain, after place 4)`);
   });
 
   it('a filtered export verifies each event it holds, and says how many gaps it cannot check', async () => {

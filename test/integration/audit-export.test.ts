@@ -58,7 +58,7 @@ describe('audit trail export', () => {
     expect(res.headers['content-disposition']).to.match(new RegExp(`^attachment; filename=auditoria-${s.accountId}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
     expect(res.headers['cache-control']).to.equal('no-store');
     const rows = rowsOf(text);
-    expect(rows[0]).to.deep.equal(['id', 'data (UTC)', 'pessoa', 'id da pessoa', 'ação', 'alvo', 'detalhes', 'IP', 'navegador', 'requisição', 'hash', 'hash anterior']);
+    expect(rows[0]).to.deep.equal(['id', 'data (UTC)', 'pessoa', 'id da pessoa', 'ação', 'alvo', 'detalhes', 'IP', 'navegador', 'requisição', 'hash', 'hash anterior', 'posição na cadeia']);
     const body = rows.slice(1);
     expect(body.map((r) => r[4])).to.deep.equal(['Perfil alterado', 'Grupo criado', 'Usuário desativado']);
     expect(body[0]!.slice(2, 4)).to.deep.equal([s.admin.name, String(s.admin.contactId)]);
@@ -67,6 +67,7 @@ describe('audit trail export', () => {
     expect(body[1]![2]).to.equal(`'=HYPERLINK("http://x.test";"oi")`);
     expect(text).not.to.contain('12398224700');
     expect(body[2]![11]).to.equal(body[1]![10]);
+    expect(body.map((r) => r[12])).to.deep.equal(['1', '2', '3']);
   });
 
   it('JSON lines: a header with the head it ends on, then every event with what its hash covers; each hash and digest checks out', async () => {
@@ -119,10 +120,10 @@ describe('audit trail export', () => {
   it('reads in keyset batches, oldest first, up to the newest event at the start', async () => {
     const s = await withTrail();
     const repo = new AuditTrailRepository();
-    const all = await portal.db('audit_events').where({ account_id: s.accountId }).orderBy('id').pluck('id');
+    const all: { id: number; seq: number }[] = await portal.db('audit_events').where({ account_id: s.accountId }).orderBy('seq').select('id', 'seq');
     const seen: number[] = [];
-    for await (const row of repo.everyInChainOrder(portal.db, s.accountId, parseAuditFilter({}), { after: 0, upTo: Number(all.at(-2)) }, 1)) seen.push(Number(row.id));
-    expect(seen).to.deep.equal(all.slice(0, -1).map(Number));
+    for await (const row of repo.everyInChainOrder(portal.db, s.accountId, parseAuditFilter({}), { after: 0, upTo: Number(all.at(-2)!.seq) }, 1)) seen.push(Number(row.id));
+    expect(seen).to.deep.equal(all.slice(0, -1).map((r) => Number(r.id)));
   });
 
   it('records who exported, in which format, with which filter (free text kept apart) and how many events', async () => {

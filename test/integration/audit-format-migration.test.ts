@@ -33,9 +33,12 @@ describe('audit events: the format 2 migration', () => {
   it('moves names, e-mails and CPFs (masked) out of the details, re-chains every event, and new events go on from the head', async () => {
     const db = createDb(loadConfig({ ...process.env, DATABASE_URL: await freshDatabaseUrl() }).database);
     const step = { ...migratorOptions(coreMigrations), name: V2 };
+    // The chain's places came later: stepped down first, up after.
+    const seq = { ...migratorOptions(coreMigrations), name: '20261206100000_audit_chain_seq' };
     try {
       await migrateLatest(db, [coreMigrations]);
       const { accountId } = await createAccount(db);
+      await db.migrate.down(seq);
       await db.migrate.down(step);
       await db('audit_events').delete();
       await db('audit_chain_heads').delete();
@@ -45,6 +48,7 @@ describe('audit events: the format 2 migration', () => {
       await writeV1(db, accountId, 'Admin Antiga', { before: { status: 'active' }, after: { status: 'deactivated' } });
 
       await db.migrate.up(step);
+      await db.migrate.up(seq);
 
       const dump = JSON.stringify(await db('audit_events').select('id', 'details', 'actor_name', 'hash', 'prev_hash'));
       for (const clear of ['Joana', 'joana@', 'velho@', 'Admin Antiga', cpf, '982.247']) expect(dump).not.to.contain(clear);
@@ -68,6 +72,7 @@ describe('audit events: the format 2 migration', () => {
       }
 
       // And back: format 1's rows, chained with format 1's hash (the CPF stays masked).
+      await db.migrate.down(seq);
       await db.migrate.down(step);
       const back = await chain(db, accountId);
       expect(JSON.parse(back[0]!.details!)).to.deep.equal({ after: { name: 'Joana Migrada', email: 'joana@example.test', document_number: '***.982.247-**', status: 'pending' } });

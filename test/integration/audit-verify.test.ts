@@ -31,12 +31,23 @@ describe('npm run audit:verify', () => {
       details: { before: { name: `Pessoa ${n}`, document_number: '12398224700', status: 'active' }, after: { name: `Pessoa ${n}b`, email: `p${n}@example.test` }, n },
     }));
 
-  /** A new account with `count` events; answers the account and its event ids, oldest first. */
+  /** A new account with `count` events; answers the account and its event ids in chain order. */
   async function chainOf(count: number): Promise<{ accountId: number; ids: number[] }> {
     const { accountId } = await createAccount(db);
     for (let n = 0; n < count; n++) await record(accountId, n);
-    const ids = (await db('audit_events').where({ account_id: accountId }).orderBy('id').pluck('id')).map(Number);
+    const ids = (await db('audit_events').where({ account_id: accountId }).orderBy('seq').pluck('id')).map(Number);
     return { accountId, ids };
+  }
+
+  const seqOf = async (id: number) => Number((await db('audit_events').where({ id }).first('seq')).seq);
+  /** Gives event `id` the place `seq` in its chain, as someone with write access to the table would. */
+  const place = (id: number, seq: number) => db('audit_events').where({ id }).update({ seq });
+  /** Exchanges two events' places (through a free one: the places are unique in a chain). */
+  async function swapPlaces(a: number, b: number) {
+    const [sa, sb] = [await seqOf(a), await seqOf(b)];
+    await place(a, 1_000_000);
+    await place(b, sa);
+    await place(a, sb);
   }
 
   const firstProblem = async (accountId: number, batch?: number) => {
@@ -98,22 +109,79 @@ describe('npm run audit:verify', () => {
     expect(text).to.contain(`BROKEN account ${newest.accountId}: chain head mismatch`).and.to.contain(`the newest event is ${newest.ids[1]}`);
   });
 
-  it('two events swapped (their rows exchanged in place): the first of them is named, order swapped; also across a batch boundary', async () => {
+  it('two events swapped (their contents exchanged between two places): the first of them is named, order swapped; also across a batch boundary', async () => {
     for (const [at, batch] of [[1, undefined], [2, 3]] as const) {
       const { accountId, ids } = await chainOf(6);
       const [a, b] = await Promise.all([ids[at]!, ids[at + 1]!].map((id) => db('audit_events').where({ id }).first()));
-      const { id: _a, ...aFields } = a;
-      const { id: _b, ...bFields } = b;
+      const { id: _a, seq: _sa, ...aFields } = a;
+      const { id: _b, seq: _sb, ...bFields } = b;
       await db('audit_events').where({ id: ids[at] }).update(bFields);
       await db('audit_events').where({ id: ids[at + 1] }).update(aFields);
       expect(await firstProblem(accountId, batch)).to.include({ eventId: ids[at], kind: 'order-swapped' });
     }
   });
 
+  it('two neighbours\' places (seq) swapped: the one now first is named, order swapped; also across a batch boundary', async () => {
+    for (const [at, batch] of [[1, undefined], [2, 3]] as const) {
+      const { accountId, ids } = await chainOf(6);
+      await swapPlaces(ids[at]!, ids[at + 1]!);
+      const found = await firstProblem(accountId, batch);
+      expect(found).to.include({ eventId: ids[at + 1], kind: 'order-swapped' });
+      expect(found.message).to.contain(`order swapped with event ${ids[at]}`);
+    }
+  });
+
+  it('two events further apart swapped, or one event moved to another place: the first out of order is named, and where its predecessor went', async () => {
+    const apart = await chainOf(6);
+    await swapPlaces(apart.ids[1]!, apart.ids[3]!);
+    const swapped = await firstProblem(apart.accountId);
+    expect(swapped).to.include({ eventId: apart.ids[3], kind: 'order-changed' });
+    expect(swapped.message).to.contain(`it names event ${apart.ids[2]} as its predecessor, which is at place 3`);
+
+    const moved = await chainOf(5);
+    await place(moved.ids[2]!, 40);
+    const found = await firstProblem(moved.accountId);
+    expect(found).to.include({ eventId: moved.ids[3], kind: 'order-changed' });
+    expect(found.message).to.contain(`it names event ${moved.ids[2]} as its predecessor, which is at place 40`);
+  });
+
+  it('a deleted event whose place was closed up (every later seq moved down by one): still the previous event is missing', async () => {
+    const { accountId, ids } = await chainOf(5);
+    await db('audit_events').where({ id: ids[1] }).delete();
+    for (const id of ids.slice(2)) await place(id, (await seqOf(id)) - 1);
+    expect(await firstProblem(accountId)).to.include({ eventId: ids[2], kind: 'previous-missing' });
+  });
+
+  it('a place changed where the links still hold (a gap in the sequence, or the newest moved on): the event is named, and the head\'s place is checked', async () => {
+    const gap = await chainOf(4);
+    for (const id of [...gap.ids.slice(2)].reverse()) await place(id, (await seqOf(id)) + 5);
+    expect(await firstProblem(gap.accountId)).to.include({ eventId: gap.ids[2], kind: 'seq-changed' });
+
+    const head = await chainOf(3);
+    await db('audit_chain_heads').where({ chain_id: head.accountId }).update({ last_seq: 7 });
+    const found = await firstProblem(head.accountId);
+    expect(found).to.include({ eventId: head.ids[2], kind: 'head-mismatch' });
+    expect(found.message).to.contain("the head's place 7 is not the newest event's, 3");
+  });
+
+  it('ids that run against the chain\'s order (as a Galera cluster hands them out) are no problem: the chain is walked by place', async () => {
+    const { accountId, ids } = await chainOf(6);
+    // Each node steps by the cluster size from its own offset: later events may get lower ids.
+    const scrambled = [907, 302, 905, 304, 101, 910].map((n) => 5_000_000 + n);
+    for (const [i, id] of ids.entries()) await db('audit_events').where({ id }).update({ id: scrambled[i] });
+    await record(accountId, 6);
+    const report = await verifyChains(db, { chainId: accountId, batch: 4 });
+    expect(report.problems).to.deep.equal([]);
+    expect(report.events).to.equal(7);
+    // Tampering is still named by the event's id, wherever the id falls.
+    await db('audit_events').where({ id: scrambled[4] }).update({ details: '{"n":99}' });
+    expect(await firstProblem(accountId, 4)).to.include({ eventId: scrambled[4], kind: 'content-changed' });
+  });
+
   it('a tampered event of no account is named in chain 0', async () => {
     await record(null, 2);
     await record(null, 3);
-    const [newest] = await db('audit_events').whereNull('account_id').orderBy('id', 'desc').limit(2).pluck('id');
+    const [newest] = await db('audit_events').whereNull('account_id').orderBy('seq', 'desc').limit(2).pluck('id');
     const before = await db('audit_events').where({ id: newest }).first();
     await db('audit_events').where({ id: newest }).update({ ip: '6.6.6.6' });
     const { code, text } = await run(['--account', '0']);
@@ -121,6 +189,18 @@ describe('npm run audit:verify', () => {
     expect(text).to.contain(`BROKEN chain 0 (events of no account): event ${newest}: content changed`);
     await db('audit_events').where({ id: newest }).update({ ip: before.ip });
     expect((await run(['--account', '0'])).code).to.equal(0);
+  });
+
+  it('chain 0 has no unique index on its places (its account is NULL): a place given twice is still caught', async () => {
+    await record(null, 4);
+    await record(null, 5);
+    const [newest, before] = (await db('audit_events').whereNull('account_id').orderBy('seq', 'desc').limit(2).select('id', 'seq')).map((r) => ({ id: Number(r.id), seq: Number(r.seq) }));
+    await place(newest!.id, before!.seq);
+    const report = await verifyChains(db, { chainId: 0 });
+    expect(report.problems).to.have.length(1);
+    expect([newest!.id, before!.id]).to.include(report.problems[0]!.eventId);
+    await place(newest!.id, newest!.seq);
+    expect((await verifyChains(db, { chainId: 0 })).problems).to.deep.equal([]);
   });
 
   it(`${CONCURRENT} writers in one account at once never fork the chain`, async () => {

@@ -26,8 +26,8 @@ describe('Auditoria', () => {
   async function record(accountId: number, actor: Actor, action: string, target?: { type: string; id: number }, details?: Record<string, unknown>, at?: Date) {
     await portal.db.transaction((trx) => audit.record(trx, actor, { accountId, action, target, details }));
     if (at) {
-      const last = await portal.db('audit_events').where({ account_id: accountId }).max('id as id').first();
-      await portal.db('audit_events').where({ id: last!.id }).update({ created_at: at });
+      const last = await portal.db('audit_events').where({ account_id: accountId }).orderBy('seq', 'desc').first('id');
+      await portal.db('audit_events').where({ id: last.id }).update({ created_at: at });
     }
   }
 

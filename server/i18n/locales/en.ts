@@ -214,7 +214,7 @@ export default {
       csv: 'Export CSV', json: 'Export JSON',
       columns: {
         id: 'id', createdAt: 'date (UTC)', actor: 'person', actorContactId: 'person id', action: 'action', target: 'target',
-        details: 'details', ip: 'IP', userAgent: 'browser', requestId: 'request', hash: 'hash', prevHash: 'previous hash',
+        details: 'details', ip: 'IP', userAgent: 'browser', requestId: 'request', hash: 'hash', prevHash: 'previous hash', seq: 'place in the chain',
       },
     },
   },

@@ -214,7 +214,7 @@ export default {
       csv: 'Exportar CSV', json: 'Exportar JSON',
       columns: {
         id: 'id', createdAt: 'fecha (UTC)', actor: 'persona', actorContactId: 'id de la persona', action: 'acción', target: 'objeto',
-        details: 'detalles', ip: 'IP', userAgent: 'navegador', requestId: 'solicitud', hash: 'hash', prevHash: 'hash anterior',
+        details: 'detalles', ip: 'IP', userAgent: 'navegador', requestId: 'solicitud', hash: 'hash', prevHash: 'hash anterior', seq: 'posición en la cadena',
       },
     },
   },

@@ -212,7 +212,7 @@ export default {
       csv: 'Exportar CSV', json: 'Exportar JSON',
       columns: {
         id: 'id', createdAt: 'data (UTC)', actor: 'pessoa', actorContactId: 'id da pessoa', action: 'ação', target: 'alvo',
-        details: 'detalhes', ip: 'IP', userAgent: 'navegador', requestId: 'requisição', hash: 'hash', prevHash: 'hash anterior',
+        details: 'detalhes', ip: 'IP', userAgent: 'navegador', requestId: 'requisição', hash: 'hash', prevHash: 'hash anterior', seq: 'posição na cadeia',
       },
     },
   },

@@ -144,9 +144,9 @@ export interface AuditEventRow {
   details: { before?: Record<string, unknown>; after?: Record<string, unknown> } | null;
 }
 
-/** Audit events of an account (optionally of one target contact), oldest first. */
+/** Audit events of an account (optionally of one target contact), oldest first (chain order). */
 export async function auditEventsOf(db: Knex, accountId: number, targetContactId?: number): Promise<AuditEventRow[]> {
-  const q = db('audit_events').where({ account_id: accountId }).orderBy('id');
+  const q = db('audit_events').where({ account_id: accountId }).orderBy('seq');
   if (targetContactId !== undefined) q.where({ target_type: 'contact', target_id: String(targetContactId) });
   const rows = await q.select('action', 'actor_contact_id', 'actor_name', 'target_id', 'details', 'personal');
   return rows.map((r: Record<string, unknown>) => ({
