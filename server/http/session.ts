@@ -101,7 +101,24 @@ export function sessionMiddleware(config: Config, db: Knex) {
     rolling: true,
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.env === 'production', maxAge: config.sessionIdleMs },
   });
-  return { store, middleware: [middleware, endExpiredLogins(config.sessionMaxMs)] };
+  return { store, middleware: [middleware, saveBeforeRedirect, endExpiredLogins(config.sessionMaxMs)] };
+}
+
+/**
+ * express-session writes a changed session while the answer's last byte waits for it; a browser
+ * follows a redirect as soon as it has the headers, so the next page could be read before the
+ * session was written (signed in, then sent to the login page: seen on a Galera cluster, where a
+ * commit takes longer). A redirect that changed the session therefore waits for the write.
+ */
+function saveBeforeRedirect(req: Request, res: Response, next: NextFunction) {
+  const startedAs = { id: req.sessionID, json: JSON.stringify(req.session) };
+  const redirect = res.redirect;
+  res.redirect = function (this: Response, ...args: unknown[]) {
+    const send = () => (redirect as (...a: unknown[]) => void).apply(this, args);
+    if (!req.session || (req.sessionID === startedAs.id && JSON.stringify(req.session) === startedAs.json)) return send();
+    req.session.save((err) => (err ? next(err) : send()));
+  } as Response['redirect'];
+  next();
 }
 
 /** To call once the person is signed in: their session's lifetime starts now. */

@@ -121,19 +121,21 @@ describe('the portal on a three-node Galera cluster: rules under contention acro
   it('concurrent audited writes in one account through every node: `npm run audit:verify -- --account N` on node 0 exits 0', async () => {
     const { accountId, admin } = await createAccount(run.db(0), { seatLimit: 100 });
     const sessions = await Promise.all(run.portals.map((p) => logIn(p.baseUrl, admin.email)));
-    const forms = Array.from({ length: 4 }, (_, i) => validContact({ name: `Auditado ${i}` }));
-    const ids: number[] = [];
-    for (const [i, form] of forms.entries()) {
-      const added = await postForm(portal(i), sessions[i]!, `/accounts/${accountId}/contacts`, form);
-      expect(added.status).to.equal(303);
-      ids.push(Number(/saved=(\d+)/.exec(added.headers.get('location')!)![1]));
-    }
-    // 12 adds and 8 edits (two per contact, from two nodes) at once.
+    // Four active colleagues to rename (a pending contact's details wait for the person's acceptance).
+    const colleagues = await Promise.all([0, 1, 2, 3].map((i) => addMember(run.db(0), accountId, { name: `Auditado ${i}` })));
+    // 12 adds and 8 renames (two per colleague, from two nodes) at once.
     const writes = await Promise.all([
       ...Array.from({ length: 12 }, (_, i) => postForm(portal(i), sessions[i % 4]!, `/accounts/${accountId}/contacts`, validContact({ name: `Auditado extra ${i}` }))),
-      ...Array.from({ length: 8 }, (_, i) => postForm(portal(i + 1), sessions[(i + 1) % 4]!, `/accounts/${accountId}/contacts/${ids[i % 4]}/edit`, { ...forms[i % 4]!, name: `Auditado editado ${i}` })),
+      ...Array.from({ length: 8 }, (_, i) => postForm(portal(i + 1), sessions[(i + 1) % 4]!, `/accounts/${accountId}/contacts/${colleagues[i % 4]!.contactId}/edit`, validContact({ name: `Auditado editado ${i}`, email: colleagues[i % 4]!.email }))),
     ]);
     expect(writes.map((w) => w.status)).to.deep.equal(Array<number>(20).fill(303));
+    // Each answered as done: an add names the new contact, a rename comes back to its form, saved.
+    expect(writes.slice(0, 12).filter((w) => /[?&]saved=\d+/.test(w.headers.get('location') ?? ''))).to.have.length(12);
+    expect(writes.slice(12).filter((w) => (w.headers.get('location') ?? '').endsWith('/edit?saved=1'))).to.have.length(8);
+    await run.synced(0, async (db) => {
+      const row = await db('audit_events').where({ account_id: accountId }).whereIn('action', ['contact.created', 'contact.updated']).count({ n: '*' }).first();
+      expect(Number(row!.n)).to.equal(20);
+    });
 
     await run.synced(0, (db) => db.raw('SELECT 1'));
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: run.cluster.url(DATABASE, 0) };
