@@ -79,9 +79,11 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 const UNREACHABLE_ERRNOS = new Set([1047, 1053]);
 
 export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; errno?: unknown; name?: unknown; message?: unknown } | null;
+  const e = err as { code?: unknown; errno?: unknown; name?: unknown; message?: unknown; fatal?: unknown } | null;
   if (!e) return false;
-  return UNREACHABLE_CODES.has(String(e.code)) || UNREACHABLE_ERRNOS.has(Number(e.errno)) || e.name === 'KnexTimeoutError'
+  // mysql2 marks `fatal` what leaves the connection unusable: e.g. the ROLLBACK knex sends after its
+  // node was killed mid-transaction ("Can't add new command when connection is in closed state").
+  return UNREACHABLE_CODES.has(String(e.code)) || UNREACHABLE_ERRNOS.has(Number(e.errno)) || e.name === 'KnexTimeoutError' || e.fatal === true
     || (typeof e.message === 'string' && e.message.startsWith('Unable to acquire a connection'));
 }
 

@@ -29,6 +29,13 @@ describe('the error handler', () => {
     expect(htmx.text).to.equal('Muitas alterações ao mesmo tempo: nada foi gravado. Envie de novo em alguns segundos.');
   });
 
+  it('a connection the driver gave up on (its node killed mid-transaction) is the 503 "unavailable", not a 500', async () => {
+    const closed = Object.assign(new Error("ROLLBACK - Can't add new command when connection is in closed state"), { fatal: true });
+    const res = await supertest(failingWith(closed)).post('/save').set('Accept', 'application/json');
+    expect(res.status).to.equal(503);
+    expect(res.body).to.deep.equal({ error: 'O portal não consegue acessar seus dados neste momento. Tente novamente em alguns instantes.' });
+  });
+
   it('any other database error stays a 500 with the general message', async () => {
     const res = await supertest(failingWith(Object.assign(new Error('Lock wait timeout exceeded'), { errno: 1205 }))).post('/save').set('Accept', 'application/json');
     expect(res.status).to.equal(500);
