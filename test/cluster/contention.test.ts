@@ -31,6 +31,18 @@ describe('the portal on a three-node Galera cluster: rules under contention acro
     for (const node of [0, 1, 2]) await run.synced(node, (db) => check(db, node));
   };
 
+  it('every table of core and the plugins has a primary key and uses InnoDB: what Galera needs to replicate its rows', async () => {
+    const tables = await run.synced(0, async (db) => (await db.raw(
+      `SELECT t.table_name AS name, t.engine AS engine, MAX(c.constraint_type = 'PRIMARY KEY') AS has_key
+         FROM information_schema.tables t
+         LEFT JOIN information_schema.table_constraints c ON c.table_schema = t.table_schema AND c.table_name = t.table_name
+        WHERE t.table_schema = ? AND t.table_type = 'BASE TABLE'
+        GROUP BY t.table_name, t.engine`, [DATABASE]))[0] as { name: string; engine: string; has_key: number | null }[]);
+    expect(tables.length, 'tables migrated').to.be.above(20);
+    expect(tables.filter((t) => !Number(t.has_key)).map((t) => t.name), 'without a primary key').to.deep.equal([]);
+    expect(tables.filter((t) => t.engine !== 'InnoDB').map((t) => `${t.name} (${t.engine})`), 'not InnoDB').to.deep.equal([]);
+  });
+
   it('20 concurrent adds for the last seat, over four processes and three nodes: exactly one contact, counters equal to the rows', async () => {
     const { accountId, admin } = await createAccount(run.db(0), { seatLimit: 2 });
     const session = await logIn(portal(0), admin.email);
