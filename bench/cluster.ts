@@ -2,8 +2,8 @@
  * `npx tsx bench/cluster.ts`: the portal on a three-node Galera cluster through HAProxy against the
  * portal on one MariaDB, in the same run (issue #28, bench/README "cluster").
  *
- * Both databases are started here with the same small settings (test/cluster/galera.ts's cluster; a
- * standalone mariadbd with that node configuration minus wsrep), each with one portal process in
+ * Both databases are started here with the same small settings (test/cluster/galera.ts: its cluster,
+ * and one server with the nodes' settings minus wsrep), each with one portal process in
  * production mode. Measured in alternating stretches so both see the same moments of this shared host:
  * - the contacts list (GET, 8 connections): requests/s, p50, p99;
  * - an add through the form (POST, 4 clients, each a new person): adds/s, p50, p99;
@@ -11,80 +11,26 @@
  *   a write, without the portal around it.
  * Options (env): BENCH_SECONDS per measure and target (default 20), BENCH_STRETCHES (default 4).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import knexFactory, { type Knex } from 'knex';
 import { createAccount, PASSWORD } from '../test/support/fixtures';
 import { startMain, type MainProcess } from '../test/support/main-process';
 import { validContact } from '../test/integration/helpers/contacts';
-import { startCluster, DB_PASSWORD, DB_USER } from '../test/cluster/galera';
+import { startCluster, startOneServer } from '../test/cluster/galera';
 import { ContactLedger } from '../server/contacts/contact-ledger';
 import { benchPortalEnv } from './bench-database';
 import { csrfTokenIn, HEADERS, login } from './http-load';
 import { personName } from './contacts-seed';
 import { median, percentile } from './stats';
 
-const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const STRETCHES = Number(process.env.BENCH_STRETCHES ?? 4);
 const CONTACTS = 300;
 const DATABASE = 'portal_bench';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-
-/** One mariadbd with the cluster nodes' settings and no wsrep: the "one MariaDB" of the comparison. */
-async function startStandalone(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'portal-single-'));
-  chmodSync(dir, 0o755);
-  mkdirSync(path.join(dir, 'data'));
-  const port = 23000 + Math.floor(Math.random() * 1000);
-  const socket = path.join(dir, 'mysqld.sock');
-  writeFileSync(path.join(dir, 'my.cnf'), `[mysqld]
-user=mysql
-datadir=${dir}/data
-socket=${socket}
-pid-file=${dir}/mysqld.pid
-log-error=${dir}/error.log
-port=${port}
-bind-address=127.0.0.1
-skip-name-resolve
-performance_schema=OFF
-innodb_buffer_pool_size=64M
-innodb_log_file_size=32M
-innodb_flush_log_at_trx_commit=2
-max_connections=200
-binlog_format=ROW
-innodb_autoinc_lock_mode=2
-character_set_server=utf8mb4
-collation_server=utf8mb4_unicode_ci
-`);
-  await run('chown', ['-R', 'mysql:mysql', dir]);
-  await run('mariadb-install-db', ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, '--skip-test-db', '--auth-root-authentication-method=socket'], { timeout: 120_000 });
-  const child: ChildProcess = spawn('mariadbd', [`--defaults-file=${dir}/my.cnf`], { stdio: 'ignore' });
-  const sql = (statement: string) => run('mariadb', ['--no-defaults', '-uroot', `-S${socket}`, '-N', '-B', '-e', statement], { timeout: 30_000 });
-  for (let i = 0; ; i++) {
-    try {
-      await sql('SELECT 1');
-      break;
-    } catch (err) {
-      if (i > 120) throw err;
-      await sleep(500);
-    }
-  }
-  await sql(`CREATE USER '${DB_USER}'@'127.0.0.1' IDENTIFIED BY '${DB_PASSWORD}'; GRANT ALL ON *.* TO '${DB_USER}'@'127.0.0.1'; CREATE DATABASE ${DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  return {
-    url: `mysql://${DB_USER}:${DB_PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: async () => {
-      child.kill('SIGKILL');
-      await sleep(300);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 interface Target {
   name: string;
@@ -198,7 +144,7 @@ async function measure(label: string, targets: Target[], stretch: (t: Target, se
 async function main(): Promise<void> {
   log(`load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${os.cpus().length} cores`);
   const dataDirs = [0, 1].map(() => mkdtempSync(path.join(os.tmpdir(), 'portal-bench-data-')));
-  const single = await startStandalone();
+  const single = await startOneServer(DATABASE);
   log('one MariaDB up');
   const t0 = Date.now();
   const cluster = await startCluster(log);

@@ -48,25 +48,18 @@ export interface Cluster {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startCluster(log: (line: string) => void = () => {}): Promise<Cluster> {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'portal-galera-'));
-  chmodSync(root, 0o755);
-  const base = 21000 + Math.floor(Math.random() * 1500) * 10;
-  const nodes: GaleraNode[] = [0, 1, 2].map((i) => {
-    const dir = path.join(root, `node${i}`);
-    mkdirSync(path.join(dir, 'data'), { recursive: true });
-    return { index: i, port: base + i * 10, galeraPort: base + i * 10 + 1, dir, socket: path.join(dir, 'mysqld.sock'), process: null };
-  });
-  const haproxyPort = base + 40;
-  const gcomm = nodes.map((n) => `127.0.0.1:${n.galeraPort}`).join(',');
-  for (const n of nodes) {
-    writeFileSync(path.join(n.dir, 'my.cnf'), `[mysqld]
+/**
+ * What every server these tests and bench/cluster start has in common (a Galera node adds its wsrep
+ * lines): its own folder, loopback only, small buffers for this 2-core machine.
+ */
+function serverSettings(dir: string, socket: string, port: number): string {
+  return `[mysqld]
 user=mysql
-datadir=${n.dir}/data
-socket=${n.socket}
-pid-file=${n.dir}/mysqld.pid
-log-error=${n.dir}/error.log
-port=${n.port}
+datadir=${dir}/data
+socket=${socket}
+pid-file=${dir}/mysqld.pid
+log-error=${dir}/error.log
+port=${port}
 bind-address=127.0.0.1
 skip-name-resolve
 performance_schema=OFF
@@ -80,7 +73,65 @@ default_storage_engine=InnoDB
 innodb_autoinc_lock_mode=2
 character_set_server=utf8mb4
 collation_server=utf8mb4_unicode_ci
-wsrep_on=ON
+`;
+}
+
+const installDatabase = (dir: string) =>
+  run('mariadb-install-db', ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, '--skip-test-db', '--auth-root-authentication-method=socket'], { timeout: 120_000 });
+
+const sqlOn = async (socket: string, statement: string) =>
+  (await run('mariadb', ['--no-defaults', '-uroot', `-S${socket}`, '-N', '-B', '-e', statement], { timeout: 30_000 })).stdout.trim();
+
+/**
+ * One MariaDB server without wsrep, with the nodes' settings and user (bench/cluster's "one
+ * MariaDB"), holding the empty database `database`; `stop()` kills it and removes its folder.
+ */
+export async function startOneServer(database: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'portal-single-'));
+  chmodSync(dir, 0o755);
+  mkdirSync(path.join(dir, 'data'));
+  const port = 23000 + Math.floor(Math.random() * 1000);
+  const socket = path.join(dir, 'mysqld.sock');
+  writeFileSync(path.join(dir, 'my.cnf'), serverSettings(dir, socket, port));
+  await run('chown', ['-R', 'mysql:mysql', dir]);
+  await installDatabase(dir);
+  const child = spawn('mariadbd', [`--defaults-file=${dir}/my.cnf`], { stdio: 'ignore' });
+  const stop = async () => {
+    child.kill('SIGKILL');
+    await sleep(300);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let waited = 0; ; waited += 500) {
+      try {
+        await sqlOn(socket, 'SELECT 1');
+        break;
+      } catch (err) {
+        if (waited > 60_000) throw err;
+        await sleep(500);
+      }
+    }
+    await sqlOn(socket, `CREATE USER '${DB_USER}'@'127.0.0.1' IDENTIFIED BY '${DB_PASSWORD}'; GRANT ALL ON *.* TO '${DB_USER}'@'127.0.0.1'; CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `mysql://${DB_USER}:${DB_PASSWORD}@127.0.0.1:${port}/${database}`, stop };
+}
+
+export async function startCluster(log: (line: string) => void = () => {}): Promise<Cluster> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'portal-galera-'));
+  chmodSync(root, 0o755);
+  const base = 21000 + Math.floor(Math.random() * 1500) * 10;
+  const nodes: GaleraNode[] = [0, 1, 2].map((i) => {
+    const dir = path.join(root, `node${i}`);
+    mkdirSync(path.join(dir, 'data'), { recursive: true });
+    return { index: i, port: base + i * 10, galeraPort: base + i * 10 + 1, dir, socket: path.join(dir, 'mysqld.sock'), process: null };
+  });
+  const haproxyPort = base + 40;
+  const gcomm = nodes.map((n) => `127.0.0.1:${n.galeraPort}`).join(',');
+  for (const n of nodes) {
+    writeFileSync(path.join(n.dir, 'my.cnf'), `${serverSettings(n.dir, n.socket, n.port)}wsrep_on=ON
 wsrep_provider=${PROVIDER}
 wsrep_cluster_name=portal_test
 wsrep_cluster_address=gcomm://${gcomm}
@@ -99,8 +150,7 @@ wsrep_sync_wait=1
   await chownAll(root);
   chownSync(root, 0, 0);
 
-  const sql = async (node: GaleraNode, statement: string) =>
-    (await run('mariadb', ['--no-defaults', '-uroot', `-S${node.socket}`, '-N', '-B', '-e', statement], { timeout: 30_000 })).stdout.trim();
+  const sql = (node: GaleraNode, statement: string) => sqlOn(node.socket, statement);
   const status = async (node: GaleraNode, name: string) => (await sql(node, `SHOW GLOBAL STATUS LIKE '${name}'`)).split('\t')[1] ?? '';
 
   const start = (node: GaleraNode, extra: string[] = []) => {
@@ -132,7 +182,7 @@ wsrep_sync_wait=1
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    await run('mariadb-install-db', ['--no-defaults', '--user=mysql', `--datadir=${nodes[0]!.dir}/data`, '--skip-test-db', '--auth-root-authentication-method=socket'], { timeout: 120_000 });
+    await installDatabase(nodes[0]!.dir);
     await chownAll(nodes[0]!.dir);
     start(nodes[0]!, ['--wsrep-new-cluster']);
     await synced(nodes[0]!);
